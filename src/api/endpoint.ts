@@ -1,0 +1,39 @@
+import type { Request, Response } from 'express';
+import type { z } from 'zod';
+import type { AuthLevelName } from '../services/authLevels';
+import type { Services } from '../services';
+import type { Principal } from '../services/users';
+
+export interface HandlerContext<B> {
+  body: B;
+  /** Null only on NONE-level endpoints called without credentials. */
+  principal: Principal | null;
+  services: Services;
+  req: Request;
+  res: Response;
+}
+
+/**
+ * One API endpoint. The router, the OpenAPI document and the permission tests are all built
+ * from these definitions, so they cannot disagree.
+ */
+export interface Endpoint<S extends z.ZodType = z.ZodType> {
+  method?: 'post' | 'get' | 'put';
+  /** Path below /api/v2, e.g. "/users/create". */
+  path: string;
+  level: AuthLevelName;
+  summary: string;
+  /** JSON body schema; absent for endpoints whose body is raw data. */
+  body?: S;
+  /** Documented response body (OpenAPI only). */
+  response?: z.ZodType;
+  status?: number;
+  /** Extra documented error statuses. */
+  errors?: number[];
+  /** Returns the JSON body to send, or undefined when the handler wrote the response itself. */
+  handler: (ctx: HandlerContext<z.output<S>>) => Promise<unknown>;
+}
+
+export function endpoint<S extends z.ZodType>(e: Endpoint<S>): Endpoint {
+  return e as unknown as Endpoint;
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import type { Config } from '../config';
+import type { Endpoint } from './endpoint';
+
+const errorBody = {
+  type: 'object',
+  required: ['reason', 'suggested_remedy'],
+  properties: { reason: { type: 'string' }, suggested_remedy: { type: 'string' } },
+};
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Invalid request',
+  401: 'Missing or wrong credentials',
+  403: 'Permission level too low, or not your resource',
+  404: 'Not found',
+  406: 'Checksum or size mismatch, or wrong state',
+  409: 'Already exists',
+  413: 'Too large, or no store has room',
+  425: 'Already in progress',
+  503: 'A dependency is unavailable; retry later',
+};
+
+function schemaOf(s: z.ZodType, io: 'input' | 'output'): unknown {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
+/** OpenAPI 3.1 document generated from the endpoint definitions. */
+export function buildOpenApi(endpoints: Endpoint[], config: Pick<Config, 'displayedSiteName' | 'api'>) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const ep of endpoints) {
+    const responses: Record<string, unknown> = {
+      [String(ep.status ?? 200)]: {
+        description: 'Success',
+        ...(ep.response ? { content: { 'application/json': { schema: schemaOf(ep.response, 'output') } } } : {}),
+      },
+    };
+    for (const code of [400, ...(ep.level === 'NONE' ? [401] : [401, 403]), ...(ep.errors ?? [])]) {
+      responses[String(code)] = { description: STATUS_TEXT[code] ?? 'Error', content: { 'application/json': { schema: errorBody } } };
+    }
+    paths[`/api/v2${ep.path}`] = {
+      ...(paths[`/api/v2${ep.path}`] ?? {}),
+      [ep.method ?? 'post']: {
+        summary: ep.summary,
+        'x-librarian-permission': ep.level,
+        security: ep.level === 'NONE' ? [{}, { basic: [] }] : [{ basic: [] }],
+        ...(ep.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(ep.body, 'input') } } } } : {}),
+        responses,
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: `Librarian API (${config.displayedSiteName})`, version: '2' },
+    servers: [{ url: config.api.publicUrl }],
+    components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
+    paths,
+  };
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { endpoint } from '../endpoint';
+
+const pingResponse = z.object({ name: z.string(), description: z.string(), librarian_name: z.string(), username: z.string().nullable() });
+
+const ping = (path: string, level: 'NONE' | 'READONLY' | 'ADMIN', summary: string) =>
+  endpoint({
+    path,
+    level,
+    summary,
+    body: z.object({}).passthrough(),
+    response: pingResponse,
+    handler: async ({ services, principal }) => ({
+      name: services.config.displayedSiteName,
+      description: services.config.displayedSiteDescription,
+      librarian_name: services.config.name,
+      username: principal?.username ?? null,
+    }),
+  });
+
+export const pingEndpoints = [
+  ping('/ping/', 'NONE', 'Is the server up? Works without credentials; wrong credentials are refused.'),
+  ping('/ping/logged', 'READONLY', 'Are these credentials valid?'),
+  ping('/ping/admin', 'ADMIN', 'Are these administrator credentials?'),
+];

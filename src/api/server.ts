@@ -1,0 +1,34 @@
+import type { Server } from 'node:http';
+import type { Services } from '../services';
+import { createApp } from './app';
+
+export interface RunningApi {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApi(services: Services): Promise<RunningApi> {
+  const app = createApp(services);
+  const { host, port } = services.config.api;
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(port, host, () => resolve(s));
+    s.once('error', reject);
+  });
+  // Uploads of large books take long; only idle connections are timed out.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actualPort}`;
+  services.log.info({ url }, 'API listening');
+  return {
+    server,
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

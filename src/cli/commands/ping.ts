@@ -1,0 +1,22 @@
+import { Flags } from '@oclif/core';
+import { ClientCommand, connectionFlag } from '../base';
+
+export default class Ping extends ClientCommand {
+  static override summary = "Check that a Librarian answers and that your connection's credentials work.";
+  static override flags = {
+    ...connectionFlag,
+    'no-login': Flags.boolean({ description: 'Only check the server is up (ping/ without credentials).' }),
+    admin: Flags.boolean({ description: 'Check the credentials are an ADMIN account (ping/admin).' }),
+  };
+
+  async run() {
+    const { flags } = await this.parse(Ping);
+    const { name, client } = this.connect(flags.connection);
+    const started = Date.now();
+    const path = flags['no-login'] ? 'ping/' : flags.admin ? 'ping/admin' : 'ping/logged';
+    const r = await client.post<{ name: string; description: string; librarian_name: string; username: string | null }>(path);
+    const result = { connection: name, url: client.url, ...r, milliseconds: Date.now() - started };
+    this.log(`${r.librarian_name} (${r.name}) at ${client.url} answered in ${result.milliseconds} ms${r.username ? ` as ${r.username}` : ''}.`);
+    return result;
+  }
+}

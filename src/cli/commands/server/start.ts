@@ -1,0 +1,22 @@
+import { startApi } from '../../../api/server';
+import { createServices } from '../../../services';
+import { configFlag, ServerCommand } from '../../base';
+import { waitForSignal } from '../../signals';
+
+export default class ServerStart extends ServerCommand {
+  static override summary = 'Run the HTTP API server (until SIGINT/SIGTERM).';
+  static override description = 'Serves /api/v2 for clients and peer Librarians. Run "librarian setup" with the same configuration first. Start as many as you like behind a load balancer; they share the catalog.';
+  static override enableJsonFlag = false;
+  static override flags = { ...configFlag };
+
+  async run() {
+    const { flags } = await this.parse(ServerStart);
+    const services = await createServices(this.loadConfig(flags.config), 'api');
+    const api = await startApi(services);
+    this.log(`Librarian API listening on ${api.url}`);
+    const sig = await waitForSignal();
+    services.log.info({ signal: sig }, 'stopping API');
+    await api.close();
+    await services.close();
+  }
+}

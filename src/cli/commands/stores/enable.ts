@@ -1,0 +1,16 @@
+import { Args } from '@oclif/core';
+import { ClientCommand, connectionFlag } from '../../base';
+
+export default class StoresEnable extends ClientCommand {
+  static override summary = 'Enable a store so it accepts new data (admin).';
+  static override args = { store: Args.string({ required: true }) };
+  static override flags = { ...connectionFlag };
+
+  async run() {
+    const { args, flags } = await this.parse(StoresEnable);
+    const { client } = this.connect(flags.connection);
+    const r = await client.post<{ store_name: string; enabled: boolean }>('admin/stores/state_change', { store_name: args.store, enabled: true });
+    this.log(`Store "${r.store_name}" is now ${r.enabled ? 'enabled' : 'disabled'}.`);
+    return r;
+  }
+}

@@ -1,0 +1,26 @@
+import { Args, Flags } from '@oclif/core';
+import { AUTH_LEVEL_NAMES } from '../../../services/authLevels';
+import { generatePassword } from '../../../services/passwords';
+import { ClientCommand, connectionFlag } from '../../base';
+import { readStdin } from '../../signals';
+
+export default class UsersCreate extends ClientCommand {
+  static override summary = 'Create a user (admin).';
+  static override description = 'Levels: NONE < READONLY (search, validate) < CALLBACK (peer callbacks) < READAPPEND (upload; peers that send to us) < READWRITE < ADMIN. Without --password-stdin a password is generated and printed once.';
+  static override args = { username: Args.string({ required: true }) };
+  static override flags = {
+    ...connectionFlag,
+    level: Flags.string({ required: true, options: AUTH_LEVEL_NAMES, description: 'Permission level.' }),
+    'password-stdin': Flags.boolean({ description: 'Read the password from standard input.' }),
+  };
+
+  async run() {
+    const { args, flags } = await this.parse(UsersCreate);
+    const { client } = this.connect(flags.connection);
+    const password = flags['password-stdin'] ? await readStdin() : generatePassword();
+    await client.post('users/create', { username: args.username, password, permission: flags.level });
+    this.log(`Created ${flags.level} user "${args.username}".`);
+    if (!flags['password-stdin']) this.log(`Password (shown only now): ${password}`);
+    return { username: args.username, level: flags.level, ...(flags['password-stdin'] ? {} : { password }) };
+  }
+}

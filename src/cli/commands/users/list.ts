@@ -1,0 +1,14 @@
+import { ClientCommand, connectionFlag } from '../../base';
+
+export default class UsersList extends ClientCommand {
+  static override summary = 'List users and their permission levels (admin).';
+  static override flags = { ...connectionFlag };
+
+  async run() {
+    const { flags } = await this.parse(UsersList);
+    const { client } = this.connect(flags.connection);
+    const r = await client.post<{ users: { username: string; permission: number; permission_name: string }[] }>('users/list');
+    this.table(['USERNAME', 'LEVEL'], r.users.map((u) => [u.username, u.permission_name]));
+    return r.users;
+  }
+}

@@ -1,0 +1,31 @@
+import { Args, Flags } from '@oclif/core';
+import { generatePassword } from '../../../services/passwords';
+import { ClientCommand, connectionFlag } from '../../base';
+import { loadConnections, saveConnections } from '../../connections';
+import { readStdin } from '../../signals';
+
+export default class UsersPasswd extends ClientCommand {
+  static override summary = 'Change a password.';
+  static override description = "Without USERNAME, changes your own password (the server checks your current one) and updates the connection file. With USERNAME, an admin sets that user's password. Without --password-stdin a new password is generated and printed once.";
+  static override args = { username: Args.string({ required: false }) };
+  static override flags = { ...connectionFlag, 'password-stdin': Flags.boolean({ description: 'Read the new password from standard input.' }) };
+
+  async run() {
+    const { args, flags } = await this.parse(UsersPasswd);
+    const { name, connection, client } = this.connect(flags.connection);
+    const password = flags['password-stdin'] ? await readStdin() : generatePassword();
+    const own = !args.username || args.username === connection.user;
+    if (own) {
+      await client.post('users/password_update', { password: connection.password, new_password: password });
+      const data = loadConnections();
+      data.connections[name] = { ...connection, password };
+      saveConnections(data);
+      this.log(`Changed the password of "${connection.user}" and saved it in connection "${name}".`);
+    } else {
+      await client.post('users/update', { username: args.username, password });
+      this.log(`Set a new password for "${args.username}".`);
+    }
+    if (!flags['password-stdin']) this.log(`New password (shown only now): ${password}`);
+    return { username: own ? connection.user : args.username, ...(flags['password-stdin'] ? {} : { password }) };
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * HTTP client for a Librarian's API, used by the CLI and (for peers) by activities.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly suggestedRemedy: string,
+    readonly body: unknown,
+    readonly url: string,
+  ) {
+    super(`${reason} (HTTP ${status} from ${url})`);
+    this.name = 'ApiError';
+  }
+}
+
+/** The server could not be reached or did not answer in time. */
+export class ConnectionError extends Error {
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
+    super(`Cannot reach the Librarian at ${url}: ${(cause as Error)?.cause ? String(((cause as Error).cause as Error).message ?? (cause as Error).cause) : (cause as Error)?.message}`);
+    this.name = 'ConnectionError';
+  }
+}
+
+export interface ClientOptions {
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  url: string;
+  username?: string;
+  password?: string;
+  timeoutMs?: number;
+}
+
+export class LibrarianClient {
+  readonly url: string;
+  constructor(private readonly opts: ClientOptions) {
+    this.url = opts.url.replace(/\/+$/, '');
+  }
+
+  authHeader(): Record<string, string> {
+    if (this.opts.username === undefined) return {};
+    const token = Buffer.from(`${this.opts.username}:${this.opts.password ?? ''}`).toString('base64');
+    return { Authorization: `Basic ${token}` };
+  }
+
+  endpoint(path: string): string {
+    return `${this.url}/api/v2/${path.replace(/^\/+/, '')}`;
+  }
+
+  async post<T = unknown>(path: string, body: unknown = {}, timeoutMs = this.opts.timeoutMs ?? 60_000): Promise<T> {
+    const url = this.endpoint(path);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...this.authHeader() },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (e) {
+      throw new ConnectionError(url, e);
+    }
+    return LibrarianClient.parse<T>(res, url);
+  }
+
+  static async parse<T>(res: Response, url: string): Promise<T> {
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    if (!res.ok) {
+      const b = (parsed ?? {}) as { reason?: string; suggested_remedy?: string };
+      throw new ApiError(
+        res.status,
+        b.reason ?? (typeof parsed === 'string' && parsed ? parsed.slice(0, 300) : res.statusText),
+        b.suggested_remedy ?? '',
+        parsed,
+        url,
+      );
+    }
+    return parsed as T;
+  }
+}

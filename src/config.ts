@@ -1,0 +1,263 @@
+/**
+ * Server configuration: one file (YAML or JSON) plus environment overrides, validated once at
+ * start-up and then passed down. No other module reads process.env for settings.
+ *
+ * Environment overrides: LIBRARIAN_<FIELD> for top-level fields and LIBRARIAN_<SECTION>__<FIELD>
+ * for nested ones, in upper snake case (LIBRARIAN_API__PORT=9000,
+ * LIBRARIAN_DATABASE__URL=postgresql://...). Values are parsed as JSON when they parse, so
+ * LIBRARIAN_STORES='[...]' replaces the whole store list.
+ *
+ * Secrets can come from files: every `xxxFile` field (database.urlFile, encryptionKeyFile,
+ * notifications.slackWebhookUrlFile, globus.clientSecretFile) is read at start-up and replaces `xxx`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { durationSchema } from './services/durations';
+
+const nameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" only, starting with a letter or digit');
+
+const localMethodSchema = z.object({
+  /** Hosts that share this store's filesystem; empty means any host that can see the paths. */
+  hostnames: z.array(z.string()).default([]),
+});
+
+const globusMethodSchema = z.object({
+  /** Globus collection (endpoint) id through which this store's staging area is reachable. */
+  endpointId: z.string().uuid(),
+  /** Absolute local path that the collection's "/" maps to (paths are sent relative to it). */
+  root: z.string().default('/'),
+});
+
+export const storeConfigSchema = z.object({
+  name: nameSchema,
+  type: z.literal('local').default('local'),
+  /** Accepts fresh uploads and clones; backup and SneakerNet drives do not. */
+  ingestable: z.boolean().default(true),
+  /** Initial state; afterwards operators toggle it (`librarian stores enable|disable`). */
+  enabled: z.boolean().default(true),
+  stagingPath: z.string().min(1),
+  storePath: z.string().min(1),
+  /** Report the store full when it is this fraction full (1.0 = only when the disk is full). */
+  reportFullFraction: z.number().min(0).max(1).default(1),
+  groupWriteAfterStage: z.boolean().default(false),
+  /** Copy (and re-verify) instead of move at commit, then chown to the server's user. */
+  ownAfterCommit: z.boolean().default(false),
+  /** Copy (and re-verify) instead of move at commit, then make the data read-only. */
+  readonlyAfterCommit: z.boolean().default(false),
+  maxCopyRetries: z.number().int().min(1).default(3),
+  transferMethods: z
+    .object({
+      local: localMethodSchema.optional(),
+      globus: globusMethodSchema.optional(),
+    })
+    .prefault({ local: {} }),
+});
+
+const secret = () => z.string().min(1).optional();
+
+export const configSchema = z.object({
+  /** Network identity: peers know this Librarian, and its account on them, by this name. */
+  name: nameSchema.default('librarian'),
+  displayedSiteName: z.string().default('Untitled Librarian'),
+  displayedSiteDescription: z.string().default('No description set.'),
+  /** Where the embedded defaults live: SQLite catalog, Temporal dev database, default stores. */
+  dataDir: z.string().default('./librarian-data'),
+  database: z
+    .object({
+      provider: z.enum(['sqlite', 'postgresql']).default('sqlite'),
+      /** SQLite: file:<path>; PostgreSQL: postgresql://user:pass@host:port/db. */
+      url: secret(),
+      urlFile: z.string().optional(),
+    })
+    .prefault({}),
+  api: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** URL clients and peers use to reach this server (default http://host:port). */
+      publicUrl: z.string().url().optional(),
+      maxUploadSizeBytes: z.number().int().positive().default(50_000_000_000),
+      maxSearchResults: z.number().int().positive().default(64),
+    })
+    .prefault({}),
+  temporal: z
+    .object({
+      address: z.string().default('127.0.0.1:7233'),
+      namespace: z.string().default('default'),
+      /** Default: librarian-<name>, so several Librarians can share one Temporal namespace. */
+      taskQueue: z.string().optional(),
+      /** Shown to operators; the dev server serves its Web UI here. */
+      uiUrl: z.string().default('http://127.0.0.1:8233'),
+    })
+    .prefault({}),
+  stores: z.array(storeConfigSchema).default([]),
+  checksums: z
+    .object({
+      /** Parallel file hashes inside one book. */
+      threads: z.number().int().positive().default(Math.max(1, os.availableParallelism())),
+      /** How long a verified checksum is trusted before validation recomputes it. */
+      cacheLifetime: durationSchema.prefault(86_400),
+    })
+    .prefault({}),
+  /** Key that encrypts our credentials on peers (any string; a long random one). */
+  encryptionKey: secret(),
+  encryptionKeyFile: z.string().optional(),
+  log: z
+    .object({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+      /** Also write JSON logs to this file. */
+      file: z.string().optional(),
+    })
+    .prefault({}),
+  notifications: z
+    .object({
+      slackWebhookUrl: secret(),
+      slackWebhookUrlFile: z.string().optional(),
+    })
+    .prefault({}),
+  healthCheck: z
+    .object({
+      /** Cadence of the store health-check Schedule; 0 disables it. */
+      every: durationSchema.prefault(600),
+    })
+    .prefault({}),
+});
+
+export type StoreConfig = z.output<typeof storeConfigSchema>;
+export type RawConfig = z.output<typeof configSchema>;
+
+export interface Config extends RawConfig {
+  database: RawConfig['database'] & { url: string };
+  temporal: RawConfig['temporal'] & { taskQueue: string };
+  api: RawConfig['api'] & { publicUrl: string };
+  /** The file it was read from, if any. */
+  source?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const ENV_PREFIX = 'LIBRARIAN_';
+
+function camel(upperSnake: string): string {
+  return upperSnake.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function parseEnvValue(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+/** Applies LIBRARIAN_* overrides; returns where each overridden path came from. */
+function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<string, string> {
+  const origins = new Map<string, string>();
+  const topLevel = new Set(Object.keys(configSchema.shape));
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const segments = key.slice(ENV_PREFIX.length).split('__').map(camel);
+    if (!topLevel.has(segments[0]!)) continue;
+    let node = raw;
+    for (const seg of segments.slice(0, -1)) {
+      if (typeof node[seg] !== 'object' || node[seg] === null) node[seg] = {};
+      node = node[seg] as Record<string, unknown>;
+    }
+    node[segments[segments.length - 1]!] = parseEnvValue(value);
+    origins.set(segments.join('.'), key);
+  }
+  return origins;
+}
+
+function readSecretFile(file: string, field: string, baseDir: string): string {
+  const p = path.resolve(baseDir, file);
+  try {
+    return readFileSync(p, 'utf8').trim();
+  } catch (e) {
+    throw new ConfigError(`Invalid configuration: ${field} points to ${p}, which cannot be read (${(e as Error).message}).`);
+  }
+}
+
+export function describeIssues(error: z.ZodError, origins: Map<string, string>, source: string): string {
+  const lines = error.issues.map((issue) => {
+    const field = issue.path.join('.') || '(root)';
+    const fromEnv = origins.get(field) ?? [...origins.entries()].find(([p]) => field.startsWith(p + '.'))?.[1];
+    return `  - ${field}${fromEnv ? ` (from ${fromEnv})` : ''}: ${issue.message}`;
+  });
+  return `Invalid configuration (${source}):\n${lines.join('\n')}\nFix the field(s) above; see "Configuration" in README.md for every field and its default.`;
+}
+
+/**
+ * Loads and validates the configuration. `file` may be undefined (defaults + environment only).
+ */
+export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): Config {
+  let raw: Record<string, unknown> = {};
+  let baseDir = process.cwd();
+  if (file) {
+    const p = path.resolve(file);
+    if (!existsSync(p)) {
+      throw new ConfigError(`Configuration file ${p} does not exist. Pass --config with the path of your librarian.yaml, or set LIBRARIAN_CONFIG.`);
+    }
+    const text = readFileSync(p, 'utf8');
+    try {
+      raw = (p.endsWith('.json') ? JSON.parse(text) : YAML.parse(text)) ?? {};
+    } catch (e) {
+      throw new ConfigError(`Configuration file ${p} is not valid ${p.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new ConfigError(`Configuration file ${p} must hold an object of settings at its top level.`);
+    }
+    baseDir = path.dirname(p);
+  }
+  const origins = applyEnv(raw, env);
+  const parsed = configSchema.safeParse(raw);
+  const source = [file ? path.resolve(file) : 'no file', origins.size ? 'environment' : ''].filter(Boolean).join(' + ');
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, origins, source));
+  const c = parsed.data;
+
+  const resolve = (p: string) => path.resolve(baseDir, p);
+  const dataDir = resolve(c.dataDir);
+  const names = new Set<string>();
+  for (const s of c.stores) {
+    if (names.has(s.name)) throw new ConfigError(`Invalid configuration (${source}):\n  - stores: the store name "${s.name}" appears twice; store names must be unique.`);
+    names.add(s.name);
+  }
+
+  let dbUrl = c.database.urlFile ? readSecretFile(c.database.urlFile, 'database.urlFile', baseDir) : c.database.url;
+  if (!dbUrl) {
+    if (c.database.provider === 'postgresql') {
+      throw new ConfigError(`Invalid configuration (${source}):\n  - database.url: required when database.provider is "postgresql" (or give database.urlFile).`);
+    }
+    dbUrl = `file:${path.join(dataDir, 'catalog.db')}`;
+  } else if (c.database.provider === 'sqlite' && dbUrl.startsWith('file:') && !path.isAbsolute(dbUrl.slice(5))) {
+    dbUrl = `file:${resolve(dbUrl.slice(5))}`;
+  }
+
+  return {
+    ...c,
+    source: file ? path.resolve(file) : undefined,
+    dataDir,
+    database: { ...c.database, url: dbUrl },
+    api: { ...c.api, publicUrl: c.api.publicUrl ?? `http://${c.api.host === '0.0.0.0' ? os.hostname() : c.api.host}:${c.api.port}` },
+    temporal: { ...c.temporal, taskQueue: c.temporal.taskQueue ?? `librarian-${c.name}` },
+    encryptionKey: c.encryptionKeyFile ? readSecretFile(c.encryptionKeyFile, 'encryptionKeyFile', baseDir) : c.encryptionKey,
+    notifications: {
+      ...c.notifications,
+      slackWebhookUrl: c.notifications.slackWebhookUrlFile
+        ? readSecretFile(c.notifications.slackWebhookUrlFile, 'notifications.slackWebhookUrlFile', baseDir)
+        : c.notifications.slackWebhookUrl,
+    },
+    log: { ...c.log, file: c.log.file ? resolve(c.log.file) : undefined },
+    stores: c.stores.map((s) => ({ ...s, stagingPath: resolve(s.stagingPath), storePath: resolve(s.storePath) })),
+  };
+}

@@ -1,0 +1,51 @@
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { LIBRARIAN } from '../workflows/searchAttributes';
+import { workflowId } from './connection';
+
+/**
+ * Creates or updates a Schedule so it matches the configuration; `every` of 0 removes it.
+ * Temporal runs the cadence (overlap policy SKIP), so there are no cron threads of our own.
+ */
+async function upsertSchedule(client: Client, log: Logger, options: ScheduleOptions, every: number): Promise<void> {
+  const handle = client.schedule.getHandle(options.scheduleId);
+  if (every <= 0) {
+    try {
+      await handle.delete();
+      log.info({ schedule: options.scheduleId }, 'schedule removed (disabled in configuration)');
+    } catch (e) {
+      if (!(e instanceof ScheduleNotFoundError)) throw e;
+    }
+    return;
+  }
+  try {
+    await client.schedule.create(options);
+    log.info({ schedule: options.scheduleId }, 'schedule created');
+  } catch (e) {
+    if (!(e instanceof ScheduleAlreadyRunning)) throw e;
+    await handle.update((prev) => ({ ...prev, spec: options.spec, action: options.action as typeof prev.action }));
+  }
+}
+
+export async function ensureSchedules(client: Client, config: Config, log: Logger): Promise<void> {
+  const every = config.healthCheck.every;
+  await upsertSchedule(
+    client,
+    log,
+    {
+      scheduleId: workflowId(config, 'store-health'),
+      spec: { intervals: [{ every: Math.max(every, 1000) }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'storeHealthCheck',
+        taskQueue: config.temporal.taskQueue,
+        args: [{}],
+        workflowId: workflowId(config, 'store-health', 'scheduled'),
+        typedSearchAttributes: [{ key: LIBRARIAN, value: config.name }],
+        workflowExecutionTimeout: '10m',
+      },
+    },
+    every,
+  );
+}

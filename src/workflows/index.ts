@@ -1,0 +1,3 @@
+// Every workflow the worker registers. Workflow code runs in Temporal's deterministic sandbox:
+// no I/O and no Node or service imports here, only @temporalio/workflow and types.
+export { storeHealthCheck } from './storeHealthCheck';
