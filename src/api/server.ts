@@ -17,7 +17,10 @@ export async function startApi(services: Services): Promise<RunningApi> {
   });
   // Uploads of large books take long; only idle connections are timed out.
   server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  // Keep idle connections longer than clients do (undici drops them after ~4 s), so a client
+  // never sends a request on a socket the server is just closing.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actualPort}`;

@@ -1,0 +1,62 @@
+/**
+ * The README's first command: `librarian dev` brings up Temporal (with its Web UI), the API and
+ * the worker on SQLite, prints how to reach them, and stops cleanly on Ctrl-C.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { portInUse } from '../../src/cli/devServer';
+import { runCli } from '../support/librarian';
+import { freePort, waitFor } from '../support/ports';
+import { ROOT } from '../support/temporalServer';
+
+test('librarian dev runs the whole Librarian and stops cleanly', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'librarian-dev-'));
+  const data = path.join(dir, 'data');
+  mkdirSync(data);
+  const [api, temporal, ui] = [await freePort(), await freePort(), await freePort()];
+  // Free ports instead of the defaults (8080, 7233, 8233), which may be busy on a test machine.
+  writeFileSync(
+    path.join(data, 'librarian.yaml'),
+    YAML.stringify({
+      name: 'devtest',
+      dataDir: '.',
+      api: { port: api },
+      temporal: { address: `127.0.0.1:${temporal}`, uiUrl: `http://127.0.0.1:${ui}` },
+      stores: [{ name: 'main', stagingPath: 'stores/main/staging', storePath: 'stores/main/store' }],
+    }),
+  );
+  const env = { ...process.env, LIBRARIAN_CLIENT_CONFIG: path.join(dir, 'connections.json') };
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), 'dev', '--data-dir', data], { env });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', () => undefined);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    await waitFor('librarian dev to report it is running', async () => out.includes('is running'), 120_000);
+    expect(out).toContain(`API:             http://127.0.0.1:${api}/api/v2`);
+    expect(out).toContain(`Temporal Web UI: http://127.0.0.1:${ui}`);
+    const password = /Admin:\s+admin \/ (\S+)/.exec(out)![1]!;
+    expect(password.length).toBeGreaterThanOrEqual(16);
+
+    // The saved "dev" connection works for the other commands, with mode 600.
+    const ping = runCli(['ping', '--json'], { env });
+    expect(ping.status).toBe(0);
+    expect(ping.json()).toMatchObject({ librarian_name: 'devtest', username: 'admin' });
+    expect(statSync(path.join(dir, 'connections.json')).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(data, 'dev-admin.json')).mode & 0o777).toBe(0o600);
+    expect(runCli(['stores', 'check', 'main', '--json'], { env }).json()).toMatchObject({ available: true, writable: true });
+    const ui200 = await fetch(`http://127.0.0.1:${ui}/`);
+    expect(ui200.status).toBe(200);
+    expect(statSync(path.join(data, 'temporal.db')).size).toBeGreaterThan(0);
+    expect(statSync(path.join(data, 'catalog.db')).size).toBeGreaterThan(0);
+  } finally {
+    child.kill('SIGINT');
+  }
+  expect(await exited).toBe(0);
+  expect(out).toContain('Stopped.');
+  expect(await portInUse('127.0.0.1', temporal)).toBe(false);
+  expect(await portInUse('127.0.0.1', api)).toBe(false);
+});

@@ -1,0 +1,55 @@
+import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { LibrarianError } from '../../src/errors';
+import { LocalStore, localStoreSettingsSchema, safeRelativePath } from '../../src/services/localStore';
+
+function store(extra: Record<string, unknown> = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'store-'));
+  mkdirSync(path.join(dir, 'staging'));
+  mkdirSync(path.join(dir, 'store'));
+  return new LocalStore('s', localStoreSettingsSchema.parse({ stagingPath: path.join(dir, 'staging'), storePath: path.join(dir, 'store'), ...extra }));
+}
+
+describe('local store', () => {
+  test.each(['../etc/passwd', '/etc/passwd', 'a/../../b', 'a//b', './a', 'a/.', '', 'C:/x', 'a\0b'])('rejects unsafe path %j with 400', (p) => {
+    expect(() => safeRelativePath(p)).toThrow(LibrarianError);
+    try {
+      safeRelativePath(p);
+    } catch (e) {
+      expect((e as LibrarianError).status).toBe(400);
+    }
+  });
+
+  test('accepts nested relative names', () => {
+    expect(safeRelativePath('obs/2026/book_1')).toBe('obs/2026/book_1');
+  });
+
+  test('free space honours reportFullFraction and is -1 when unmounted', async () => {
+    const s = store();
+    expect(await s.freeSpace()).toBeGreaterThan(0);
+    expect(await store({ reportFullFraction: 0 }).freeSpace()).toBe(0);
+    await fs.rm(s.storeRoot, { recursive: true });
+    expect(await s.available()).toBe(false);
+    expect(await s.freeSpace()).toBe(-1);
+  });
+
+  test('stage creates a UUID directory and unstage removes it', async () => {
+    const s = store();
+    const st = await s.stage('dir/file.dat');
+    expect(st.stagingName).toMatch(/^[0-9a-f-]{36}$/);
+    expect(st.stagedPath).toBe(path.join(s.stagingRoot, st.stagingName, 'dir/file.dat'));
+    expect((await fs.stat(path.dirname(st.stagedPath))).isDirectory()).toBe(true);
+    await s.unstage(st.stagingName);
+    expect(await fs.readdir(s.stagingRoot)).toEqual([]);
+  });
+
+  test('a symbolic link inside the store cannot lead outside it', async () => {
+    const s = store();
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'outside-'));
+    symlinkSync(outside, path.join(s.storeRoot, 'escape'));
+    await expect(s.assertInside(s.storeRoot, path.join(s.storeRoot, 'escape/file'))).rejects.toThrow(/symbolic link/);
+    await expect(s.assertInside(s.storeRoot, path.join(s.storeRoot, 'fine/file'))).resolves.toBeUndefined();
+  });
+});
