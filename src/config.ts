@@ -120,6 +120,18 @@ export const configSchema = z.object({
       slackWebhookUrlFile: z.string().optional(),
     })
     .prefault({}),
+  uploads: z
+    .object({
+      /** A staged upload not committed (and not receiving data) for this long is failed and cleaned up. */
+      stagingTimeout: durationSchema.prefault(86_400),
+    })
+    .prefault({}),
+  workflows: z
+    .object({
+      /** Long activities (hashing, copying) heartbeat; a worker silent for this long is presumed dead and the activity retried. */
+      heartbeatTimeout: durationSchema.prefault(30),
+    })
+    .prefault({}),
   healthCheck: z
     .object({
       /** Cadence of the store health-check Schedule; 0 disables it. */

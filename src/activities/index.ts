@@ -1,10 +1,14 @@
 import type { Services } from '../services';
 import { createStoreHealthActivities } from './storeHealth';
+import { createUploadActivities } from './upload';
+import { createValidateActivities } from './validate';
 
 /** All activities, bound to one set of services. Activities are thin: the work is in services. */
 export function createActivities(services: Services) {
   return {
     ...createStoreHealthActivities(services),
+    ...createUploadActivities(services),
+    ...createValidateActivities(services),
   };
 }
 

@@ -9,7 +9,9 @@ import type { Endpoint } from './endpoint';
 import { buildOpenApi } from './openapi';
 import { allEndpoints } from './routes';
 
-export const API_PREFIX = '/api/v2';
+import { API_PREFIX } from './constants';
+
+export { API_PREFIX };
 
 const WWW_AUTHENTICATE = 'Basic realm="librarian", charset="UTF-8"';
 

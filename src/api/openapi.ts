@@ -38,10 +38,12 @@ export function buildOpenApi(endpoints: Endpoint[], config: Pick<Config, 'displa
     for (const code of [400, ...(ep.level === 'NONE' ? [401] : [401, 403]), ...(ep.errors ?? [])]) {
       responses[String(code)] = { description: STATUS_TEXT[code] ?? 'Error', content: { 'application/json': { schema: errorBody } } };
     }
-    paths[`/api/v2${ep.path}`] = {
-      ...(paths[`/api/v2${ep.path}`] ?? {}),
+    const key = `/api/v2${ep.path.replace(/:(\w+)/g, '{$1}')}`;
+    paths[key] = {
+      ...(paths[key] ?? {}),
       [ep.method ?? 'post']: {
         summary: ep.summary,
+        ...(ep.path.includes(':') ? { parameters: [...ep.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })) } : {}),
         'x-librarian-permission': ep.level,
         security: ep.level === 'NONE' ? [{}, { basic: [] }] : [{ basic: [] }],
         ...(ep.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(ep.body, 'input') } } } } : {}),

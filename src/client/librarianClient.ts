@@ -50,6 +50,11 @@ export class LibrarianClient {
   }
 
   async post<T = unknown>(path: string, body: unknown = {}, timeoutMs = this.opts.timeoutMs ?? 60_000): Promise<T> {
+    return (await this.request<T>(path, body, timeoutMs)).body;
+  }
+
+  /** POST returning the response headers too (search pages carry X-Next-Cursor). */
+  async request<T = unknown>(path: string, body: unknown = {}, timeoutMs = this.opts.timeoutMs ?? 60_000): Promise<{ body: T; headers: Headers }> {
     const url = this.endpoint(path);
     let res: Response;
     try {
@@ -59,6 +64,24 @@ export class LibrarianClient {
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
+    } catch (e) {
+      throw new ConnectionError(url, e);
+    }
+    return { body: await LibrarianClient.parse<T>(res, url), headers: res.headers };
+  }
+
+  /** PUT of a data stream (HTTP upload). */
+  async put<T = unknown>(path: string, body: AsyncIterable<Uint8Array>, headers: Record<string, string>, signal?: AbortSignal): Promise<T> {
+    const url = this.endpoint(path);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'PUT',
+        headers: { Accept: 'application/json', ...this.authHeader(), ...headers },
+        body: body as unknown as RequestInit["body"],
+        duplex: 'half',
+        signal,
+      } as RequestInit);
     } catch (e) {
       throw new ConnectionError(url, e);
     }

@@ -4,7 +4,11 @@ import { connectClient } from '../temporal/connection';
 import { createLogger, type Logger } from '../logger';
 import { openDb, type Db } from './db';
 import { migrationStatus } from './migrate';
+import { ChecksumPool } from './checksums';
+import { SearchService } from './search';
 import { StoreService } from './stores';
+import { UploadService } from './uploads';
+import { ValidationService } from './validation';
 import { UserService } from './users';
 
 /** The one service layer under the API, the CLI and the activities. */
@@ -14,6 +18,10 @@ export interface Services {
   db: Db;
   users: UserService;
   stores: StoreService;
+  checksums: ChecksumPool;
+  uploads: UploadService;
+  search: SearchService;
+  validation: ValidationService;
   /** Temporal client, connected on first use. */
   temporal(): Promise<Client>;
   close(): Promise<void>;
@@ -32,12 +40,18 @@ export async function createServices(config: Config, component: string, opts: { 
   }
   const db = await openDb(config.database);
   let temporal: Promise<Client> | undefined;
+  const stores = new StoreService(db, log);
+  const checksums = new ChecksumPool(config.checksums.threads);
   return {
     config,
     log,
     db,
     users: new UserService(db),
-    stores: new StoreService(db, log),
+    stores,
+    checksums,
+    uploads: new UploadService(db, config, stores, checksums, log),
+    search: new SearchService(db, stores),
+    validation: new ValidationService(db, config, stores, checksums, log),
     temporal() {
       temporal ??= connectClient(config.temporal).catch((e) => {
         temporal = undefined;
@@ -47,6 +61,7 @@ export async function createServices(config: Config, component: string, opts: { 
     },
     async close() {
       if (temporal) await (await temporal.catch(() => undefined))?.connection.close();
+      await checksums.close();
       await db.$disconnect();
     },
   };

@@ -20,6 +20,12 @@ const REQUIRED: Record<string, AuthLevelName> = {
   'POST /api/v2/admin/stores/list': 'ADMIN',
   'POST /api/v2/admin/stores/state_change': 'ADMIN',
   'POST /api/v2/admin/stores/check': 'ADMIN',
+  'POST /api/v2/upload/stage': 'READAPPEND',
+  'PUT /api/v2/upload/{transfer_id}/data': 'READAPPEND',
+  'POST /api/v2/upload/status': 'READAPPEND',
+  'POST /api/v2/upload/commit': 'READAPPEND',
+  'POST /api/v2/search/file': 'READONLY',
+  'POST /api/v2/validate/file': 'READONLY',
 };
 
 async function status(url: string, method: string, auth?: string): Promise<{ status: number; body: Record<string, unknown>; wwwAuthenticate: string | null }> {

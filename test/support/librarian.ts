@@ -198,6 +198,15 @@ export class LibrarianHandle {
   }
 }
 
+function deepMerge(into: Record<string, unknown>, from: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(from)) {
+    const cur = into[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)) {
+      deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>);
+    } else into[k] = v;
+  }
+}
+
 export async function startLibrarian(opts: LibrarianOptions = {}): Promise<LibrarianHandle> {
   const name = opts.name ?? uniqueName('lib');
   const provider = opts.provider ?? 'sqlite';
@@ -213,8 +222,8 @@ export async function startLibrarian(opts: LibrarianOptions = {}): Promise<Libra
     temporal: { address: process.env.LIBRARIAN_TEST_TEMPORAL_ADDRESS, namespace: 'default' },
     log: { level: 'info' },
     stores,
-    ...opts.config,
   };
+  deepMerge(config, opts.config ?? {});
   mkdirSync(dir, { recursive: true });
   const configPath = path.join(dir, 'librarian.yaml');
   writeFileSync(configPath, YAML.stringify(config));

@@ -1,8 +1,10 @@
 import type { Endpoint } from '../endpoint';
 import { adminStoreEndpoints } from './adminStores';
 import { pingEndpoints } from './ping';
+import { searchEndpoints } from './search';
+import { uploadEndpoints } from './upload';
 import { userEndpoints } from './users';
 
 export function allEndpoints(): Endpoint[] {
-  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints];
+  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints, ...uploadEndpoints, ...searchEndpoints];
 }

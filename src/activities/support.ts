@@ -1,0 +1,44 @@
+import { Context } from '@temporalio/activity';
+import { isLibrarianError } from '../errors';
+import { librarianFailure } from '../workflows/failures';
+
+/**
+ * Runs a service call as an activity body: a LibrarianError becomes an ApplicationFailure that
+ * carries its status; 4xx are not retryable (asking again gives the same answer).
+ */
+export async function run<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isLibrarianError(e)) {
+      throw librarianFailure(e.status, e.reason, e.suggestedRemedy, e.details);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Runs long work with heartbeats: every few seconds (so a dead worker is noticed within the
+ * heartbeat timeout) and with progress when the work reports it. Cancellation reaches the work
+ * through `signal`.
+ */
+export async function withHeartbeat<T>(fn: (h: { onProgress: (done: number, total: number) => void; signal: AbortSignal }) => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  let progress: { done: number; total: number } | undefined;
+  const beat = () => ctx.heartbeat(progress);
+  const timer = setInterval(beat, 5_000);
+  beat();
+  try {
+    return await run(() =>
+      fn({
+        onProgress: (done, total) => {
+          progress = { done, total };
+          beat();
+        },
+        signal: ctx.cancellationSignal,
+      }),
+    );
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { notFound } from '../../errors';
+import { runValidateFile } from '../../services/workflows';
+import { endpoint } from '../endpoint';
+
+const POLICY_VALUE = { DISALLOWED: 0, ALLOWED: 1 } as const;
+
+export const searchEndpoints = [
+  endpoint({
+    path: '/search/file',
+    level: 'READONLY',
+    summary:
+      'Files, newest first, matching every filter given. Pages hold at most max_results (capped by the server); when more exist the X-Next-Cursor response header carries the cursor for the next page.',
+    body: z.object({
+      name: z.string().optional(),
+      name_prefix: z.string().optional(),
+      uploader: z.string().optional(),
+      source: z.string().optional(),
+      create_time_window: z.tuple([z.coerce.date(), z.coerce.date()]).optional(),
+      max_results: z.number().int().nonnegative().optional(),
+      cursor: z.string().optional(),
+    }),
+    errors: [404],
+    handler: async ({ body, services, res }) => {
+      const limit = Math.min(body.max_results ?? services.config.api.maxSearchResults, services.config.api.maxSearchResults);
+      const r = await services.search.files({
+        name: body.name,
+        namePrefix: body.name_prefix,
+        uploader: body.uploader,
+        source: body.source,
+        createdAfter: body.create_time_window?.[0],
+        createdBefore: body.create_time_window?.[1],
+        limit: Math.max(limit, 1),
+        cursor: body.cursor,
+      });
+      if (r.files.length === 0) throw notFound('No files found.', 'Loosen the filters; name matches exactly, name_prefix matches the beginning.');
+      if (r.nextCursor) res.setHeader('X-Next-Cursor', r.nextCursor);
+      return r.files.map((f) => ({
+        name: f.name,
+        create_time: f.createTime,
+        size: f.size,
+        checksum: f.checksum,
+        uploader: f.uploader,
+        source: f.source,
+        instances: f.instances.map((i) => ({
+          path: i.path,
+          store_id: i.storeId,
+          store_name: i.storeName,
+          deletion_policy: POLICY_VALUE[i.deletionPolicy],
+          created_time: i.createdTime,
+          available: i.available,
+          checksum_time: i.checksumTime,
+        })),
+        remote_instances: f.remoteInstances.map((r) => ({ librarian_name: r.librarianName, store_id: r.storeId, copy_time: r.copyTime })),
+      }));
+    },
+  }),
+  endpoint({
+    path: '/validate/file',
+    level: 'READONLY',
+    summary:
+      "Recompute the checksums of the file's available local instances (a checksum verified within checksums.cacheLifetime is reused unless force) and report each against the catalogued one. The status does not say whether they match: computed_same_checksum does.",
+    body: z.object({ file_name: z.string(), force: z.boolean().optional() }),
+    errors: [404, 503],
+    handler: async ({ body, services }) =>
+      (await runValidateFile(services, body.file_name, body.force ?? false)).map((v) => ({
+        librarian: v.librarian,
+        store: v.store,
+        store_name: v.storeName,
+        instance_id: v.instanceId,
+        path: v.path,
+        original_checksum: v.originalChecksum,
+        original_size: v.originalSize,
+        current_checksum: v.currentChecksum,
+        current_size: v.currentSize,
+        computed_same_checksum: v.computedSameChecksum,
+        checksum_time: v.checksumTime,
+        cached: v.cached,
+        ...(v.error ? { error: v.error } : {}),
+      })),
+  }),
+];

@@ -1,0 +1,71 @@
+import { Flags } from '@oclif/core';
+import { ClientCommand, connectionFlag } from '../base';
+import { formatBytes, formatTime } from '../format';
+
+interface FileOut {
+  name: string;
+  create_time: string;
+  size: number;
+  checksum: string;
+  uploader: string;
+  source: string;
+  instances: { path: string; store_name: string; available: boolean }[];
+  remote_instances: { librarian_name: string }[];
+}
+
+export default class Search extends ClientCommand {
+  static override summary = 'Search files, newest first.';
+  static override description = 'Filters combine (AND). Prints one page (--limit, capped by the server); --all follows the server\'s cursor through every page.';
+  static override flags = {
+    ...connectionFlag,
+    name: Flags.string({ description: 'Exact file name.' }),
+    'name-prefix': Flags.string({ description: 'Names starting with this.' }),
+    uploader: Flags.string(),
+    source: Flags.string({ description: 'Uploading account or sending Librarian.' }),
+    since: Flags.string({ description: 'Created at or after (ISO 8601).' }),
+    until: Flags.string({ description: 'Created at or before (ISO 8601).' }),
+    limit: Flags.integer({ description: 'Results per page (the server caps it).' }),
+    all: Flags.boolean({ description: 'Fetch every page.' }),
+  };
+
+  async run() {
+    const { flags } = await this.parse(Search);
+    const { client } = this.connect(flags.connection);
+    const window = flags.since || flags.until ? [flags.since ?? '1970-01-01T00:00:00Z', flags.until ?? '9999-12-31T23:59:59Z'] : undefined;
+    const files: FileOut[] = [];
+    let cursor: string | undefined;
+    do {
+      let page;
+      try {
+        page = await client.request<FileOut[]>('search/file', {
+          name: flags.name,
+          name_prefix: flags['name-prefix'],
+          uploader: flags.uploader,
+          source: flags.source,
+          create_time_window: window,
+          max_results: flags.limit,
+          cursor,
+        });
+      } catch (e) {
+        if ((e as { status?: number }).status === 404 && files.length === 0) break;
+        throw e;
+      }
+      files.push(...page.body);
+      cursor = page.headers.get('x-next-cursor') ?? undefined;
+    } while (flags.all && cursor);
+    this.table(
+      ['NAME', 'SIZE', 'CREATED', 'UPLOADER', 'SOURCE', 'INSTANCES', 'REMOTE'],
+      files.map((f) => [
+        f.name,
+        formatBytes(f.size),
+        formatTime(f.create_time),
+        f.uploader,
+        f.source,
+        f.instances.map((i) => `${i.store_name}${i.available ? '' : ' (unavailable)'}`).join(', '),
+        f.remote_instances.map((r) => r.librarian_name).join(', '),
+      ]),
+    );
+    if (!flags.all && cursor) this.log('(more results: use --all)');
+    return files;
+  }
+}

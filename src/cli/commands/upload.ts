@@ -1,0 +1,43 @@
+import { Args, Flags } from '@oclif/core';
+import { uploadPath } from '../../client/upload';
+import { ALGORITHMS, type Algorithm } from '../../services/hashers';
+import { ClientCommand, connectionFlag } from '../base';
+import { formatBytes } from '../format';
+import { phaseBars } from '../progress';
+
+export default class Upload extends ClientCommand {
+  static override summary = 'Upload a file or a directory (a "book") to DEST, verified end to end.';
+  static override description = `Hashes LOCAL, stages the upload, sends the data and commits; the server verifies size and checksum before cataloguing it, and the command waits for that verdict. --via copy writes straight into the server's staging area (needs its filesystem); --via http streams through the API and resumes after a broken connection; auto picks copy when the staging area is reachable from here. Exits non-zero with the server's reason when the upload is refused or fails.`;
+  static override args = {
+    local: Args.string({ required: true, description: 'Local file or directory.' }),
+    dest: Args.string({ required: true, description: 'Destination name (relative path) in the Librarian.' }),
+  };
+  static override flags = {
+    ...connectionFlag,
+    via: Flags.string({ options: ['auto', 'copy', 'http'], default: 'auto' }),
+    uploader: Flags.string({ description: 'Name recorded as the uploader (default: your account).' }),
+    deletion: Flags.string({ options: ['allowed', 'disallowed'], default: 'disallowed', description: 'Deletion policy of the new instance.' }),
+    algorithm: Flags.string({ options: [...ALGORITHMS], default: 'xxh3' }),
+    'no-progress': Flags.boolean({ description: 'Do not draw progress bars.' }),
+  };
+
+  async run() {
+    const { args, flags } = await this.parse(Upload);
+    const { client } = this.connect(flags.connection);
+    const bars = phaseBars(!flags['no-progress'] && !this.jsonEnabled());
+    try {
+      const r = await uploadPath(client, args.local, args.dest, {
+        via: flags.via as 'auto' | 'copy' | 'http',
+        uploader: flags.uploader,
+        deletionPolicy: flags.deletion as 'allowed' | 'disallowed',
+        algorithm: flags.algorithm as Algorithm,
+        progress: (phase, done, total) => bars.update(phase, done, total),
+      });
+      bars.stop();
+      this.log(`Uploaded ${args.local} as "${r.file_name}" (${formatBytes(r.size)}, ${r.checksum}) to store ${r.store_name} via ${r.via}; transfer ${r.transfer_id}.`);
+      return r;
+    } finally {
+      bars.stop();
+    }
+  }
+}

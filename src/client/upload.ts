@@ -1,0 +1,168 @@
+/**
+ * Client side of an upload: hash locally, stage, move the bytes (local copy into the staging
+ * area, or streamed HTTP that resumes after a broken connection), commit and wait for the
+ * verdict.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { ChecksumPool, listDataFiles, type DataFile } from '../services/checksums';
+import type { Algorithm } from '../services/hashers';
+import { ApiError, ConnectionError, type LibrarianClient } from './librarianClient';
+
+export interface Staged {
+  transfer_id: number;
+  store_name: string;
+  staging_name: string;
+  staging_location: string;
+  upload_name: string;
+  destination_location: string;
+  transfer_providers: { local?: { hostnames: string[] } };
+  superseded_transfer_ids: number[];
+}
+
+export interface Committed {
+  success: true;
+  transfer_id: number;
+  file_name: string;
+  instance_id: number;
+  store_name: string;
+  path: string;
+}
+
+export type Via = 'copy' | 'http' | 'auto';
+
+export interface Progress {
+  /** Called as work advances; `phase` is "hashing", "sending" or "committing". */
+  (phase: 'hashing' | 'sending' | 'committing', done: number, total: number): void;
+}
+
+export interface UploadOptions {
+  via?: Via;
+  uploader?: string;
+  deletionPolicy?: 'allowed' | 'disallowed';
+  algorithm?: Algorithm;
+  threads?: number;
+  progress?: Progress;
+  /** HTTP: attempts to resume after a broken connection before giving up. */
+  resumeAttempts?: number;
+}
+
+export interface UploadResult extends Committed {
+  checksum: string;
+  size: number;
+  via: 'copy' | 'http';
+}
+
+function counting(onBytes: (n: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      onBytes(chunk.length);
+      cb(null, chunk);
+    },
+  });
+}
+
+async function canCopyLocally(staged: Staged): Promise<boolean> {
+  try {
+    await fs.access(path.dirname(staged.staging_location), fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function copyInto(files: DataFile[], directory: boolean, target: string, onBytes: (n: number) => void): Promise<void> {
+  if (!directory) {
+    await pipeline(createReadStream(files[0]!.absolute), counting(onBytes), createWriteStream(target));
+    return;
+  }
+  await fs.mkdir(target, { recursive: true });
+  for (const f of files) {
+    const to = path.join(target, f.relative);
+    await fs.mkdir(path.dirname(to), { recursive: true });
+    await pipeline(createReadStream(f.absolute), counting(onBytes), createWriteStream(to));
+  }
+}
+
+function tarOf(files: DataFile[], onBytes: (n: number) => void): AsyncIterable<Uint8Array> {
+  const pack = tar.pack();
+  (async () => {
+    for (const f of files) {
+      await new Promise<void>((resolve, reject) => {
+        const entry = pack.entry({ name: f.relative, size: f.size, mode: 0o644, mtime: new Date(f.mtimeMs), type: 'file' }, (err) => (err ? reject(err) : resolve()));
+        createReadStream(f.absolute).pipe(counting(onBytes)).pipe(entry);
+      });
+    }
+    pack.finalize();
+  })().catch((e) => pack.destroy(e as Error));
+  return pack as unknown as AsyncIterable<Uint8Array>;
+}
+
+async function sendHttp(client: LibrarianClient, staged: Staged, files: DataFile[], directory: boolean, total: number, opts: UploadOptions): Promise<void> {
+  const attempts = opts.resumeAttempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    const status = await client.post<{ received_bytes: number; received_files: { path: string; size: number }[] }>('upload/status', { transfer_id: staged.transfer_id });
+    let sent = status.received_bytes;
+    opts.progress?.('sending', sent, total);
+    const onBytes = (n: number) => {
+      sent += n;
+      opts.progress?.('sending', sent, total);
+    };
+    try {
+      if (directory) {
+        const have = new Map(status.received_files.map((f) => [f.path, f.size]));
+        const missing = files.filter((f) => have.get(f.relative) !== f.size);
+        if (missing.length === 0) return;
+        await client.put(`upload/${staged.transfer_id}/data`, tarOf(missing, onBytes), { 'Content-Type': 'application/x-tar' });
+      } else {
+        if (total > 0 && sent === total) return;
+        const start = sent;
+        const body = total === 0 ? (async function* () {})() : createReadStream(files[0]!.absolute, { start }).pipe(counting(onBytes));
+        await client.put(`upload/${staged.transfer_id}/data`, body, { 'Content-Type': 'application/octet-stream', 'Upload-Offset': String(start) });
+      }
+      return;
+    } catch (e) {
+      // Broken connections, server errors and "offset moved on" are resumed from what the server holds.
+      const offsetMoved = e instanceof ApiError && e.status === 409 && typeof (e.body as { received_bytes?: unknown })?.received_bytes === 'number';
+      const retriable = e instanceof ConnectionError || (e instanceof ApiError && e.status >= 500 && e.status !== 507) || offsetMoved;
+      if (!retriable || attempt >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** (attempt - 1), 30_000)));
+    }
+  }
+}
+
+/** Uploads a local file or directory to `destination` on the Librarian behind `client`. */
+export async function uploadPath(client: LibrarianClient, localPath: string, destination: string, opts: UploadOptions = {}): Promise<UploadResult> {
+  const algorithm = opts.algorithm ?? 'xxh3';
+  const pool = new ChecksumPool(opts.threads ?? 4);
+  let hashed;
+  try {
+    hashed = await pool.hashPath(localPath, algorithm, { onProgress: (d, t) => opts.progress?.('hashing', d, t) });
+  } finally {
+    await pool.close();
+  }
+  const { directory, files } = await listDataFiles(localPath);
+  const staged = await client.post<Staged>('upload/stage', {
+    upload_size: hashed.size,
+    upload_checksum: hashed.checksum,
+    upload_name: path.posix.basename(destination),
+    destination_location: destination,
+    ...(opts.uploader ? { uploader: opts.uploader } : {}),
+  });
+  let via = opts.via ?? 'auto';
+  if (via === 'auto') via = staged.transfer_providers.local && (await canCopyLocally(staged)) ? 'copy' : 'http';
+  let sent = 0;
+  if (via === 'copy') {
+    await copyInto(files, directory, staged.staging_location, (n) => opts.progress?.('sending', (sent += n), hashed.size));
+  } else {
+    await sendHttp(client, staged, files, directory, hashed.size, opts);
+  }
+  opts.progress?.('committing', 0, 1);
+  const committed = await client.post<Committed>('upload/commit', { transfer_id: staged.transfer_id, deletion_policy: opts.deletionPolicy ?? 'disallowed' }, 24 * 3600_000);
+  opts.progress?.('committing', 1, 1);
+  return { ...committed, checksum: hashed.checksum, size: hashed.size, via };
+}

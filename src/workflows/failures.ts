@@ -1,0 +1,42 @@
+// Shared by workflows, activities and the API: how a LibrarianError (HTTP status, reason,
+// remedy) travels through Temporal as an ApplicationFailure. Imports only @temporalio/common,
+// so it is safe in the workflow sandbox.
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+
+export const LIBRARIAN_ERROR = 'LibrarianError';
+
+export interface FailureDetails {
+  status: number;
+  reason: string;
+  suggested_remedy: string;
+  [k: string]: unknown;
+}
+
+export function librarianFailure(status: number, reason: string, suggestedRemedy: string, extra: Record<string, unknown> = {}): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: LIBRARIAN_ERROR,
+    message: reason,
+    nonRetryable: status < 500,
+    details: [{ status, reason, suggested_remedy: suggestedRemedy, ...extra } satisfies FailureDetails],
+  });
+}
+
+/** The LibrarianError details inside a failure chain, if there are any. */
+export function failureDetails(e: unknown): FailureDetails | undefined {
+  let cur: unknown = e;
+  for (let i = 0; i < 10 && cur; i++) {
+    if (cur instanceof ApplicationFailure && cur.type === LIBRARIAN_ERROR) return cur.details?.[0] as FailureDetails;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Re-throws an activity's LibrarianError from a workflow (e.g. out of an update handler). */
+export function rethrowForCaller(e: unknown): never {
+  const d = failureDetails(e);
+  if (d) throw librarianFailure(d.status, d.reason, d.suggested_remedy);
+  if (e instanceof ActivityFailure) throw ApplicationFailure.nonRetryable(e.cause?.message ?? e.message, 'ActivityFailed');
+  throw e;
+}
+
+

@@ -1,0 +1,179 @@
+/**
+ * One upload, from stage to catalogue. The workflow id is derived from the destination name
+ * (upload/<librarian>/<name>), so a repeated or concurrent stage of the same name reaches this
+ * workflow instead of starting a second one.
+ *
+ *   stage (update)   record an IncomingTransfer, pick a store, create the staging directory;
+ *                    a new stage of the same name supersedes the stale attempt;
+ *   ...              the client copies or streams the bytes in (touch signals keep it alive);
+ *   commit (update)  verify size and checksum, move into the store, File + Instance;
+ *                    the update returns the verdict;
+ *   timeout          never committed: the transfer fails and staging is removed.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { CommitResult, DeletionPolicyName, StageResult } from '../services/uploads';
+import { failureDetails, librarianFailure, rethrowForCaller } from './failures';
+import { BYTES, FILE_NAME, PHASE } from './searchAttributes';
+
+export interface UploadInput {
+  destination: string;
+  stagingTimeoutMs: number;
+  heartbeatTimeoutMs: number;
+}
+
+export interface StageInput {
+  uploadSize: number;
+  uploadChecksum: string;
+  uploadName: string;
+  uploader: string;
+  createdBy: string;
+}
+
+export interface CommitInput {
+  transferId: number;
+  deletionPolicy: DeletionPolicyName;
+}
+
+export type UploadVerdict =
+  | { ok: true; transferId: number; result: CommitResult }
+  | { ok: false; transferId?: number; status: number; reason: string; suggestedRemedy: string };
+
+export const stageUpdate = defineUpdate<StageResult, [StageInput]>('stage');
+export const commitUpdate = defineUpdate<CommitResult, [CommitInput]>('commit');
+/** Sent by the API while data arrives, so a slow upload is not mistaken for an abandoned one. */
+export const touchSignal = defineSignal('touch');
+export const uploadStateQuery = defineQuery<{ phase: string; transferId?: number; verdict?: UploadVerdict }>('state');
+
+export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: false; status: number; reason: string; suggestedRemedy: string }> {
+  const quick = proxyActivities<Activities>({
+    startToCloseTimeout: '1m',
+    // The stage call holds an HTTP request open: give up after two minutes rather than hang.
+    scheduleToCloseTimeout: '2m',
+    retry: { initialInterval: '1s', maximumInterval: '10s' },
+  });
+  const cleanup = proxyActivities<Activities>({
+    startToCloseTimeout: '1m',
+    retry: { initialInterval: '1s', maximumInterval: '5m' },
+  });
+  const long = proxyActivities<Activities>({
+    startToCloseTimeout: '12h',
+    heartbeatTimeout: input.heartbeatTimeoutMs,
+    retry: { initialInterval: '1s', maximumInterval: '1m' },
+  });
+
+  let phase = 'staging';
+  let attempt: StageResult | undefined;
+  const superseded = new Map<number, number>();
+  let commit: CommitInput | undefined;
+  let verdict: UploadVerdict | undefined;
+  let staging = false;
+  let stagesDone = 0;
+  let touched = Date.now();
+
+  const setPhase = (p: string) => {
+    phase = p;
+    upsertSearchAttributes([{ key: PHASE, value: p }]);
+  };
+
+  setHandler(uploadStateQuery, () => ({ phase, transferId: attempt?.transferId, verdict }));
+  setHandler(touchSignal, () => {
+    touched = Date.now();
+  });
+
+  setHandler(stageUpdate, async (req) => {
+    await condition(() => !staging);
+    staging = true;
+    try {
+      if (commit || verdict) {
+        throw librarianFailure(409, `Upload of "${input.destination}" is already being committed.`, 'Wait for the commit to finish; if it fails, stage again.');
+      }
+      const result = await quick.stageUpload({ ...req, destination: input.destination, workflowId: workflowInfo().workflowId, attemptId: uuid4() });
+      if (attempt && attempt.transferId !== result.transferId) superseded.set(attempt.transferId, result.transferId);
+      attempt = result;
+      touched = Date.now();
+      setPhase('staged');
+      upsertSearchAttributes([{ key: BYTES, value: req.uploadSize }]);
+      return result;
+    } catch (e) {
+      rethrowForCaller(e);
+    } finally {
+      staging = false;
+      stagesDone++;
+    }
+  });
+
+  setHandler(
+    commitUpdate,
+    async (req) => {
+      commit ??= req;
+      await condition(() => verdict !== undefined);
+      if (verdict!.ok) return verdict!.result;
+      throw librarianFailure(verdict!.status, verdict!.reason, verdict!.suggestedRemedy);
+    },
+    {
+      validator: (req) => {
+        const newer = superseded.get(req.transferId);
+        if (newer !== undefined) {
+          throw librarianFailure(409, `Transfer ${req.transferId} was superseded by transfer ${newer}.`, `Commit transfer ${newer}, the latest stage of this name.`);
+        }
+        if (!attempt || attempt.transferId !== req.transferId) {
+          throw librarianFailure(404, `No staged upload with transfer id ${req.transferId}.`, 'Use the transfer_id returned by upload/stage.');
+        }
+      },
+    },
+  );
+
+  upsertSearchAttributes([{ key: FILE_NAME, value: input.destination }]);
+
+  // The stage that started this workflow arrives with it; if it was refused, there is nothing to do.
+  await condition(() => attempt !== undefined || (stagesDone > 0 && !staging));
+  if (!attempt) {
+    await condition(allHandlersFinished);
+    return { ok: false, status: 400, reason: 'The stage request was refused.', suggestedRemedy: 'See the error returned to the stage call.' };
+  }
+
+  while (!verdict) {
+    const seen = touched;
+    const ready = await condition(() => commit !== undefined || touched !== seen, Math.max(seen + input.stagingTimeoutMs - Date.now(), 1));
+    if (commit) {
+      verdict = await verifyAndCommit(attempt.transferId, commit.deletionPolicy);
+    } else if (!ready && !staging) {
+      const reason = `Not committed within ${Math.round(input.stagingTimeoutMs / 1000)} s of the last activity; staging removed.`;
+      await cleanup.failUpload(attempt.transferId, reason, 408);
+      verdict = { ok: false, transferId: attempt.transferId, status: 408, reason, suggestedRemedy: 'Stage the upload again and commit it.' };
+    }
+  }
+  setPhase(verdict.ok ? 'completed' : 'failed');
+  await condition(allHandlersFinished);
+  return verdict;
+
+  async function verifyAndCommit(transferId: number, deletionPolicy: DeletionPolicyName): Promise<UploadVerdict> {
+    setPhase('verifying');
+    const checked = await long.verifyUpload(transferId);
+    if (!checked.ok) {
+      await cleanup.failUpload(transferId, checked.reason!, checked.status!);
+      return { ok: false, transferId, status: checked.status!, reason: checked.reason!, suggestedRemedy: checked.suggestedRemedy! };
+    }
+    setPhase('committing');
+    try {
+      return { ok: true, transferId, result: await long.commitUpload(transferId, deletionPolicy) };
+    } catch (e) {
+      const d = failureDetails(e);
+      if (!d) throw e;
+      await cleanup.failUpload(transferId, d.reason, d.status);
+      return { ok: false, transferId, status: d.status, reason: d.reason, suggestedRemedy: d.suggested_remedy };
+    }
+  }
+}

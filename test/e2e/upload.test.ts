@@ -1,0 +1,443 @@
+/**
+ * Verified ingest end to end on each catalog backend: real API and worker processes, HTTP, and
+ * checks on catalog rows, bytes on disk and staging.
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import tar from 'tar-stream';
+import { ApiError, type LibrarianClient } from '../../src/client/librarianClient';
+import { uploadPath } from '../../src/client/upload';
+import { parseChecksum } from '../../src/services/checksums';
+import { checksumOf, closeChecksums, listTree, makeBook, makeFile, tmpDir, treeDigest } from '../support/data';
+import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
+import { waitFor } from '../support/ports';
+
+async function apiError(p: Promise<unknown>): Promise<ApiError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ApiError) return e;
+    throw e;
+  }
+  throw new Error('expected the call to fail');
+}
+
+interface Staged {
+  transfer_id: number;
+  staging_location: string;
+  staging_name: string;
+  store_name: string;
+  superseded_transfer_ids: number[];
+}
+
+async function stage(client: LibrarianClient, local: string, dest: string, extra: Record<string, unknown> = {}): Promise<Staged> {
+  const { checksum, size } = await checksumOf(local);
+  return client.post<Staged>('upload/stage', { upload_size: size, upload_checksum: checksum, upload_name: path.basename(dest), destination_location: dest, uploader: 'pipeline-7', ...extra });
+}
+
+function tarBody(files: { name: string; data?: Buffer; type?: 'file' | 'symlink'; linkname?: string }[]): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const f of files) {
+    if (f.type === 'symlink') pack.entry({ name: f.name, type: 'symlink', linkname: f.linkname });
+    else pack.entry({ name: f.name, size: f.data!.length }, f.data!);
+  }
+  pack.finalize();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    pack.on('data', (c: Buffer) => chunks.push(c));
+    pack.on('end', () => resolve(Buffer.concat(chunks)));
+    pack.on('error', reject);
+  });
+}
+
+describe.each(PROVIDERS)('upload on %s', (provider) => {
+  let lib: LibrarianHandle;
+  let data: string;
+  let storeRoot: string;
+  let stagingRoot: string;
+
+  beforeAll(async () => {
+    lib = await startLibrarian({
+      provider,
+      config: { api: { maxUploadSizeBytes: 200_000_000 }, workflows: { heartbeatTimeout: '5s' } },
+      stores: [
+        { name: 'main', stagingPath: 'stores/main/staging', storePath: 'stores/main/store' },
+        { name: 'backup', ingestable: false, stagingPath: 'stores/backup/staging', storePath: 'stores/backup/store' },
+      ],
+    });
+    data = tmpDir('upload-src-');
+    storeRoot = path.join(lib.dir, 'stores/main/store');
+    stagingRoot = path.join(lib.dir, 'stores/main/staging');
+    await lib.client().post('users/create', { username: 'alice', password: 'alice-password', permission: 3 });
+    await lib.client().post('users/create', { username: 'bob', password: 'bob-password', permission: 3 });
+    await lib.client().post('users/create', { username: 'reader', password: 'reader-password', permission: 1 });
+  });
+  afterAll(async () => {
+    await stopAllLibrarians();
+    await closeChecksums();
+  });
+
+  const alice = () => lib.client('alice', 'alice-password');
+
+  async function expectCatalogued(dest: string, local: string, opts: { uploader?: string; source?: string; policy?: string } = {}) {
+    const svc = await lib.services();
+    const file = await svc.db.file.findUniqueOrThrow({ where: { name: dest }, include: { instances: { include: { store: true } } } });
+    const { checksum, size } = await checksumOf(local, parseChecksum(file.checksum).algorithm);
+    expect({ ...file, instances: undefined, createTime: undefined, catalogTime: undefined }).toEqual({
+      name: dest,
+      size: BigInt(size),
+      checksum,
+      uploader: opts.uploader ?? 'pipeline-7',
+      source: opts.source ?? 'alice',
+      instances: undefined,
+      createTime: undefined,
+      catalogTime: undefined,
+    });
+    expect(file.instances).toHaveLength(1);
+    const inst = file.instances[0]!;
+    expect(inst).toMatchObject({ path: dest, available: true, deletionPolicy: opts.policy ?? 'DISALLOWED', calculatedChecksum: checksum, calculatedSize: BigInt(size) });
+    expect(inst.store.name).toBe('main');
+    expect(inst.checksumTime).toBeInstanceOf(Date);
+    expect(treeDigest(path.join(storeRoot, dest))).toEqual(treeDigest(local));
+    const transfers = await svc.db.incomingTransfer.findMany({ where: { storePath: dest, status: 'COMPLETED' } });
+    expect(transfers).toHaveLength(1);
+    expect(listTree(stagingRoot)).toEqual([]);
+  }
+
+  test('a file copied into staging is verified and catalogued', async () => {
+    const local = makeFile(path.join(data, 'copy.bin'), 3_000_000);
+    const s = await stage(alice(), local, 'obs/2026/copy.bin');
+    expect(s.store_name).toBe('main');
+    expect(s.staging_location).toBe(path.join(stagingRoot, s.staging_name, 'copy.bin'));
+    cpSync(local, s.staging_location);
+    const r = await alice().post('upload/commit', { transfer_id: s.transfer_id, deletion_policy: 'allowed' });
+    expect(r).toEqual({ success: true, transfer_id: s.transfer_id, file_name: 'obs/2026/copy.bin', instance_id: expect.any(Number), store_name: 'main', path: path.join(storeRoot, 'obs/2026/copy.bin') });
+    await expectCatalogued('obs/2026/copy.bin', local, { policy: 'ALLOWED' });
+    // Committing again is harmless and gives the same answer.
+    expect(await alice().post('upload/commit', { transfer_id: s.transfer_id })).toEqual(r);
+  });
+
+  test('a file and a book streamed over HTTP, with the CLI-side client', async () => {
+    const local = makeFile(path.join(data, 'http.bin'), 5_000_000);
+    const r = await uploadPath(alice(), local, 'obs/http.bin', { via: 'http', uploader: 'pipeline-7' });
+    expect(r).toMatchObject({ via: 'http', file_name: 'obs/http.bin', size: 5_000_000 });
+    await expectCatalogued('obs/http.bin', local);
+
+    const bookDir = makeBook(path.join(data, 'book_1'), 12, 100_000);
+    const b = await uploadPath(alice(), bookDir, 'obs/books/book_1', { via: 'http', uploader: 'pipeline-7', algorithm: 'md5' });
+    expect(b.checksum).toMatch(/^md5:::/);
+    await expectCatalogued('obs/books/book_1', bookDir);
+
+    const copied = await uploadPath(alice(), bookDir, 'obs/books/book_1_copy', { via: 'copy', uploader: 'pipeline-7' });
+    expect(copied.via).toBe('copy');
+    await expectCatalogued('obs/books/book_1_copy', bookDir);
+  });
+
+  test('an interrupted HTTP upload resumes from the last byte the server holds', async () => {
+    const local = makeFile(path.join(data, 'resume.bin'), 4_000_000);
+    const bytes = readFileSync(local);
+    const s = await stage(alice(), local, 'obs/resume.bin');
+    const url = new URL(`${lib.url}/api/v2/upload/${s.transfer_id}/data`);
+    // Send 1.5 MB, then break the connection mid-request.
+    await new Promise<void>((resolve) => {
+      const req = http.request(url, {
+        method: 'PUT',
+        headers: { Authorization: `Basic ${Buffer.from('alice:alice-password').toString('base64')}`, 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.length, 'Upload-Offset': '0' },
+      });
+      req.on('error', () => resolve());
+      req.write(bytes.subarray(0, 1_500_000), () => setTimeout(() => req.destroy(), 500));
+    });
+    const status = await waitFor('the partial upload to be recorded', async () => {
+      const st = await alice().post<{ received_bytes: number; complete: boolean; status: string }>('upload/status', { transfer_id: s.transfer_id });
+      return st.received_bytes === 1_500_000 ? st : undefined;
+    });
+    expect(status).toMatchObject({ complete: false, status: 'ONGOING' });
+    const wrong = await apiError(alice().put(`upload/${s.transfer_id}/data`, (async function* () {
+      yield bytes.subarray(0, 10);
+    })(), { 'Upload-Offset': '0', 'Content-Type': 'application/octet-stream' }));
+    // Without an offset the upload restarts; with the wrong offset it is refused.
+    const mismatch = await apiError(alice().put(`upload/${s.transfer_id}/data`, (async function* () {
+      yield bytes.subarray(10, 20);
+    })(), { 'Upload-Offset': '10', 'Content-Type': 'application/octet-stream' }));
+    expect(wrong).toBeDefined();
+    expect(mismatch.status).toBe(409);
+    expect(mismatch.body).toMatchObject({ received_bytes: expect.any(Number) });
+    // Resume properly from what the server holds.
+    const held = (await alice().post<{ received_bytes: number }>('upload/status', { transfer_id: s.transfer_id })).received_bytes;
+    const done = await alice().put<{ complete: boolean; received_bytes: number }>(`upload/${s.transfer_id}/data`, (async function* () {
+      yield bytes.subarray(held);
+    })(), { 'Upload-Offset': String(held), 'Content-Type': 'application/octet-stream' });
+    expect(done).toMatchObject({ complete: true, received_bytes: 4_000_000 });
+    await alice().post('upload/commit', { transfer_id: s.transfer_id });
+    await expectCatalogued('obs/resume.bin', local);
+  });
+
+  test('a directory over HTTP resumes by sending the files not yet received; bad tar entries are refused', async () => {
+    const bookDir = makeBook(path.join(data, 'book_r'), 4, 50_000);
+    const s = await stage(alice(), bookDir, 'obs/books/book_r');
+    const names = listTree(bookDir).filter((n) => n.endsWith('.dat'));
+    const first = await tarBody(names.slice(0, 2).map((n) => ({ name: n, data: readFileSync(path.join(bookDir, n)) })));
+    const put = (body: Buffer) =>
+      alice().put<{ received_files: number; complete: boolean }>(`upload/${s.transfer_id}/data`, (async function* () {
+        yield body;
+      })(), { 'Content-Type': 'application/x-tar' });
+    expect(await put(first)).toMatchObject({ received_files: 2, complete: false });
+    const status = await alice().post<{ received_files: { path: string; size: number }[] }>('upload/status', { transfer_id: s.transfer_id });
+    expect(status.received_files.map((f) => f.path).sort()).toEqual(names.slice(0, 2).sort());
+
+    const escape = await apiError(put(await tarBody([{ name: '../../escape.txt', data: Buffer.from('x') }])));
+    expect([escape.status, escape.reason]).toEqual([400, 'The tar entry "../../escape.txt" is not a clean relative path.']);
+    const link = await apiError(put(await tarBody([{ name: 'link', type: 'symlink', linkname: '/etc/passwd' }])));
+    expect(link.status).toBe(400);
+    expect(link.reason).toMatch(/is a symlink/);
+    expect(existsSync(path.join(stagingRoot, s.staging_name, '..', 'escape.txt'))).toBe(false);
+
+    expect(await put(await tarBody(names.slice(2).map((n) => ({ name: n, data: readFileSync(path.join(bookDir, n)) }))))).toMatchObject({ received_files: 4, complete: true });
+    await alice().post('upload/commit', { transfer_id: s.transfer_id });
+    await expectCatalogued('obs/books/book_r', bookDir);
+  });
+
+  test('bad requests are refused with a reason, and leave nothing behind', async () => {
+    const local = makeFile(path.join(data, 'bad.bin'), 1000);
+    const { checksum, size } = await checksumOf(local);
+    const body = { upload_size: size, upload_checksum: checksum, upload_name: 'bad.bin', destination_location: 'obs/bad.bin' };
+    const svc = await lib.services();
+    const before = await svc.db.incomingTransfer.count();
+
+    const negative = await apiError(alice().post('upload/stage', { ...body, upload_size: -1 }));
+    expect([negative.status, negative.reason]).toEqual([400, 'The request body is not valid: upload_size: Upload size must be positive..']);
+    const huge = await apiError(alice().post('upload/stage', { ...body, upload_size: 300_000_000 }));
+    expect([huge.status, huge.reason]).toEqual([413, 'Upload size 300000000 bytes is larger than this Librarian accepts (200000000 bytes).']);
+    for (const dest of ['../outside.bin', '/etc/passwd', 'obs/../../x', 'obs//x', '.']) {
+      const e = await apiError(alice().post('upload/stage', { ...body, destination_location: dest }));
+      expect([dest, e.status]).toEqual([dest, 400]);
+      expect(e.body).toEqual({ reason: expect.stringContaining('is not a clean relative path'), suggested_remedy: expect.any(String) });
+    }
+    const badSum = await apiError(alice().post('upload/stage', { ...body, upload_checksum: 'crc:::00' }));
+    expect([badSum.status, badSum.reason]).toEqual([400, 'Unknown checksum algorithm "crc".']);
+    const reader = await apiError(lib.client('reader', 'reader-password').post('upload/stage', body));
+    expect(reader.status).toBe(403);
+
+    // A symbolic link inside the store cannot lead the upload out of it.
+    const outside = tmpDir('outside-');
+    mkdirSync(storeRoot, { recursive: true });
+    symlinkSync(outside, path.join(storeRoot, 'linked'));
+    const viaLink = await apiError(alice().post('upload/stage', { ...body, destination_location: 'linked/x.bin' }));
+    expect([viaLink.status, viaLink.reason]).toEqual([400, `The path ${path.join(storeRoot, 'linked/x.bin')} leaves the store through a symbolic link.`]);
+
+    // The name exists already.
+    const exists = await apiError(alice().post('upload/stage', { ...body, destination_location: 'obs/2026/copy.bin' }));
+    expect([exists.status, exists.reason]).toEqual([409, 'File "obs/2026/copy.bin" already exists on this Librarian.']);
+
+    // No store with room: nothing staged.
+    await lib.client().post('admin/stores/state_change', { store_name: 'main', enabled: false });
+    const full = await apiError(alice().post('upload/stage', body));
+    await lib.client().post('admin/stores/state_change', { store_name: 'main', enabled: true });
+    expect([full.status, full.reason]).toEqual([413, `No store has room for ${size} bytes.`]);
+
+    expect(await svc.db.incomingTransfer.count()).toBe(before);
+    expect(listTree(stagingRoot)).toEqual([]);
+    expect(listTree(path.join(lib.dir, 'stores/backup/staging'))).toEqual([]);
+  });
+
+  test('size and checksum mismatches are rejected with 406: transfer failed, staging removed, nothing catalogued', async () => {
+    const svc = await lib.services();
+    for (const [dest, damage] of [
+      ['obs/short.bin', (f: string) => writeFileSync(f, readFileSync(f).subarray(1))],
+      ['obs/flipped.bin', (f: string) => {
+        const b = readFileSync(f);
+        b[100] = b[100]! ^ 0xff;
+        writeFileSync(f, b);
+      }],
+    ] as const) {
+      const local = makeFile(path.join(data, path.basename(dest)), 10_000);
+      const s = await stage(alice(), local, dest);
+      cpSync(local, s.staging_location);
+      damage(s.staging_location);
+      const e = await apiError(alice().post('upload/commit', { transfer_id: s.transfer_id }));
+      expect(e.status).toBe(406);
+      expect(e.reason).toMatch(dest === 'obs/short.bin' ? /^Size mismatch: the upload declared 10000 bytes, the staging area holds 9999\.$/ : /^Checksum mismatch: the upload declared xxh3:::[0-9a-f]{32}, the staged data hashes to xxh3:::[0-9a-f]{32}\.$/);
+      const t = await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: s.transfer_id } });
+      expect(t).toMatchObject({ status: 'FAILED', failureStatus: 406, failureReason: e.reason });
+      expect(await svc.db.file.findUnique({ where: { name: dest } })).toBeNull();
+      expect(existsSync(path.join(storeRoot, dest))).toBe(false);
+      expect(listTree(stagingRoot)).toEqual([]);
+      // Asking again after the workflow has ended gives the same verdict.
+      expect((await apiError(alice().post('upload/commit', { transfer_id: s.transfer_id }))).status).toBe(406);
+    }
+  });
+
+  test("ownership, unknown transfers and committing before any data arrived", async () => {
+    const local = makeFile(path.join(data, 'owned.bin'), 2000);
+    const s = await stage(alice(), local, 'obs/owned.bin');
+    const bob = lib.client('bob', 'bob-password');
+    const notYours = await apiError(bob.post('upload/commit', { transfer_id: s.transfer_id }));
+    expect([notYours.status, notYours.reason]).toEqual([403, `Transfer ${s.transfer_id} belongs to "alice".`]);
+    expect((await apiError(bob.put(`upload/${s.transfer_id}/data`, (async function* () {})(), {}))).status).toBe(403);
+    const unknown = await apiError(alice().post('upload/commit', { transfer_id: 999_999 }));
+    expect([unknown.status, unknown.reason]).toEqual([404, 'No transfer with id 999999.']);
+    const empty = await apiError(alice().post('upload/commit', { transfer_id: s.transfer_id }));
+    expect(empty.status).toBe(404);
+    expect(empty.reason).toMatch(/^Nothing was found in the staging area/);
+    expect(listTree(stagingRoot)).toEqual([]);
+  });
+
+  test('re-staging a name with the same checksum supersedes the stale attempt; another name with the same content is separate', async () => {
+    const svc = await lib.services();
+    const local = makeFile(path.join(data, 'again.bin'), 5000);
+    const first = await stage(alice(), local, 'obs/again.bin');
+    cpSync(local, first.staging_location);
+    const twin = await stage(alice(), local, 'obs/again-twin.bin');
+    const second = await stage(alice(), local, 'obs/again.bin');
+    expect(second.superseded_transfer_ids).toEqual([first.transfer_id]);
+    expect(await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: first.transfer_id } })).toMatchObject({ status: 'FAILED', failureStatus: 409 });
+    expect(existsSync(path.dirname(first.staging_location))).toBe(false);
+    const stale = await apiError(alice().post('upload/commit', { transfer_id: first.transfer_id }));
+    expect([stale.status, stale.reason]).toEqual([409, `Transfer ${first.transfer_id} was superseded by transfer ${second.transfer_id}.`]);
+    // Someone else staging the same name with different content must wait.
+    const other = makeFile(path.join(data, 'other.bin'), 5000);
+    const clash = await apiError(stage(lib.client('bob', 'bob-password'), other, 'obs/again.bin'));
+    expect(clash.status).toBe(409);
+    expect(clash.reason).toMatch(/^"obs\/again.bin" is already being received \(transfer \d+, from alice, with a different checksum\)\.$/);
+
+    cpSync(local, second.staging_location);
+    cpSync(local, twin.staging_location);
+    await alice().post('upload/commit', { transfer_id: second.transfer_id });
+    await alice().post('upload/commit', { transfer_id: twin.transfer_id });
+    await expectCatalogued('obs/again.bin', local);
+    await expectCatalogued('obs/again-twin.bin', local);
+  });
+
+  test('search: filters, exact rows and cursor pagination', async () => {
+    const admin = lib.client();
+    const all = await admin.post<{ name: string; size: number; uploader: string; source: string; instances: { path: string; store_id: number; deletion_policy: number; available: boolean }[]; remote_instances: unknown[] }[]>(
+      'search/file',
+      { name: 'obs/2026/copy.bin' },
+    );
+    expect(all).toEqual([
+      {
+        name: 'obs/2026/copy.bin',
+        create_time: expect.any(String),
+        size: 3_000_000,
+        checksum: expect.stringMatching(/^xxh3:::/),
+        uploader: 'pipeline-7',
+        source: 'alice',
+        instances: [
+          {
+            path: path.join(storeRoot, 'obs/2026/copy.bin'),
+            store_id: expect.any(Number),
+            store_name: 'main',
+            deletion_policy: 1,
+            created_time: expect.any(String),
+            available: true,
+            checksum_time: expect.any(String),
+          },
+        ],
+        remote_instances: [],
+      },
+    ]);
+    const prefix = await admin.post<{ name: string }[]>('search/file', { name_prefix: 'obs/books/' });
+    expect(prefix.map((f) => f.name).sort()).toEqual(['obs/books/book_1', 'obs/books/book_1_copy', 'obs/books/book_r']);
+    expect((await apiError(admin.post('search/file', { uploader: 'nobody' }))).status).toBe(404);
+    expect((await admin.post<unknown[]>('search/file', { source: 'alice', uploader: 'pipeline-7' })).length).toBeGreaterThanOrEqual(8);
+    const future = await apiError(admin.post('search/file', { create_time_window: ['2099-01-01T00:00:00Z', '2099-12-31T00:00:00Z'] }));
+    expect(future.status).toBe(404);
+
+    const everything: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await admin.request<{ name: string }[]>('search/file', { name_prefix: 'obs/', max_results: 3, cursor });
+      expect(page.body.length).toBeLessThanOrEqual(3);
+      everything.push(...page.body.map((f) => f.name));
+      cursor = page.headers.get('x-next-cursor') ?? undefined;
+      pages++;
+    } while (cursor);
+    const svc = await lib.services();
+    const inCatalog = (await svc.db.file.findMany({ where: { name: { startsWith: 'obs/' } }, orderBy: [{ createTime: 'desc' }, { name: 'asc' }] })).map((f) => f.name);
+    expect(everything).toEqual(inCatalog);
+    expect(pages).toBe(Math.ceil(inCatalog.length / 3));
+    expect((await apiError(admin.post('search/file', { cursor: 'garbage' }))).status).toBe(400);
+  });
+
+  test('validate: matches, cache, corruption recorded and cleared', async () => {
+    const reader = lib.client('reader', 'reader-password');
+    const ok = await reader.post<Record<string, unknown>[]>('validate/file', { file_name: 'obs/http.bin' });
+    expect(ok).toEqual([expect.objectContaining({ librarian: lib.name, store_name: 'main', computed_same_checksum: true, cached: true, original_size: 5_000_000 })]);
+    const stored = path.join(storeRoot, 'obs/http.bin');
+    const original = readFileSync(stored);
+    const damaged = Buffer.from(original);
+    damaged[12345] = damaged[12345]! ^ 1;
+    writeFileSync(stored, damaged);
+    // Within the cache lifetime the stored verdict is reused; force recomputes.
+    expect((await reader.post<{ cached: boolean }[]>('validate/file', { file_name: 'obs/http.bin' }))[0]).toMatchObject({ cached: true, computed_same_checksum: true });
+    const bad = await reader.post<{ computed_same_checksum: boolean; current_checksum: string; instance_id: number }[]>('validate/file', { file_name: 'obs/http.bin', force: true });
+    expect(bad[0]).toMatchObject({ computed_same_checksum: false, cached: false, current_size: 5_000_000 });
+    const svc = await lib.services();
+    expect(await svc.db.corruptFile.findUnique({ where: { instanceId: bad[0]!.instance_id } })).toMatchObject({ fileName: 'obs/http.bin', count: 1, checksum: bad[0]!.current_checksum });
+    expect(lib.cli(['validate', 'obs/http.bin', '--force']).status).toBe(1);
+    writeFileSync(stored, original);
+    const fixed = lib.cli(['validate', 'obs/http.bin', '--force', '--json']);
+    expect(fixed.status).toBe(0);
+    expect(fixed.json<{ computed_same_checksum: boolean }[]>()[0]!.computed_same_checksum).toBe(true);
+    expect(await svc.db.corruptFile.count({ where: { instanceId: bad[0]!.instance_id } })).toBe(0);
+    expect((await apiError(reader.post('validate/file', { file_name: 'obs/nope' }))).status).toBe(404);
+  });
+
+  test('CLI: upload a file and a book, search, and a refusal exits non-zero with the reason', async () => {
+    const file = makeFile(path.join(data, 'cli.bin'), 200_000);
+    const up = lib.cli(['upload', file, 'cli/cli.bin', '--via', 'http', '--json'], { username: 'alice', password: 'alice-password' });
+    expect(up.status).toBe(0);
+    expect(up.json()).toMatchObject({ file_name: 'cli/cli.bin', via: 'http', size: 200_000 });
+    const bookDir = makeBook(path.join(data, 'cli_book'), 5, 10_000);
+    const upBook = lib.cli(['upload', bookDir, 'cli/book', '--json'], { username: 'alice', password: 'alice-password' });
+    expect(upBook.status).toBe(0);
+    expect(upBook.json()).toMatchObject({ file_name: 'cli/book', via: 'copy' });
+    expect(treeDigest(path.join(storeRoot, 'cli/book'))).toEqual(treeDigest(bookDir));
+    const again = lib.cli(['upload', file, 'cli/cli.bin'], { username: 'alice', password: 'alice-password' });
+    expect(again.status).not.toBe(0);
+    expect(again.stderr).toContain('File "cli/cli.bin" already exists on this Librarian.');
+    const found = lib.cli(['search', '--name-prefix', 'cli/', '--json']);
+    expect(found.json<{ name: string; uploader: string }[]>().map((f) => [f.name, f.uploader]).sort()).toEqual([
+      ['cli/book', 'alice'],
+      ['cli/cli.bin', 'alice'],
+    ]);
+    expect(lib.cli(['search', '--name-prefix', 'cli/']).stdout).toMatch(/cli\/cli\.bin\s+195\.3 KiB/);
+  });
+
+  test('an upload that is never committed is failed and cleaned up after the staging timeout', async () => {
+    // A second Librarian with a short timeout shares this test's Temporal server.
+    const quick = await startLibrarian({ provider, config: { uploads: { stagingTimeout: '3s' } } });
+    const local = makeFile(path.join(data, 'abandoned.bin'), 1000);
+    const s = await stage(quick.client(), local, 'obs/abandoned.bin');
+    cpSync(local, s.staging_location);
+    const svc = await quick.services();
+    const t = await waitFor('the abandoned upload to fail', async () => {
+      const row = await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: s.transfer_id } });
+      return row.status === 'FAILED' ? row : undefined;
+    }, 60_000);
+    expect(t).toMatchObject({ failureStatus: 408, failureReason: 'Not committed within 3 s of the last activity; staging removed.' });
+    expect(existsSync(path.dirname(s.staging_location))).toBe(false);
+    expect(await svc.db.file.count()).toBe(0);
+    const late = await apiError(quick.client().post('upload/commit', { transfer_id: s.transfer_id }));
+    expect(late.status).toBe(408);
+    await quick.stop();
+  });
+
+  test('a store that makes data read-only gets a verified copy, read-only on disk', async () => {
+    const ro = await startLibrarian({
+      provider,
+      stores: [{ name: 'ro', stagingPath: 'stores/ro/staging', storePath: 'stores/ro/store', readonlyAfterCommit: true }],
+    });
+    const bookDir = makeBook(path.join(data, 'ro_book'), 3, 20_000);
+    await uploadPath(ro.client(), bookDir, 'ro/book', { via: 'http' });
+    const stored = path.join(ro.dir, 'stores/ro/store/ro/book');
+    expect(treeDigest(stored)).toEqual(treeDigest(bookDir));
+    expect(statSync(path.join(stored, 'meta/part_0000.dat')).mode & 0o777).toBe(0o444);
+    expect(statSync(stored).mode & 0o777).toBe(0o555);
+    expect(listTree(path.join(ro.dir, 'stores/ro/staging'))).toEqual([]);
+    expect(listTree(path.join(ro.dir, 'stores/ro/store/ro'))).toEqual(['book', 'book/meta', 'book/meta/part_0000.dat', 'book/meta/part_0002.dat', 'book/raw', 'book/raw/part_0001.dat']);
+    await ro.stop();
+  });
+});

@@ -1,0 +1,58 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ChecksumPool } from '../../src/services/checksums';
+import type { Algorithm } from '../../src/services/hashers';
+
+export function tmpDir(prefix = 'data-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function makeFile(file: string, size: number): string {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, randomBytes(size));
+  return file;
+}
+
+/** A directory of `count` random files of `size` bytes in a couple of subdirectories. */
+export function makeBook(dir: string, count: number, size: number): string {
+  for (let i = 0; i < count; i++) makeFile(path.join(dir, i % 2 ? 'raw' : 'meta', `part_${String(i).padStart(4, '0')}.dat`), size + i);
+  return dir;
+}
+
+const pool = new ChecksumPool(2);
+export async function checksumOf(p: string, algorithm: Algorithm = 'xxh3'): Promise<{ checksum: string; size: number }> {
+  const r = await pool.hashPath(p, algorithm);
+  return { checksum: r.checksum, size: r.size };
+}
+export async function closeChecksums(): Promise<void> {
+  await pool.close();
+}
+
+/** sha256 of every file under p, keyed by relative path: equal maps mean byte-identical trees. */
+export function treeDigest(p: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (abs: string, rel: string) => {
+    const st = statSync(abs);
+    if (st.isDirectory()) for (const e of readdirSync(abs).sort()) walk(path.join(abs, e), rel ? `${rel}/${e}` : e);
+    else out[rel] = createHash('sha256').update(readFileSync(abs)).digest('hex');
+  };
+  walk(p, '');
+  return out;
+}
+
+/** Every entry below dir, relative ("" when dir is missing). */
+export function listTree(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (abs: string, rel: string) => {
+    for (const e of readdirSync(abs).sort()) {
+      const r = rel ? `${rel}/${e}` : e;
+      out.push(r);
+      if (statSync(path.join(abs, e)).isDirectory()) walk(path.join(abs, e), r);
+    }
+  };
+  walk(dir, '');
+  return out;
+}

@@ -1,0 +1,72 @@
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ChecksumPool, parseChecksum, sameChecksum } from '../../src/services/checksums';
+import { LibrarianError } from '../../src/errors';
+import type { Algorithm } from '../../src/services/hashers';
+
+/**
+ * Expected values computed with Python (hashlib, xxhash.xxh3_128) and the SO Librarian's dirhash
+ * (checksumdir: per-file hex digests, sorted, hashed again) on the same tree.
+ */
+const VECTORS: Record<Algorithm, { file: string; dir: string }> = {
+  md5: { file: '1da708a75e25110b1341d16814feb52d', dir: '8cf87f188b378be3ce86779a23f5e883' },
+  xxh3: { file: '548512d98989de2d776474c39d20f9aa', dir: 'f3fde4e4f19fa1c9deda21fffbc74800' },
+  sha1: { file: '4db96121b29822369e89d5e17ff2582fc47e10a2', dir: '9232384805a6f2e41028e7ec4f48f96d27f08162' },
+  sha256: { file: 'b57b64b198d5d59ce5a22a9b9f25e72a7d081476d432051aa923f3dbebb90934', dir: '33bf322b3e56ee50439a78d59c5a03aabf4bb8554ec5b748eeef40b65a93348e' },
+  sha512: {
+    file: '225ad35194eb4473f6a954a42e50d3ae437d234d1895a396de833e59487a92c56d485f672f5ff88d4dad732366751b5663ed6618c909c5f4179e92673a6329c4',
+    dir: '8800dc4f20332c14fa120739f117befa1f5eef392bd60b69995ad884a5158d8cb9ea68433f5f724705cd71207b8fca18466c1bec3192f2cdc3942c8b0b59459e',
+  },
+};
+
+function book(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'book-'));
+  mkdirSync(path.join(dir, 'b/d'), { recursive: true });
+  writeFileSync(path.join(dir, 'a.txt'), 'alpha\n');
+  writeFileSync(path.join(dir, 'b/c.dat'), Buffer.concat(Array.from({ length: 1000 }, () => Buffer.from(Array.from({ length: 256 }, (_, i) => i)))));
+  writeFileSync(path.join(dir, 'b/d/e.bin'), '');
+  writeFileSync(path.join(dir, 'z.txt'), 'omega');
+  return dir;
+}
+
+describe('checksums', () => {
+  const pool = new ChecksumPool(2);
+  afterAll(() => pool.close());
+
+  test.each(Object.keys(VECTORS) as Algorithm[])('%s agrees with the SO Librarian on files and books', async (algorithm) => {
+    const dir = book();
+    const file = await pool.hashPath(path.join(dir, 'b/c.dat'), algorithm);
+    expect(file).toEqual({ checksum: `${algorithm}:::${VECTORS[algorithm].file}`, size: 256_000, directory: false, digests: { '': VECTORS[algorithm].file } });
+    const progress: number[] = [];
+    const whole = await pool.hashPath(dir, algorithm, { onProgress: (d) => progress.push(d) });
+    expect(whole.checksum).toBe(`${algorithm}:::${VECTORS[algorithm].dir}`);
+    expect(whole.size).toBe(256_000 + 6 + 5);
+    expect(Object.keys(whole.digests)).toEqual(['a.txt', 'b/c.dat', 'b/d/e.bin', 'z.txt']);
+    expect(progress[progress.length - 1]).toBe(256_011);
+  });
+
+  test('renaming files inside a book does not change its checksum (dirhash ignores names)', async () => {
+    const a = book();
+    const b = book();
+    const fs = await import('node:fs/promises');
+    await fs.rename(path.join(b, 'z.txt'), path.join(b, 'renamed.txt'));
+    expect((await pool.hashPath(a, 'xxh3')).checksum).toBe((await pool.hashPath(b, 'xxh3')).checksum);
+  });
+
+  test('symbolic links are refused', async () => {
+    const dir = book();
+    symlinkSync('/etc/hostname', path.join(dir, 'link'));
+    await expect(pool.hashPath(dir, 'xxh3')).rejects.toThrow(/symbolic link or special file/);
+  });
+
+  test('checksum strings: algorithm prefix, bare hex is md5, case-insensitive comparison', () => {
+    expect(parseChecksum('xxh3:::548512D98989DE2D776474C39D20F9AA')).toEqual({ algorithm: 'xxh3', hex: '548512d98989de2d776474c39d20f9aa' });
+    expect(parseChecksum('1da708a75e25110b1341d16814feb52d')).toEqual({ algorithm: 'md5', hex: '1da708a75e25110b1341d16814feb52d' });
+    expect(sameChecksum('md5:::1da708a75e25110b1341d16814feb52d', '1DA708A75E25110B1341D16814FEB52D')).toBe(true);
+    expect(sameChecksum('xxh3:::548512d98989de2d776474c39d20f9aa', 'md5:::548512d98989de2d776474c39d20f9aa')).toBe(false);
+    for (const bad of ['crc32:::abcd', 'xxh3:::zz', 'xxh3:::abc', 'sha256:::' + 'a'.repeat(63), '']) {
+      expect(() => parseChecksum(bad)).toThrow(LibrarianError);
+    }
+  });
+});
