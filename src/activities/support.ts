@@ -26,7 +26,8 @@ export async function withHeartbeat<T>(fn: (h: { onProgress: (done: number, tota
   const ctx = Context.current();
   let progress: { done: number; total: number } | undefined;
   const beat = () => ctx.heartbeat(progress);
-  const timer = setInterval(beat, 5_000);
+  const timeout = ctx.info.heartbeatTimeoutMs ?? 30_000;
+  const timer = setInterval(beat, Math.max(Math.min(5_000, timeout / 3), 200));
   beat();
   try {
     return await run(() =>

@@ -28,6 +28,9 @@ function parseBasic(header: string | undefined): { username: string; password: s
 
 function sendError(res: Response, e: LibrarianError): void {
   if (e.status === 401) res.setHeader('WWW-Authenticate', WWW_AUTHENTICATE);
+  // Answering before the request body was read (a refused upload): close the connection, or a
+  // client that stops sending would reuse it while we still wait for the rest of that body.
+  if (!res.req.complete) res.setHeader('Connection', 'close');
   res.status(e.status).json(e.toBody());
 }
 

@@ -8,10 +8,10 @@
  *   relative to the directory. Each complete file is recorded; a file cut off by a broken
  *   connection is discarded. To resume, send a tar of the files upload/status does not list.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { badRequest, conflict, forbidden, insufficientStorage, isLibrarianError, LibrarianError } from '../errors';
@@ -99,32 +99,29 @@ async function receiveFile(transferId: number, stagingDir: string, target: strin
     throw conflict(`Upload-Offset ${req.offset} does not match the ${have} bytes the server holds.`, `Resume from byte ${have} (Upload-Offset: ${have}).`, { received_bytes: have });
   }
   const hasher = await hashPrefix(target, start, algorithm);
-  const fh = await fs.open(target, start === 0 ? 'w' : 'r+');
   let position = start;
+  // Hash each chunk as it passes on its way to the file: one read of the network, one write.
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (position + chunk.length > size) {
+        cb(badRequest(`More data than the declared upload size of ${size} bytes.`, 'Send exactly upload_size bytes, or stage the upload again with the right size.', { received_bytes: start }));
+        return;
+      }
+      hasher.update(chunk);
+      position += chunk.length;
+      cb(null, chunk);
+    },
+  });
   try {
-    if (start === 0) await fh.truncate(0);
-    for await (const chunk of req.body) {
-      const buf = chunk as Buffer;
-      if (position + buf.length > size) {
-        await fh.truncate(start);
-        throw badRequest(`More data than the declared upload size of ${size} bytes.`, 'Send exactly upload_size bytes, or stage the upload again with the right size.', { received_bytes: start });
-      }
-      try {
-        let off = 0;
-        while (off < buf.length) {
-          const { bytesWritten } = await fh.write(buf, off, buf.length - off, position);
-          off += bytesWritten;
-          position += bytesWritten;
-        }
-      } catch (e) {
-        diskError(e, position);
-      }
-      hasher.update(buf);
+    // flush: fsync before the stream closes, so a completed request is on disk.
+    await pipeline(req.body, meter, createWriteStream(target, { flags: start === 0 ? 'w' : 'r+', start, flush: true, highWaterMark: 4 << 20 }));
+  } catch (e) {
+    if (isLibrarianError(e) && e.status === 400) {
+      await fs.truncate(target, start);
+      throw e;
     }
-  } finally {
-    // What was written survives a broken connection: it is the resume point.
-    await fh.sync().catch(() => undefined);
-    await fh.close();
+    // What reached the disk survives a broken connection: it is the resume point.
+    diskError(e, (await fs.stat(target)).size);
   }
   if (position === size) {
     const after = await fs.stat(target);
@@ -165,20 +162,13 @@ async function receiveDirectory(transferId: number, stagingDir: string, root: st
       delete state.files[rel];
       current = abs;
       const hasher = await createHasher(algorithm);
-      const fh = await fs.open(abs, 'w');
-      try {
-        for await (const chunk of stream) {
-          hasher.update(chunk as Buffer);
-          try {
-            await fh.write(chunk as Buffer);
-          } catch (e) {
-            diskError(e, total());
-          }
-        }
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      const hashing = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          hasher.update(chunk);
+          cb(null, chunk);
+        },
+      });
+      await pipeline(stream, hashing, createWriteStream(abs, { flush: true, highWaterMark: 4 << 20 })).catch((e) => diskError(e, total()));
       const st = await fs.stat(abs);
       state.files[rel] = { size: st.size, mtimeMs: st.mtimeMs, digest: hasher.digest() };
       current = undefined;

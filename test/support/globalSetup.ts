@@ -1,3 +1,6 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startPostgres } from './postgres';
 import { startTemporal } from './temporalServer';
 
@@ -14,6 +17,15 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   const teardown: (() => Promise<void>)[] = [];
   globalThis.__librarianTestTeardown = teardown;
+  // Everything the run writes (Librarians, stores, data, servers) goes under one directory,
+  // removed at the end unless LIBRARIAN_TEST_KEEP=1 (for looking at logs after a failure).
+  const root = mkdtempSync(path.join(os.tmpdir(), 'librarian-test-'));
+  chmodSync(root, 0o755);
+  process.env.TMPDIR = root;
+  teardown.push(async () => {
+    if (process.env.LIBRARIAN_TEST_KEEP) console.log(`\nTest files kept in ${root}`);
+    else rmSync(root, { recursive: true, force: true });
+  });
   if (!process.env.LIBRARIAN_TEST_TEMPORAL_ADDRESS) {
     const t = await startTemporal();
     process.env.LIBRARIAN_TEST_TEMPORAL_ADDRESS = t.address;

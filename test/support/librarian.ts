@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -142,7 +142,7 @@ export class LibrarianHandle {
     this.worker = child;
     await waitFor(`worker of ${this.name}`, async () => {
       if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${this.logOf('worker').slice(-3000)}`);
-      return this.logOf('worker').slice(before).includes('"msg":"worker running"');
+      return this.logOf('worker').slice(before).includes('Librarian worker polling');
     });
   }
 
@@ -195,6 +195,7 @@ export class LibrarianHandle {
     running.delete(this);
     await Promise.all([this.stopApi(), this.stopWorker()]);
     if (this.servicesP) await (await this.servicesP).close();
+    if (!process.env.LIBRARIAN_TEST_KEEP) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -1,0 +1,158 @@
+/**
+ * Crashes during an upload: kill -9 of the worker while it hashes and while it commits, and of
+ * the API between stage and commit. After a restart every upload finishes with exactly one File
+ * and one Instance, and nothing is left in staging or stray in the store.
+ *
+ * The data is a 2 GiB sparse file hashed with md5 (the slowest algorithm, ~0.8 GB/s here), so
+ * hashing and copying take seconds: long enough to kill the worker in the middle. The heartbeat
+ * timeout is 3 s, so Temporal notices the dead worker quickly.
+ */
+import { closeSync, ftruncateSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { checksumOf, closeChecksums, listTree } from '../support/data';
+import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
+import { waitFor } from '../support/ports';
+
+const SIZE = 2 * 1024 ** 3;
+
+interface Staged {
+  transfer_id: number;
+  staging_location: string;
+}
+
+let temporal: Client;
+let zeros: { checksum: string; size: number };
+
+beforeAll(async () => {
+  temporal = new Client({ connection: await Connection.connect({ address: process.env.LIBRARIAN_TEST_TEMPORAL_ADDRESS! }) });
+  const probe = path.join(os.tmpdir(), `zeros-${process.pid}`);
+  const fd = openSync(probe, 'w');
+  ftruncateSync(fd, SIZE);
+  closeSync(fd);
+  zeros = await checksumOf(probe, 'md5');
+  rmSync(probe);
+});
+afterAll(async () => {
+  await stopAllLibrarians();
+  await temporal.connection.close();
+  await closeChecksums();
+});
+
+/** Stages a sparse 2 GiB file and writes it into staging (the local-copy method). */
+async function stageZeros(lib: LibrarianHandle, dest: string): Promise<Staged> {
+  const s = await lib.client().post<Staged>('upload/stage', { upload_size: SIZE, upload_checksum: zeros.checksum, upload_name: path.basename(dest), destination_location: dest });
+  const fd = openSync(s.staging_location, 'w');
+  ftruncateSync(fd, SIZE);
+  closeSync(fd);
+  return s;
+}
+
+async function waitForActivity(workflowId: string, activity: string): Promise<void> {
+  await waitFor(
+    `${activity} to run in ${workflowId}`,
+    async () => {
+      const d = await temporal.workflow.getHandle(workflowId).describe();
+      return (d.raw.pendingActivities ?? []).some((a) => a.activityType?.name === activity && a.state === 2 /* STARTED */);
+    },
+    120_000,
+    100,
+  );
+}
+
+/** Attempt number of the last start of an activity: > 1 proves it was retried after the crash. */
+async function lastAttempt(workflowId: string, activity: string): Promise<number> {
+  const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
+  const scheduled = new Map<string, string>();
+  let attempt = 0;
+  for (const e of history.events ?? []) {
+    if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
+    const started = e.activityTaskStartedEventAttributes;
+    if (started && scheduled.get(String(started.scheduledEventId)) === activity) attempt = started.attempt ?? 0;
+  }
+  return attempt;
+}
+
+async function expectExactlyOne(lib: LibrarianHandle, dest: string, storeName: string): Promise<void> {
+  const svc = await lib.services();
+  const files = await svc.db.file.findMany({ where: { name: dest }, include: { instances: true } });
+  expect(files).toHaveLength(1);
+  expect(files[0]!.checksum).toBe(zeros.checksum);
+  expect(files[0]!.instances).toHaveLength(1);
+  expect(await svc.db.instance.count()).toBe(await svc.db.file.count());
+  const transfers = await svc.db.incomingTransfer.findMany({ where: { storePath: dest } });
+  expect(transfers.map((t) => t.status)).toEqual(['COMPLETED']);
+  expect(listTree(path.join(lib.dir, `stores/${storeName}/staging`))).toEqual([]);
+  const store = listTree(path.join(lib.dir, `stores/${storeName}/store`));
+  expect(store.filter((p) => p.includes('.librarian'))).toEqual([]);
+  expect(store).toContain(dest);
+  expect((await checksumOf(path.join(lib.dir, `stores/${storeName}/store`, dest), 'md5')).checksum).toBe(zeros.checksum);
+}
+
+describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
+  let lib: LibrarianHandle;
+  beforeAll(async () => {
+    lib = await startLibrarian({
+      provider,
+      config: { workflows: { heartbeatTimeout: '3s' }, checksums: { threads: 1 } },
+    });
+  });
+
+  test('kill -9 of the worker while it hashes: the verification is retried and the upload completes once', async () => {
+    const s = await stageZeros(lib, 'crash/hashing.bin');
+    const commit = lib.client().post('upload/commit', { transfer_id: s.transfer_id }, 600_000);
+    const wf = `upload/${lib.name}/crash/hashing.bin`;
+    await waitForActivity(wf, 'verifyUpload');
+    await new Promise((r) => setTimeout(r, 700));
+    await lib.stopWorker('SIGKILL');
+    await lib.startWorker();
+    await expect(commit).resolves.toMatchObject({ success: true, file_name: 'crash/hashing.bin' });
+    expect(await lastAttempt(wf, 'verifyUpload')).toBeGreaterThan(1);
+    await expectExactlyOne(lib, 'crash/hashing.bin', 'main');
+  });
+
+  test('kill -9 of the worker while it commits (copy and re-verify into a read-only store): completes once, no stray copy', async () => {
+    const ro = await startLibrarian({
+      provider,
+      config: { workflows: { heartbeatTimeout: '3s' }, checksums: { threads: 1 } },
+      // Copy-and-verify at commit: the commit itself takes seconds.
+      stores: [{ name: 'ro', stagingPath: 'stores/ro/staging', storePath: 'stores/ro/store', readonlyAfterCommit: true }],
+    });
+    const s = await stageZeros(ro, 'crash/commit.bin');
+    const commit = ro.client().post('upload/commit', { transfer_id: s.transfer_id }, 600_000);
+    const wf = `upload/${ro.name}/crash/commit.bin`;
+    await waitForActivity(wf, 'commitUpload');
+    await new Promise((r) => setTimeout(r, 1500));
+    await ro.stopWorker('SIGKILL');
+    await ro.startWorker();
+    await expect(commit).resolves.toMatchObject({ success: true, file_name: 'crash/commit.bin', store_name: 'ro' });
+    expect(await lastAttempt(wf, 'commitUpload')).toBeGreaterThan(1);
+    await expectExactlyOne(ro, 'crash/commit.bin', 'ro');
+    await ro.stop();
+  });
+
+  test('kill -9 of the API between stage and commit: after a restart the upload commits', async () => {
+    const s = await lib.client().post<Staged>('upload/stage', {
+      upload_size: 11,
+      upload_checksum: (await checksumOfBuffer('hello world')).checksum,
+      upload_name: 'api.txt',
+      destination_location: 'crash/api.txt',
+    });
+    await lib.stopApi('SIGKILL');
+    await lib.startApi();
+    await lib.client().put(`upload/${s.transfer_id}/data`, (async function* () {
+      yield Buffer.from('hello world');
+    })(), { 'Content-Type': 'text/plain' });
+    await expect(lib.client().post('upload/commit', { transfer_id: s.transfer_id })).resolves.toMatchObject({ success: true });
+    const svc = await lib.services();
+    expect(await svc.db.file.count({ where: { name: 'crash/api.txt' } })).toBe(1);
+    expect(listTree(path.join(lib.dir, 'stores/main/staging'))).toEqual([]);
+  });
+});
+
+async function checksumOfBuffer(text: string) {
+  const file = path.join(os.tmpdir(), `buf-${process.pid}`);
+  writeFileSync(file, text);
+  return checksumOf(file);
+}
