@@ -76,7 +76,7 @@ describe.each(PROVIDERS)('foundation on %s', (provider) => {
   });
 
   test('permission matrix: every endpoint, every level', async () => {
-    const doc = await (await fetch(`${lib.url}/api/v2/openapi.json`)).json();
+    const doc = (await (await fetch(`${lib.url}/api/v2/openapi.json`)).json()) as { paths: unknown };
     const served = Object.entries(doc.paths as Record<string, Record<string, { 'x-librarian-permission': string }>>).flatMap(([p, ops]) =>
       Object.entries(ops).map(([m, op]) => ({ key: `${m.toUpperCase()} ${p}`, level: op['x-librarian-permission'] })),
     );

@@ -45,7 +45,7 @@ function tarBody(files: { name: string; data?: Buffer; type?: 'file' | 'symlink'
   pack.finalize();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    pack.on('data', (c: Buffer) => chunks.push(c));
+    pack.on('data', (c) => chunks.push(c as Buffer));
     pack.on('end', () => resolve(Buffer.concat(chunks)));
     pack.on('error', reject);
   });
