@@ -60,6 +60,26 @@ export const storeConfigSchema = z.object({
 
 const secret = () => z.string().min(1).optional();
 
+const cloneSettings = {
+  /** Cadence of the per-peer sending Schedule; 0 disables automatic sending. */
+  every: durationSchema.optional(),
+  /** Files per batch (one Globus task each). */
+  batchSize: z.number().int().min(1).max(10_000).optional(),
+  /** Batches in flight to one peer. */
+  maxBatchesPerPeer: z.number().int().min(1).optional(),
+  /** Only files created within this many days (absent: all). */
+  maxAgeDays: z.number().positive().optional(),
+  /** Send from this store when a file has instances on several. */
+  preferredStore: z.string().optional(),
+};
+
+const retrySchema = z
+  .object({
+    initialInterval: durationSchema.prefault(10),
+    maximumInterval: durationSchema.prefault(1800),
+  })
+  .prefault({});
+
 export const configSchema = z.object({
   /** Network identity: peers know this Librarian, and its account on them, by this name. */
   name: nameSchema.default('librarian'),
@@ -118,6 +138,58 @@ export const configSchema = z.object({
     .object({
       slackWebhookUrl: secret(),
       slackWebhookUrlFile: z.string().optional(),
+    })
+    .prefault({}),
+  clone: z
+    .object({
+      every: durationSchema.prefault(600),
+      batchSize: z.number().int().min(1).max(10_000).default(256),
+      maxBatchesPerPeer: z.number().int().min(1).default(3),
+      /** Batches in flight to all peers together (Globus allows 100 pending tasks per account). */
+      maxBatchesTotal: z.number().int().min(1).default(50),
+      maxAgeDays: z.number().positive().optional(),
+      preferredStore: z.string().optional(),
+      /** Transfer methods to use, in order of preference, among those a destination offers. */
+      methods: z.array(z.enum(['local', 'globus'])).default(['local', 'globus']),
+      /** Calls to peers and Globus are retried with capped exponential backoff... */
+      retry: retrySchema,
+      /** ...for this long; then the batch gives up (logged and alerted) and its files are offered again later. */
+      giveUpAfter: durationSchema.prefault(7 * 86_400),
+      /** How long a batch waits for clone/complete callbacks before asking the peer (checkin/status). */
+      callbackWait: durationSchema.prefault(600),
+      /** Receiving: how long a staged clone may wait for its data before the source is asked whether it still comes. */
+      receiveTimeout: durationSchema.prefault(86_400),
+      /** Receiving: deletion policy of instances created by clones. */
+      deletionPolicy: z.enum(['DISALLOWED', 'ALLOWED']).default('DISALLOWED'),
+      /** Per-peer overrides of every, batchSize, maxBatchesPerPeer, maxAgeDays, preferredStore. */
+      peers: z.record(z.string(), z.object(cloneSettings)).default({}),
+    })
+    .prefault({}),
+  globus: z
+    .object({
+      enabled: z.boolean().default(false),
+      /** Confidential client (service account) credentials. */
+      clientId: z.string().default(''),
+      clientSecret: secret(),
+      clientSecretFile: z.string().optional(),
+      /** This site's collection, and the local path its "/" maps to. */
+      localEndpointId: z.string().default(''),
+      localRoot: z.string().default('/'),
+      /** Override the service URLs (tests point them at a local fake). */
+      transferUrl: z.string().url().optional(),
+      authUrl: z.string().url().optional(),
+      syncLevel: z.enum(['exists', 'size', 'mtime', 'checksum']).default('checksum'),
+      verifyChecksum: z.boolean().default(true),
+      encryptData: z.boolean().default(true),
+      /** How often a running task is polled. */
+      pollInterval: durationSchema.prefault(60),
+      /** Per-request timeout of calls to Globus. */
+      requestTimeout: durationSchema.prefault(60),
+      /** Fault codes that make a task hopeless; one seen on this many consecutive polls cancels it. */
+      fatalFaults: z
+        .array(z.string())
+        .default(['AMBIGUOUS_PATH', 'IS_A_DIRECTORY', 'FILE_NOT_FOUND', 'FILE_SIZE_CHANGED', 'INVALID_PATH_NAME', 'INVALID_SERVICE_CREDENTIAL', 'INVALID_SYMLINK', 'NO_CREDENTIALS', 'NO_SPACE_LEFT', 'PERMISSION_DENIED', 'QUOTA_EXCEEDED']),
+      fatalFaultPolls: z.number().int().min(1).default(3),
     })
     .prefault({}),
   uploads: z
@@ -245,6 +317,14 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
     names.add(s.name);
   }
 
+  if (c.globus.enabled) {
+    const missing = (['clientId', 'localEndpointId'] as const).filter((k) => !c.globus[k]);
+    if (!c.globus.clientSecret && !c.globus.clientSecretFile) missing.push('clientSecret' as never);
+    if (missing.length) {
+      throw new ConfigError(`Invalid configuration (${source}):\n${missing.map((k) => `  - globus.${k}: required when globus.enabled is true`).join('\n')}`);
+    }
+  }
+
   let dbUrl = c.database.urlFile ? readSecretFile(c.database.urlFile, 'database.urlFile', baseDir) : c.database.url;
   if (!dbUrl) {
     if (c.database.provider === 'postgresql') {
@@ -263,6 +343,11 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
     api: { ...c.api, publicUrl: c.api.publicUrl ?? `http://${c.api.host === '0.0.0.0' ? os.hostname() : c.api.host}:${c.api.port}` },
     temporal: { ...c.temporal, taskQueue: c.temporal.taskQueue ?? `librarian-${c.name}` },
     encryptionKey: c.encryptionKeyFile ? readSecretFile(c.encryptionKeyFile, 'encryptionKeyFile', baseDir) : c.encryptionKey,
+    globus: {
+      ...c.globus,
+      clientSecret: c.globus.clientSecretFile ? readSecretFile(c.globus.clientSecretFile, 'globus.clientSecretFile', baseDir) : c.globus.clientSecret,
+      localRoot: resolve(c.globus.localRoot),
+    },
     notifications: {
       ...c.notifications,
       slackWebhookUrl: c.notifications.slackWebhookUrlFile
@@ -270,6 +355,23 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
         : c.notifications.slackWebhookUrl,
     },
     log: { ...c.log, file: c.log.file ? resolve(c.log.file) : undefined },
-    stores: c.stores.map((s) => ({ ...s, stagingPath: resolve(s.stagingPath), storePath: resolve(s.storePath) })),
+    stores: c.stores.map((s) => ({
+      ...s,
+      stagingPath: resolve(s.stagingPath),
+      storePath: resolve(s.storePath),
+      transferMethods: { ...s.transferMethods, ...(s.transferMethods.globus ? { globus: { ...s.transferMethods.globus, root: resolve(s.transferMethods.globus.root) } } : {}) },
+    })),
+  };
+}
+
+/** The clone settings for one peer: the global ones with that peer's overrides. */
+export function cloneSettingsFor(config: Pick<Config, 'clone'>, peer: string) {
+  const o = config.clone.peers[peer] ?? {};
+  return {
+    every: o.every ?? config.clone.every,
+    batchSize: o.batchSize ?? config.clone.batchSize,
+    maxBatchesPerPeer: o.maxBatchesPerPeer ?? config.clone.maxBatchesPerPeer,
+    maxAgeDays: o.maxAgeDays ?? config.clone.maxAgeDays,
+    preferredStore: o.preferredStore ?? config.clone.preferredStore,
   };
 }

@@ -6,6 +6,7 @@ import { createActivities } from './activities';
 import type { Services } from './services';
 import { connectClient } from './temporal/connection';
 import { ensureSchedules } from './temporal/schedules';
+import { ensurePeerSchedules } from './services/cloneWorkflows';
 
 export interface RunningWorker {
   worker: Worker;
@@ -49,6 +50,7 @@ export async function startWorker(services: Services): Promise<RunningWorker> {
   const client = await connectClient(temporal);
   try {
     await ensureSchedules(client, services.config, services.log);
+    await ensurePeerSchedules(client, services);
   } finally {
     await client.connection.close();
   }

@@ -1,4 +1,5 @@
 import type { Services } from '../services';
+import { createCloneActivities } from './clone';
 import { createStoreHealthActivities } from './storeHealth';
 import { createUploadActivities } from './upload';
 import { createValidateActivities } from './validate';
@@ -7,6 +8,7 @@ import { createValidateActivities } from './validate';
 export function createActivities(services: Services) {
   return {
     ...createStoreHealthActivities(services),
+    ...createCloneActivities(services),
     ...createUploadActivities(services),
     ...createValidateActivities(services),
   };

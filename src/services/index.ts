@@ -5,6 +5,10 @@ import { createLogger, type Logger } from '../logger';
 import { openDb, type Db } from './db';
 import { migrationStatus } from './migrate';
 import { ChecksumPool } from './checksums';
+import { CloneReceiveService } from './cloneReceive';
+import { CloneSendService } from './cloneSend';
+import { GlobusService } from './globus';
+import { PeerService } from './peers';
 import { SearchService } from './search';
 import { StoreService } from './stores';
 import { UploadService } from './uploads';
@@ -22,6 +26,10 @@ export interface Services {
   uploads: UploadService;
   search: SearchService;
   validation: ValidationService;
+  peers: PeerService;
+  cloneSend: CloneSendService;
+  cloneReceive: CloneReceiveService;
+  globus: GlobusService;
   /** Temporal client, connected on first use. */
   temporal(): Promise<Client>;
   close(): Promise<void>;
@@ -42,6 +50,8 @@ export async function createServices(config: Config, component: string, opts: { 
   let temporal: Promise<Client> | undefined;
   const stores = new StoreService(db, log);
   const checksums = new ChecksumPool(config.checksums.threads);
+  const uploads = new UploadService(db, config, stores, checksums, log);
+  const peers = new PeerService(db, config, log);
   return {
     config,
     log,
@@ -49,9 +59,13 @@ export async function createServices(config: Config, component: string, opts: { 
     users: new UserService(db),
     stores,
     checksums,
-    uploads: new UploadService(db, config, stores, checksums, log),
+    uploads,
     search: new SearchService(db, stores),
     validation: new ValidationService(db, config, stores, checksums, log),
+    peers,
+    cloneSend: new CloneSendService(db, config, stores, peers, log),
+    cloneReceive: new CloneReceiveService(db, config, stores, uploads, peers, log),
+    globus: new GlobusService(config.globus, log),
     temporal() {
       temporal ??= connectClient(config.temporal).catch((e) => {
         temporal = undefined;

@@ -222,6 +222,7 @@ export async function startLibrarian(opts: LibrarianOptions = {}): Promise<Libra
     api: { host: '127.0.0.1', port },
     temporal: { address: process.env.LIBRARIAN_TEST_TEMPORAL_ADDRESS, namespace: 'default' },
     log: { level: 'info' },
+    encryptionKey: `test-key-${randomBytes(8).toString('hex')}`,
     stores,
   };
   deepMerge(config, opts.config ?? {});
@@ -241,4 +242,18 @@ export async function startLibrarian(opts: LibrarianOptions = {}): Promise<Libra
 /** Stops every Librarian a test file started (call from afterAll). */
 export async function stopAllLibrarians(): Promise<void> {
   await Promise.all([...running].map((h) => h.stop()));
+}
+
+/**
+ * Makes `from` able to send to `to`, as operators would: on `to`, an account named after `from`
+ * (READAPPEND); on `from`, one named after `to` (CALLBACK, for its callbacks); each registers the
+ * other as a peer with its own account there.
+ */
+export async function connectPeers(from: LibrarianHandle, to: LibrarianHandle): Promise<void> {
+  const onTo = `pw-${randomBytes(6).toString('hex')}:with-colon`;
+  const onFrom = `pw-${randomBytes(6).toString('hex')}`;
+  await to.client().post('users/create', { username: from.name, password: onTo, permission: 'READAPPEND' });
+  await from.client().post('users/create', { username: to.name, password: onFrom, permission: 'CALLBACK' });
+  await from.client().post('admin/librarians/add', { librarian_name: to.name, url: '127.0.0.1', port: Number(new URL(to.url).port), authenticator: `${from.name}:${onTo}` });
+  await to.client().post('admin/librarians/add', { librarian_name: from.name, url: '127.0.0.1', port: Number(new URL(from.url).port), authenticator: `${to.name}:${onFrom}` });
 }

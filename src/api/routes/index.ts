@@ -1,10 +1,12 @@
 import type { Endpoint } from '../endpoint';
 import { adminStoreEndpoints } from './adminStores';
+import { cloneEndpoints } from './clone';
+import { peerEndpoints } from './peers';
 import { pingEndpoints } from './ping';
 import { searchEndpoints } from './search';
 import { uploadEndpoints } from './upload';
 import { userEndpoints } from './users';
 
 export function allEndpoints(): Endpoint[] {
-  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints, ...uploadEndpoints, ...searchEndpoints];
+  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints, ...uploadEndpoints, ...searchEndpoints, ...peerEndpoints, ...cloneEndpoints];
 }

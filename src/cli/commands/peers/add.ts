@@ -1,0 +1,34 @@
+import { Args, Flags } from '@oclif/core';
+import { ClientCommand, connectionFlag } from '../../base';
+import { readStdin } from '../../signals';
+
+export default class PeersAdd extends ClientCommand {
+  static override summary = 'Register a peer Librarian (admin).';
+  static override description = `NAME must be the peer's configured name. --user/--password are OUR account on the peer (it must exist there: READAPPEND if we send to it, CALLBACK if it only calls us back). The peer is pinged with them unless --no-check. The peer needs the same in reverse: an account named after us, and us added as its peer.`;
+  static override args = { name: Args.string({ required: true }) };
+  static override flags = {
+    ...connectionFlag,
+    url: Flags.string({ required: true, description: 'Host name or URL of the peer (http:// is assumed).' }),
+    port: Flags.integer({ required: true }),
+    user: Flags.string({ required: true, description: 'Our account on the peer.' }),
+    'password-stdin': Flags.boolean({ description: 'Read the password of that account from standard input.' }),
+    password: Flags.string({ description: 'The password (prefer --password-stdin).' }),
+    'no-check': Flags.boolean({ description: 'Do not ping the peer.' }),
+  };
+
+  async run() {
+    const { args, flags } = await this.parse(PeersAdd);
+    const { client } = this.connect(flags.connection);
+    const password = flags['password-stdin'] ? await readStdin() : flags.password;
+    if (password === undefined) this.error('Give the password with --password-stdin (or --password).', { exit: 1 });
+    const r = await client.post<{ success: boolean; ping_success: boolean | null }>('admin/librarians/add', {
+      librarian_name: args.name,
+      url: flags.url,
+      port: flags.port,
+      authenticator: `${flags.user}:${password}`,
+      check_connection: !flags['no-check'],
+    });
+    this.log(`Added peer "${args.name}"${r.ping_success ? ' (it answered)' : ''}.`);
+    return { name: args.name, ...r };
+  }
+}

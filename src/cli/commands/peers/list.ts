@@ -1,0 +1,29 @@
+import { Flags } from '@oclif/core';
+import { ClientCommand, connectionFlag } from '../../base';
+import { formatTime } from '../../format';
+
+interface PeerOut {
+  name: string;
+  base_url: string;
+  available: boolean | null;
+  ping_error: string | null;
+  enabled: boolean;
+  last_seen: string | null;
+  last_heard: string | null;
+}
+
+export default class PeersList extends ClientCommand {
+  static override summary = 'List peer Librarians, whether they answer, and whether sending to them is paused (admin).';
+  static override flags = { ...connectionFlag, 'no-ping': Flags.boolean({ description: 'Do not ping them.' }) };
+
+  async run() {
+    const { flags } = await this.parse(PeersList);
+    const { client } = this.connect(flags.connection);
+    const r = await client.post<{ librarians: PeerOut[] }>('admin/librarians/list', { ping: !flags['no-ping'] });
+    this.table(
+      ['NAME', 'URL', 'ANSWERS', 'SENDING', 'LAST SEEN', 'LAST HEARD'],
+      r.librarians.map((p) => [p.name, p.base_url, p.available === null ? '?' : p.available ? 'yes' : `no (${p.ping_error})`, p.enabled ? 'enabled' : 'PAUSED', formatTime(p.last_seen), formatTime(p.last_heard)]),
+    );
+    return r.librarians;
+  }
+}

@@ -1,0 +1,441 @@
+/**
+ * The sending side of remote clones: choosing files for a destination, recording them in
+ * batches, talking to the destination about each batch, moving the bytes by local copy, and
+ * turning confirmed copies into RemoteInstances. Every step is idempotent: the cloneBatch
+ * workflow retries it through outages.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ApiError, ConnectionError, type LibrarianClient } from '../client/librarianClient';
+import { cloneSettingsFor, type Config } from '../config';
+import { forbidden, LibrarianError, notFound } from '../errors';
+import type { Logger } from '../logger';
+import type { Db, Prisma } from './db';
+import { toCollectionPath, type GlobusItem } from './globus';
+import type { PeerService } from './peers';
+import type { StoreService } from './stores';
+import { ACTIVE_STATUSES, canMove, STATUS_VALUE, statusName, type TransferStatus } from './transferStatus';
+import type { Principal } from './users';
+
+export interface PlannedBatch {
+  batchId: string;
+  transferIds: number[];
+  files: number;
+  bytes: number;
+}
+
+export interface PeerOffer {
+  local?: { hostnames: string[] };
+  globus?: { endpointId: string; root: string };
+}
+
+export interface BatchStaged {
+  /** Items the destination staged, ready for data. */
+  staged: { id: number; remoteId: number; sourcePath: string; destPath: string; size: number }[];
+  /** Resolved at once (already there, or refused). */
+  resolved: number;
+  methods: PeerOffer;
+  /** Whether this host can write into the destination's staging area directly. */
+  localUsable: boolean;
+  peerEnabled: boolean;
+}
+
+interface BatchStageResponse {
+  store_name: string | null;
+  uploads: { source_transfer_id: number; destination_transfer_id: number; staging_location: string }[];
+  already_present: { source_transfer_id: number; store_id: number }[];
+  refused: { source_transfer_id: number; status: number; reason: string }[];
+  async_transfer_providers: { local?: { hostnames: string[] }; globus?: { endpoint_id: string; root: string } };
+}
+
+/**
+ * Calls to a peer: connection problems, server errors and refused logins are worth retrying
+ * (the peer may be down or being fixed); a 400 means we sent something wrong.
+ */
+export async function callPeer<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ConnectionError) throw new Error(`${what}: ${e.message}`);
+    if (e instanceof ApiError) {
+      if (e.status === 400 || e.status === 404 || e.status === 422) {
+        throw new LibrarianError(e.status, `${what} was refused: ${e.reason}`, e.suggestedRemedy || 'See the peer\'s logs.');
+      }
+      throw new Error(`${what}: HTTP ${e.status} ${e.reason}`);
+    }
+    throw e;
+  }
+}
+
+export class CloneSendService {
+  constructor(
+    private readonly db: Db,
+    private readonly config: Config,
+    private readonly stores: StoreService,
+    private readonly peers: PeerService,
+    private readonly log: Logger,
+  ) {}
+
+  /** Batches of this Librarian to `peer` (or to all) that still have work in flight. */
+  async inFlightBatches(peer?: string): Promise<string[]> {
+    const rows = await this.db.outgoingTransfer.findMany({
+      where: { status: { in: ACTIVE_STATUSES }, batchId: { not: null }, ...(peer ? { destination: peer } : {}) },
+      distinct: ['batchId'],
+      select: { batchId: true },
+    });
+    return rows.map((r) => r.batchId!);
+  }
+
+  private candidateWhere(peerId: number, peer: string, s: ReturnType<typeof cloneSettingsFor>, storeId?: number): Prisma.FileWhereInput {
+    return {
+      instances: { some: { available: true, ...(storeId !== undefined ? { storeId } : {}) } },
+      remoteInstances: { none: { librarianId: peerId } },
+      outgoing: { none: { destination: peer, status: { in: ACTIVE_STATUSES } } },
+      ...(s.maxAgeDays ? { createTime: { gte: new Date(Date.now() - s.maxAgeDays * 86_400_000) } } : {}),
+    };
+  }
+
+  /** Files that would be sent to `peer` now. */
+  async countCandidates(peer: string): Promise<number> {
+    const p = await this.peers.row(peer);
+    return this.db.file.count({ where: this.candidateWhere(p.id, peer, cloneSettingsFor(this.config, peer)) });
+  }
+
+  /**
+   * Chooses up to `maxBatches` batches of files the peer lacks and records their
+   * OutgoingTransfers (INITIATED) in one transaction, so the next selection skips them.
+   * Repeating a call with the same runKey returns the batches it recorded.
+   */
+  async planBatches(peer: string, runKey: string, maxBatches: number): Promise<PlannedBatch[]> {
+    const prefix = `clone/${this.config.name}/${peer}/${runKey}-`;
+    const existing = await this.db.outgoingTransfer.findMany({ where: { batchId: { startsWith: prefix } }, orderBy: { id: 'asc' } });
+    if (existing.length) return group(existing);
+    if (maxBatches <= 0) return [];
+    const p = await this.peers.row(peer);
+    const s = cloneSettingsFor(this.config, peer);
+    const preferred = s.preferredStore ? (await this.db.store.findUnique({ where: { name: s.preferredStore } }))?.id : undefined;
+    const files = await this.db.file.findMany({
+      where: this.candidateWhere(p.id, peer, s),
+      orderBy: [{ createTime: 'asc' }, { name: 'asc' }],
+      take: maxBatches * s.batchSize,
+      select: { name: true, size: true, checksum: true, instances: { where: { available: true }, select: { id: true, storeId: true, path: true }, orderBy: { id: 'asc' } } },
+    });
+    if (files.length === 0) return [];
+    const rows = files.map((f, i) => {
+      const inst = f.instances.find((x) => x.storeId === preferred) ?? f.instances[0]!;
+      return {
+        destination: peer,
+        status: 'INITIATED' as const,
+        transferSize: f.size,
+        transferChecksum: f.checksum,
+        fileName: f.name,
+        instanceId: inst.id,
+        batchId: `${prefix}${Math.floor(i / s.batchSize)}`,
+      };
+    });
+    await this.db.outgoingTransfer.createMany({ data: rows });
+    const planned = await this.db.outgoingTransfer.findMany({ where: { batchId: { startsWith: prefix } }, orderBy: { id: 'asc' } });
+    this.log.info({ peer, files: planned.length, batches: new Set(planned.map((t) => t.batchId)).size }, 'clone batches planned');
+    return group(planned);
+  }
+
+  private async batch(batchId: string) {
+    return this.db.outgoingTransfer.findMany({ where: { batchId }, orderBy: { id: 'asc' }, include: { file: true, instance: { include: { store: true } } } });
+  }
+
+  private async peerOfBatch(batchId: string): Promise<string> {
+    const one = await this.db.outgoingTransfer.findFirst({ where: { batchId } });
+    if (!one) throw notFound(`No batch ${batchId}.`, 'The batch has no transfers.');
+    return one.destination;
+  }
+
+  async peerEnabled(peer: string): Promise<boolean> {
+    return (await this.peers.row(peer)).transfersEnabled;
+  }
+
+  /** clone/batch_stage on the destination for the batch's items that are not resolved yet. */
+  async stageBatch(batchId: string): Promise<BatchStaged> {
+    const peer = await this.peerOfBatch(batchId);
+    const transfers = (await this.batch(batchId)).filter((t) => t.status === 'INITIATED' || t.status === 'ONGOING');
+    const enabled = await this.peerEnabled(peer);
+    if (transfers.length === 0) return { staged: [], resolved: 0, methods: {}, localUsable: false, peerEnabled: enabled };
+    const client = await this.peers.client(peer);
+    const r = await callPeer(`clone/batch_stage on ${peer}`, () =>
+      client.post<BatchStageResponse>(
+        'clone/batch_stage',
+        {
+          source: this.config.name,
+          total_size: transfers.reduce((s, t) => s + Number(t.transferSize), 0),
+          uploads: transfers.map((t) => ({
+            upload_size: Number(t.transferSize),
+            upload_checksum: t.transferChecksum,
+            upload_name: t.fileName,
+            destination_location: t.fileName,
+            uploader: t.file.uploader,
+            source_transfer_id: t.id,
+            create_time: t.file.createTime.toISOString(),
+          })),
+        },
+        300_000,
+      ),
+    );
+    const now = new Date();
+    const byId = new Map(transfers.map((t) => [t.id, t]));
+    let resolved = 0;
+    for (const p of r.already_present) {
+      const t = byId.get(p.source_transfer_id);
+      if (!t) continue;
+      await this.confirm(t.id, p.store_id, 'already present at the destination');
+      resolved++;
+    }
+    for (const x of r.refused) {
+      if (!byId.has(x.source_transfer_id)) continue;
+      await this.db.outgoingTransfer.updateMany({
+        where: { id: x.source_transfer_id, status: { in: ACTIVE_STATUSES } },
+        data: { status: x.status === 425 ? 'CANCELLED' : 'FAILED', endTime: now, failureReason: `${peer} refused it (${x.status}): ${x.reason}` },
+      });
+      resolved++;
+    }
+    const staged: BatchStaged['staged'] = [];
+    for (const u of r.uploads) {
+      const t = byId.get(u.source_transfer_id);
+      if (!t || !t.instance) continue;
+      const sourcePath = this.stores.local(t.instance.store).storePathFor(t.instance.path);
+      await this.db.outgoingTransfer.update({ where: { id: t.id }, data: { remoteTransferId: u.destination_transfer_id, sourcePath, destPath: u.staging_location } });
+      staged.push({ id: t.id, remoteId: u.destination_transfer_id, sourcePath, destPath: u.staging_location, size: Number(t.transferSize) });
+    }
+    const offer = r.async_transfer_providers ?? {};
+    const methods: PeerOffer = {
+      ...(offer.local ? { local: offer.local } : {}),
+      ...(offer.globus ? { globus: { endpointId: offer.globus.endpoint_id, root: offer.globus.root } } : {}),
+    };
+    let localUsable = false;
+    if (methods.local && staged[0]) {
+      const hostOk = methods.local.hostnames.length === 0 || methods.local.hostnames.includes(os.hostname());
+      localUsable = hostOk && (await fs.access(path.dirname(staged[0].destPath), fs.constants.W_OK).then(() => true, () => false));
+    }
+    return { staged, resolved, methods, localUsable, peerEnabled: enabled };
+  }
+
+  /**
+   * checkin/update on the destination for the batch's items; items the destination has
+   * already moved past `to` count as done. Returns items the destination says are gone.
+   */
+  async setPeerStatus(batchId: string, to: 'ONGOING' | 'STAGED', method?: string): Promise<{ failed: number[] }> {
+    const peer = await this.peerOfBatch(batchId);
+    const items = (await this.batch(batchId)).filter((t) => ACTIVE_STATUSES.includes(t.status) && t.remoteTransferId !== null);
+    if (items.length === 0) return { failed: [] };
+    const client = await this.peers.client(peer);
+    const r = await callPeer(`checkin/update ${to} on ${peer}`, () =>
+      client.post<{ destination_transfer_status?: Record<string, number | null> }>('checkin/update', {
+        destination_transfer_ids: items.map((t) => t.remoteTransferId),
+        source_transfer_ids: [],
+        new_status: STATUS_VALUE[to],
+      }),
+    );
+    const failed: number[] = [];
+    for (const t of items) {
+      const remote = r.destination_transfer_status?.[String(t.remoteTransferId)];
+      const name = remote === null || remote === undefined ? null : statusName(remote);
+      if (name === 'FAILED' || name === 'CANCELLED' || name === null) {
+        await this.failLocal([t.id], `${peer} reports the transfer ${name ?? 'unknown'}`);
+        failed.push(t.id);
+      } else if (name !== 'COMPLETED') {
+        await this.db.outgoingTransfer.updateMany({ where: { id: t.id, status: { in: ACTIVE_STATUSES } }, data: { status: to, ...(method ? { transferMethod: method } : {}) } });
+      }
+    }
+    return { failed };
+  }
+
+  /** Copies each staged item from our store into the destination's staging area. */
+  async copyLocally(batchId: string, opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): Promise<{ bytes: number; seconds: number }> {
+    const items = (await this.batch(batchId)).filter((t) => ACTIVE_STATUSES.includes(t.status) && t.destPath && t.sourcePath);
+    const total = items.reduce((s, t) => s + Number(t.transferSize), 0);
+    const started = Date.now();
+    let done = 0;
+    for (const t of items) {
+      if (opts.signal?.aborted) throw new Error('cancelled');
+      await fs.rm(t.destPath!, { recursive: true, force: true });
+      await fs.cp(t.sourcePath!, t.destPath!, { recursive: true, force: true, preserveTimestamps: true });
+      done += Number(t.transferSize);
+      opts.onProgress?.(done, total);
+    }
+    return { bytes: total, seconds: (Date.now() - started) / 1000 };
+  }
+
+  /** The batch's items as Globus paths: ours under globus.localRoot, theirs under the root they offered. */
+  async globusItems(batchId: string, destinationRoot: string, localPath: (p: string) => string): Promise<GlobusItem[]> {
+    const items = (await this.batch(batchId)).filter((t) => ACTIVE_STATUSES.includes(t.status) && t.destPath && t.sourcePath);
+    return Promise.all(
+      items.map(async (t) => ({
+        sourcePath: localPath(t.sourcePath!),
+        destinationPath: toCollectionPath(destinationRoot, t.destPath!),
+        recursive: (await fs.stat(t.sourcePath!)).isDirectory(),
+      })),
+    );
+  }
+
+  /** Records a finished data movement (bytes, duration, bandwidth). Idempotent per batch. */
+  async recordTransfer(rec: { batchId: string; method: string; taskId: string; sourceEndpointId?: string; destinationEndpointId?: string; start: Date; end: Date; bytes: number; files: number }): Promise<void> {
+    const peer = await this.peerOfBatch(rec.batchId);
+    const seconds = Math.max((rec.end.getTime() - rec.start.getTime()) / 1000, 0.001);
+    const data = {
+      batchId: rec.batchId,
+      destination: peer,
+      transferMethod: rec.method,
+      taskId: rec.taskId,
+      sourceEndpointId: rec.sourceEndpointId,
+      destinationEndpointId: rec.destinationEndpointId,
+      startTime: rec.start,
+      endTime: rec.end,
+      durationSeconds: seconds,
+      bytesTransferred: BigInt(rec.bytes),
+      fileCount: rec.files,
+      effectiveBandwidthBps: rec.bytes / seconds,
+    };
+    await this.db.transferRecord.upsert({ where: { batchId: rec.batchId }, create: data, update: data });
+  }
+
+  /** Marks a confirmed copy: OutgoingTransfer COMPLETED and a RemoteInstance (one per file, peer, store). */
+  async confirm(transferId: number, remoteStoreId: number, why = 'confirmed by the destination'): Promise<void> {
+    const t = await this.db.outgoingTransfer.findUnique({ where: { id: transferId } });
+    if (!t) throw notFound(`No outgoing transfer with id ${transferId}.`, 'Use the source_transfer_id of the clone.');
+    const peer = await this.peers.row(t.destination);
+    await this.db.$transaction(async (tx: Prisma.TransactionClient) => {
+      await tx.outgoingTransfer.update({ where: { id: t.id }, data: { status: 'COMPLETED', endTime: t.endTime ?? new Date(), failureReason: null } });
+      await tx.remoteInstance.upsert({
+        where: { fileName_librarianId_storeId: { fileName: t.fileName, librarianId: peer.id, storeId: remoteStoreId } },
+        create: { fileName: t.fileName, librarianId: peer.id, storeId: remoteStoreId, sender: this.config.name },
+        update: {},
+      });
+    });
+    this.log.info({ transfer: t.id, file: t.fileName, peer: t.destination, why }, 'copy confirmed');
+  }
+
+  /** clone/complete from the destination. Only the destination's own account (or an admin) may call it. */
+  async complete(principal: Principal, transferId: number, remoteStoreId: number): Promise<{ batchId: string | null; fileName: string }> {
+    const t = await this.db.outgoingTransfer.findUnique({ where: { id: transferId } });
+    if (!t || (principal.level !== 'ADMIN' && t.destination !== principal.username)) {
+      throw notFound(`No outgoing transfer ${transferId} to "${principal.username}".`, 'Send the source_transfer_id this Librarian gave you.');
+    }
+    await this.confirm(t.id, remoteStoreId);
+    await this.peers.heard(t.destination);
+    return { batchId: t.batchId, fileName: t.fileName };
+  }
+
+  /** Items of a batch not resolved yet. */
+  async pending(batchId: string): Promise<number[]> {
+    return (await this.db.outgoingTransfer.findMany({ where: { batchId, status: { in: ACTIVE_STATUSES } }, select: { id: true } })).map((t) => t.id);
+  }
+
+  /** Asks the destination how the batch's items stand (for late callbacks), and records the answers. */
+  async reconcile(batchId: string): Promise<{ pending: number[] }> {
+    const peer = await this.peerOfBatch(batchId);
+    const items = (await this.batch(batchId)).filter((t) => ACTIVE_STATUSES.includes(t.status));
+    const withRemote = items.filter((t) => t.remoteTransferId !== null);
+    if (withRemote.length) {
+      const client = await this.peers.client(peer);
+      const r = await callPeer(`checkin/status on ${peer}`, () =>
+        client.post<{ destination_transfer_status: Record<string, number | null>; destination_transfer_store_ids?: Record<string, number | null> }>('checkin/status', {
+          destination_transfer_ids: withRemote.map((t) => t.remoteTransferId),
+          source_transfer_ids: [],
+        }),
+      );
+      for (const t of withRemote) {
+        const v = r.destination_transfer_status[String(t.remoteTransferId)];
+        const name: TransferStatus | null | undefined = v === null || v === undefined ? null : statusName(v);
+        if (name === 'COMPLETED') {
+          const storeId = r.destination_transfer_store_ids?.[String(t.remoteTransferId)];
+          if (storeId !== null && storeId !== undefined) await this.confirm(t.id, storeId, 'the destination reports it COMPLETED (callback missing)');
+        } else if (name === 'FAILED' || name === 'CANCELLED' || name === null) {
+          await this.failLocal([t.id], `${peer} reports the transfer ${name ?? 'unknown'}`);
+        }
+      }
+    }
+    return { pending: await this.pending(batchId) };
+  }
+
+  async failLocal(ids: number[], reason: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.outgoingTransfer.updateMany({ where: { id: { in: ids }, status: { in: ACTIVE_STATUSES } }, data: { status: 'FAILED', endTime: new Date(), failureReason: reason } });
+  }
+
+  /**
+   * Fails what is left of a batch (it will be offered again in a later one) and tells the
+   * destination, once, so it can free its staging; its receive workflows also find out on their own.
+   */
+  async abandon(batchId: string, reason: string): Promise<number> {
+    const peer = await this.peerOfBatch(batchId);
+    const items = (await this.batch(batchId)).filter((t) => ACTIVE_STATUSES.includes(t.status));
+    await this.failLocal(items.map((t) => t.id), reason);
+    const remote = items.filter((t) => t.remoteTransferId !== null);
+    if (remote.length) {
+      try {
+        const client: LibrarianClient = await this.peers.client(peer, 20_000);
+        await client.post('checkin/update', { destination_transfer_ids: remote.map((t) => t.remoteTransferId), source_transfer_ids: [], new_status: STATUS_VALUE.FAILED });
+      } catch (e) {
+        this.log.warn({ batchId, peer, err: (e as Error).message }, 'could not tell the destination that the batch was abandoned');
+      }
+    }
+    this.log.error({ batchId, peer, files: items.length, reason }, 'clone batch abandoned; its files will be offered again');
+    return items.length;
+  }
+
+  /** checkin/update for outgoing transfers (the destination reports on ours). */
+  async updateOutgoing(principal: Principal, ids: number[], to: TransferStatus, reason?: string) {
+    const modified: number[] = [];
+    const unmodified: number[] = [];
+    const reasons: string[] = [];
+    const batches = new Set<string>();
+    for (const id of ids) {
+      const t = await this.db.outgoingTransfer.findUnique({ where: { id } });
+      if (!t || (principal.level !== 'ADMIN' && t.destination !== principal.username)) {
+        unmodified.push(id);
+        reasons.push(`Outgoing transfer ${id}: not found.`);
+        continue;
+      }
+      if (t.status === to) {
+        modified.push(id);
+        continue;
+      }
+      if (!canMove(t.status, to)) {
+        unmodified.push(id);
+        reasons.push(`Outgoing transfer ${id}: cannot go from ${t.status} to ${to}.`);
+        continue;
+      }
+      await this.db.outgoingTransfer.update({
+        where: { id },
+        data: { status: to, ...(to === 'FAILED' || to === 'CANCELLED' ? { endTime: new Date(), failureReason: `${t.destination} reported ${to}${reason ? `: ${reason}` : ''}` } : {}) },
+      });
+      modified.push(id);
+      if (t.batchId) batches.add(t.batchId);
+    }
+    return { modified, unmodified, reasons, batches: [...batches] };
+  }
+
+  async statusOfOutgoing(principal: Principal, ids: number[]) {
+    const out: Record<number, TransferStatus | null> = {};
+    for (const id of ids) {
+      const t = await this.db.outgoingTransfer.findUnique({ where: { id } });
+      out[id] = t && (principal.level === 'ADMIN' || t.destination === principal.username) ? t.status : null;
+    }
+    return out;
+  }
+
+  assertPeerAccount(principal: Principal, peer: string): void {
+    if (principal.level !== 'ADMIN' && principal.username !== peer) throw forbidden(`Account "${principal.username}" is not "${peer}".`, 'Peers call back with the account named after them.');
+  }
+}
+
+function group(rows: { id: number; batchId: string | null; transferSize: bigint }[]): PlannedBatch[] {
+  const map = new Map<string, PlannedBatch>();
+  for (const r of rows) {
+    const b = map.get(r.batchId!) ?? { batchId: r.batchId!, transferIds: [], files: 0, bytes: 0 };
+    b.transferIds.push(r.id);
+    b.files++;
+    b.bytes += Number(r.transferSize);
+    map.set(r.batchId!, b);
+  }
+  return [...map.values()];
+}

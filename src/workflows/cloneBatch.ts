@@ -1,0 +1,167 @@
+/**
+ * One batch of files pushed to a peer (inventory §5.1), as one durable flow:
+ *
+ *   stage      clone/batch_stage on the destination (per-item results: files it already has
+ *              become RemoteInstances at once, refused ones are failed and offered again later);
+ *   announce   checkin/update ONGOING;
+ *   transfer   local copy, or a Globus task (submission id fetched once, then submit, then poll);
+ *   staged     checkin/update STAGED: the destination verifies and commits each file;
+ *   confirm    wait for its clone/complete callbacks (RemoteInstances); when they are late, ask
+ *              it with checkin/status.
+ *
+ * Every call to the peer or to Globus is retried with capped exponential backoff for as long as
+ * clone.giveUpAfter allows; an outage only delays the batch. Giving up is explicit: the files
+ * are failed (and offered again in a later batch), and the decision is logged. A paused peer
+ * holds the batch before its next step until it is resumed.
+ */
+import {
+  ActivityFailure,
+  condition,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { failureDetails } from './failures';
+import { PHASE } from './searchAttributes';
+
+export interface CloneBatchSettings {
+  methods: ('local' | 'globus')[];
+  globusEnabled: boolean;
+  retry: { initialInterval: number; maximumInterval: number };
+  giveUpAfterMs: number;
+  callbackWaitMs: number;
+  pollIntervalMs: number;
+  fatalFaultPolls: number;
+  heartbeatTimeoutMs: number;
+}
+
+export interface CloneBatchInput {
+  peer: string;
+  batchId: string;
+  settings: CloneBatchSettings;
+}
+
+export interface CloneBatchState {
+  phase: string;
+  paused: boolean;
+  method?: string;
+  globusTaskId?: string;
+  pending?: number;
+}
+
+/** Sent when the peer is paused (true) or resumed (false). */
+export const pauseSignal = defineSignal<[boolean]>('pause');
+/** Sent by the API when the destination reports on items (clone/complete, checkin/update). */
+export const itemsChangedSignal = defineSignal('itemsChanged');
+export const batchStateQuery = defineQuery<CloneBatchState>('state');
+
+export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput) {
+  const retry = { initialInterval: settings.retry.initialInterval, maximumInterval: settings.retry.maximumInterval, backoffCoefficient: 2 };
+  const peerCalls = proxyActivities<Activities>({ startToCloseTimeout: '5m', scheduleToCloseTimeout: settings.giveUpAfterMs, retry });
+  const copying = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: settings.heartbeatTimeoutMs, scheduleToCloseTimeout: settings.giveUpAfterMs, retry });
+  const polling = proxyActivities<Activities>({
+    startToCloseTimeout: settings.pollIntervalMs * (settings.fatalFaultPolls + 1) + 120_000,
+    heartbeatTimeout: Math.max(settings.pollIntervalMs * 2, settings.heartbeatTimeoutMs),
+    scheduleToCloseTimeout: settings.giveUpAfterMs,
+    retry: { initialInterval: settings.pollIntervalMs, maximumInterval: settings.pollIntervalMs, backoffCoefficient: 1 },
+  });
+  const local = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { initialInterval: '1s', maximumInterval: '1m' } });
+
+  const state: CloneBatchState = { phase: 'starting', paused: false };
+  let changes = 0;
+  const setPhase = (phase: string) => {
+    state.phase = phase;
+    upsertSearchAttributes([{ key: PHASE, value: state.paused ? `paused (${phase})` : phase }]);
+  };
+  setHandler(batchStateQuery, () => state);
+  setHandler(pauseSignal, (paused) => {
+    state.paused = paused;
+    setPhase(state.phase);
+  });
+  setHandler(itemsChangedSignal, () => {
+    changes++;
+  });
+  const step = async (phase: string) => {
+    setPhase(phase);
+    await condition(() => !state.paused);
+    setPhase(phase);
+  };
+
+  try {
+    state.paused = !(await local.peerTransfersEnabled(peer));
+    await step('staging');
+    const staged = await peerCalls.stageCloneBatch(batchId);
+    if (staged.staged.length > 0) {
+      const method = settings.methods.find((m) => (m === 'local' ? staged.localUsable : settings.globusEnabled && !!staged.methods.globus));
+      if (!method) {
+        await local.abandonCloneBatch(batchId, `No transfer method in common with ${peer}: it offers ${Object.keys(staged.methods).join(', ') || 'none'}, we use ${settings.methods.join(', ')}${staged.methods.local && !staged.localUsable ? ' (its staging area is not writable from here)' : ''}.`);
+        setPhase('failed');
+        return { batchId, outcome: 'no-method' };
+      }
+      state.method = method;
+      await step('announcing');
+      await peerCalls.setCloneStatusOnPeer(batchId, 'ONGOING', method);
+      await step('transferring');
+      const files = staged.staged.length;
+      if (method === 'local') {
+        const started = new Date().toISOString();
+        const r = await copying.copyCloneBatchLocally(batchId);
+        await local.recordCloneTransfer({ batchId, method, taskId: `local-${batchId}`, start: started, end: new Date().toISOString(), bytes: r.bytes, files });
+      } else {
+        const submissionId = await peerCalls.globusSubmissionId();
+        const taskId = await peerCalls.globusSubmit(batchId, submissionId, staged.methods.globus!.endpointId, staged.methods.globus!.root);
+        state.globusTaskId = taskId;
+        setPhase('polling');
+        const outcome = await polling.globusPoll(taskId, settings.fatalFaultPolls, settings.pollIntervalMs);
+        if (outcome.status !== 'SUCCEEDED') {
+          if (outcome.status === 'FATAL_FAULT') await peerCalls.globusCancel(taskId);
+          await local.abandonCloneBatch(batchId, outcome.reason);
+          setPhase('failed');
+          return { batchId, outcome: 'transfer-failed', reason: outcome.reason };
+        }
+        await local.recordCloneTransfer({
+          batchId,
+          method,
+          taskId,
+          sourceEndpointId: outcome.sourceEndpointId ?? undefined,
+          destinationEndpointId: outcome.destinationEndpointId ?? undefined,
+          start: outcome.requestTime ?? new Date().toISOString(),
+          end: outcome.completionTime ?? new Date().toISOString(),
+          bytes: outcome.bytes,
+          files,
+        });
+      }
+      await step('staged');
+      await peerCalls.setCloneStatusOnPeer(batchId, 'STAGED');
+    }
+    setPhase('waiting-for-peer');
+    let pending = await local.pendingCloneItems(batchId);
+    while (pending.length > 0) {
+      state.pending = pending.length;
+      const seen = changes;
+      const heard = await condition(() => changes !== seen, settings.callbackWaitMs);
+      if (heard) {
+        // Callbacks come in bursts: gather them before looking.
+        await sleep(1000);
+        pending = await local.pendingCloneItems(batchId);
+      } else {
+        await condition(() => !state.paused);
+        pending = (await peerCalls.reconcileCloneBatch(batchId)).pending;
+      }
+    }
+    state.pending = 0;
+    setPhase('done');
+    return { batchId, outcome: 'done' };
+  } catch (e) {
+    if (!(e instanceof ActivityFailure)) throw e;
+    const d = failureDetails(e);
+    const reason = d ? d.reason : `${e.cause?.message ?? e.message} (gave up after ${Math.round(settings.giveUpAfterMs / 3_600_000)} h of retries)`;
+    await local.abandonCloneBatch(batchId, reason);
+    setPhase('gave-up');
+    return { batchId, outcome: 'gave-up', reason };
+  }
+}

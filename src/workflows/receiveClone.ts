@@ -1,0 +1,82 @@
+/**
+ * One file arriving from another Librarian (a network clone, or a SneakerNet drive):
+ *
+ *   wait     for the data: the source says STAGED (or reports failure); if nothing is heard for
+ *            clone.receiveTimeout, ask the source whether the transfer still comes;
+ *   verify   size and checksum of the staged data; a mismatch is never catalogued: the
+ *            transfer fails and the source is told (FAILED), so it offers the file again;
+ *   commit   into the store, File + Instance keeping the original uploader and creation time;
+ *   confirm  clone/complete on the source, retried until it acknowledges, even through an
+ *            outage of days.
+ */
+import { condition, defineSignal, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { DeletionPolicyName } from '../services/uploads';
+import { PHASE } from './searchAttributes';
+
+export interface ReceiveCloneInput {
+  transferId: number;
+  source: string;
+  receiveTimeoutMs: number;
+  heartbeatTimeoutMs: number;
+  retry: { initialInterval: number; maximumInterval: number };
+  giveUpAfterMs: number;
+  deletionPolicy: DeletionPolicyName;
+}
+
+export const stagedSignal = defineSignal('staged');
+export const failedSignal = defineSignal<[string]>('failed');
+
+export async function receiveClone(input: ReceiveCloneInput) {
+  const retry = { initialInterval: input.retry.initialInterval, maximumInterval: input.retry.maximumInterval, backoffCoefficient: 2 };
+  const source = proxyActivities<Activities>({ startToCloseTimeout: '2m', scheduleToCloseTimeout: input.giveUpAfterMs, retry });
+  const long = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: { initialInterval: '1s', maximumInterval: '1m' } });
+  const local = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumInterval: '1m' } });
+  const setPhase = (p: string) => upsertSearchAttributes([{ key: PHASE, value: p }]);
+
+  let staged = false;
+  let failed: string | undefined;
+  setHandler(stagedSignal, () => {
+    staged = true;
+  });
+  setHandler(failedSignal, (reason) => {
+    failed ??= reason;
+  });
+
+  setPhase('waiting-for-data');
+  while (!staged && failed === undefined) {
+    if (await condition(() => staged || failed !== undefined, input.receiveTimeoutMs)) break;
+    const mine = await local.incomingStatus(input.transferId);
+    if (mine === 'STAGED') staged = true;
+    else if (mine === 'FAILED' || mine === 'CANCELLED' || mine === 'COMPLETED') failed = `transfer is ${mine}`;
+    else {
+      const theirs = await source.askSourceStatus(input.transferId);
+      if (theirs === 'STAGED') {
+        await local.markIncoming(input.transferId, 'STAGED');
+        staged = true;
+      } else if (theirs !== 'INITIATED' && theirs !== 'ONGOING') {
+        failed = `${input.source} no longer sends it (its status: ${theirs ?? 'unknown'})`;
+      }
+    }
+  }
+  if (failed !== undefined && !staged) {
+    await local.failIncoming(input.transferId, failed, 409);
+    setPhase('failed');
+    return { transferId: input.transferId, outcome: 'failed', reason: failed };
+  }
+
+  setPhase('verifying');
+  const verdict = await long.verifyIncoming(input.transferId);
+  if (!verdict.ok) {
+    await local.failIncoming(input.transferId, verdict.reason!, verdict.status!);
+    setPhase('rejected');
+    await source.notifySourceFailed(input.transferId, verdict.reason!);
+    return { transferId: input.transferId, outcome: 'rejected', reason: verdict.reason };
+  }
+  setPhase('committing');
+  const { storeId } = await long.commitIncoming(input.transferId, input.deletionPolicy);
+  setPhase('confirming');
+  await source.notifySourceComplete(input.transferId, storeId);
+  setPhase('done');
+  return { transferId: input.transferId, outcome: 'done', storeId };
+}
