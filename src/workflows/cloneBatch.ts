@@ -25,7 +25,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { failureDetails } from './failures';
+import { describeFailure, failureDetails } from './failures';
 import { PHASE } from './searchAttributes';
 
 export interface CloneBatchSettings {
@@ -159,7 +159,7 @@ export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput) {
   } catch (e) {
     if (!(e instanceof ActivityFailure)) throw e;
     const d = failureDetails(e);
-    const reason = d ? d.reason : `${e.cause?.message ?? e.message} (gave up after ${Math.round(settings.giveUpAfterMs / 3_600_000)} h of retries)`;
+    const reason = d ? d.reason : `${describeFailure(e)} (gave up after ${Math.round(settings.giveUpAfterMs / 1000)} s of retries)`;
     await local.abandonCloneBatch(batchId, reason);
     setPhase('gave-up');
     return { batchId, outcome: 'gave-up', reason };

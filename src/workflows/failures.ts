@@ -40,3 +40,15 @@ export function rethrowForCaller(e: unknown): never {
 }
 
 
+
+/** Every distinct message along a failure's cause chain, outermost first (for logs and reasons). */
+export function describeFailure(e: unknown): string {
+  const parts: string[] = [];
+  let cur: unknown = e;
+  for (let i = 0; i < 10 && cur; i++) {
+    const m = (cur as { message?: string }).message;
+    if (m && !parts.includes(m)) parts.push(m);
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return parts.join(': ');
+}

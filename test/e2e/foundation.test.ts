@@ -26,6 +26,20 @@ const REQUIRED: Record<string, AuthLevelName> = {
   'POST /api/v2/upload/commit': 'READAPPEND',
   'POST /api/v2/search/file': 'READONLY',
   'POST /api/v2/validate/file': 'READONLY',
+  'POST /api/v2/admin/librarians/add': 'ADMIN',
+  'POST /api/v2/admin/librarians/list': 'ADMIN',
+  'POST /api/v2/admin/librarians/remove': 'ADMIN',
+  'POST /api/v2/admin/librarians/transfer_status/change': 'ADMIN',
+  'POST /api/v2/admin/clone/status': 'ADMIN',
+  'POST /api/v2/admin/clone/send': 'ADMIN',
+  'POST /api/v2/clone/batch_stage': 'READAPPEND',
+  'POST /api/v2/clone/stage': 'READAPPEND',
+  'POST /api/v2/clone/ongoing': 'READAPPEND',
+  'POST /api/v2/clone/fail': 'READAPPEND',
+  'POST /api/v2/clone/staged': 'CALLBACK',
+  'POST /api/v2/clone/complete': 'CALLBACK',
+  'POST /api/v2/checkin/update': 'CALLBACK',
+  'POST /api/v2/checkin/status': 'CALLBACK',
 };
 
 async function status(url: string, method: string, auth?: string): Promise<{ status: number; body: Record<string, unknown>; wwwAuthenticate: string | null }> {

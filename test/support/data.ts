@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ChecksumPool } from '../../src/services/checksums';
@@ -30,13 +30,25 @@ export async function closeChecksums(): Promise<void> {
   await pool.close();
 }
 
+function sha256File(p: string): string {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(p, 'r');
+  try {
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
 /** sha256 of every file under p, keyed by relative path: equal maps mean byte-identical trees. */
 export function treeDigest(p: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (abs: string, rel: string) => {
     const st = statSync(abs);
     if (st.isDirectory()) for (const e of readdirSync(abs).sort()) walk(path.join(abs, e), rel ? `${rel}/${e}` : e);
-    else out[rel] = createHash('sha256').update(readFileSync(abs)).digest('hex');
+    else out[rel] = sha256File(abs);
   };
   walk(p, '');
   return out;

@@ -43,8 +43,10 @@ export interface FakeGlobusPlan {
   delayMs: number;
   /** Hold tasks ACTIVE until the test calls succeed(). */
   hold: boolean;
-  /** Flip one byte in destination files whose path matches, once per file. */
-  corrupt?: RegExp;
+  /** Flip one byte in what is delivered for the first `times` items whose source path matches. */
+  corrupt?: { pattern: RegExp; times: number };
+  /** The next submission creates its task but the reply is lost (503): the retry must get Duplicate. */
+  loseNextSubmitReply?: boolean;
   /** New tasks fault with this code and stay ACTIVE (as Globus does). */
   faultCode?: string;
 }
@@ -58,11 +60,12 @@ export class FakeGlobus {
   readonly tasks = new Map<string, Task>();
   private readonly submissions = new Map<string, string>();
   private readonly issued = new Map<string, { owner: string; expires: number }>();
-  private readonly corrupted = new Set<string>();
   private server?: http.Server;
   private readonly sockets = new Set<Socket>();
   private outage?: { scope: 'transfer' | 'auth' | 'all'; mode: OutageMode; until: number };
   plan: FakeGlobusPlan = { delayMs: 200, hold: false };
+  /** Submissions answered "Duplicate" (the same submission id seen again). */
+  duplicatesAnswered = 0;
   url = '';
 
   constructor(
@@ -195,6 +198,7 @@ export class FakeGlobus {
     const dst = body.destination_endpoint as string;
     if (!this.endpoints[src] || !this.endpoints[dst]) return this.error(res, 404, 'EndpointNotFound', 'No such endpoint.', '/v0.10/transfer');
     const existing = this.submissions.get(sid);
+    if (existing) this.duplicatesAnswered++;
     if (existing) return this.json(res, 200, { DATA_TYPE: 'transfer_result', code: 'Duplicate', submission_id: sid, task_id: existing, resource: '/v0.10/transfer', request_id: 'x' });
     const task: Task = {
       task_id: randomUUID(),
@@ -222,6 +226,10 @@ export class FakeGlobus {
     } else if (!this.plan.hold) {
       setTimeout(() => void this.run(task), this.plan.delayMs);
     }
+    if (this.plan.loseNextSubmitReply) {
+      this.plan.loseNextSubmitReply = false;
+      return this.error(res, 503, 'ServiceUnavailable', 'Lost reply (the task was created).', '/v0.10/transfer');
+    }
     this.json(res, 202, {
       DATA_TYPE: 'transfer_result',
       code: 'Accepted',
@@ -248,17 +256,17 @@ export class FakeGlobus {
       const to = this.local(task.destination_endpoint_id, item.destination_path);
       await fs.mkdir(path.dirname(to), { recursive: true });
       await fs.cp(from, to, { recursive: true, force: true });
-      for (const f of await listFiles(to)) {
+      const delivered = await listFiles(to);
+      for (const f of delivered) {
         bytes += statSync(f).size;
         files++;
-        if (this.plan.corrupt?.test(f) && !this.corrupted.has(f)) {
-          this.corrupted.add(f);
-          const b = readFileSync(f);
-          if (b.length) {
-            b[Math.floor(b.length / 2)] = b[Math.floor(b.length / 2)]! ^ 0x40;
-            writeFileSync(f, b);
-          }
-        }
+      }
+      const victim = delivered.find((f) => statSync(f).size > 0);
+      if (victim && this.plan.corrupt && this.plan.corrupt.times > 0 && this.plan.corrupt.pattern.test(item.source_path)) {
+        this.plan.corrupt.times--;
+        const b = readFileSync(victim);
+        b[Math.floor(b.length / 2)] = b[Math.floor(b.length / 2)]! ^ 0x40;
+        writeFileSync(victim, b);
       }
     }
     task.bytes_transferred = bytes;
