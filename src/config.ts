@@ -50,6 +50,8 @@ export const storeConfigSchema = z.object({
   /** Copy (and re-verify) instead of move at commit, then make the data read-only. */
   readonlyAfterCommit: z.boolean().default(false),
   maxCopyRetries: z.number().int().min(1).default(3),
+  /** Report the store full once the catalogued data on it reaches this many bytes (a drive, or a share of a disk). */
+  capacityBytes: z.number().int().positive().optional(),
   transferMethods: z
     .object({
       local: localMethodSchema.optional(),
@@ -165,6 +167,25 @@ export const configSchema = z.object({
       peers: z.record(z.string(), z.object(cloneSettings)).default({}),
     })
     .prefault({}),
+  /** Scheduled copies from one store to others (backup disks, SneakerNet drives). */
+  localClones: z
+    .array(
+      z.object({
+        name: nameSchema,
+        from: z.string(),
+        /** Destination stores in order: when one is full the next takes over. */
+        to: z.array(z.string()).min(1),
+        every: durationSchema.prefault(3600),
+        order: z.enum(['newest', 'oldest']).default('newest'),
+        maxAgeDays: z.number().positive().optional(),
+        filesPerRun: z.number().int().positive().default(1024),
+        /** Disable a destination store when it is full, so the next one is used (and a drive trip learns it is full). */
+        disableStoreOnFull: z.boolean().default(true),
+        /** Skip files already copied to this peer (a SneakerNet drive carries only what the destination lacks). */
+        unlessAt: z.string().optional(),
+      }),
+    )
+    .default([]),
   globus: z
     .object({
       enabled: z.boolean().default(false),
@@ -315,6 +336,12 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
   for (const s of c.stores) {
     if (names.has(s.name)) throw new ConfigError(`Invalid configuration (${source}):\n  - stores: the store name "${s.name}" appears twice; store names must be unique.`);
     names.add(s.name);
+  }
+
+  for (const lc of c.localClones) {
+    for (const s of [lc.from, ...lc.to]) {
+      if (!names.has(s)) throw new ConfigError(`Invalid configuration (${source}):\n  - localClones (${lc.name}): no store named "${s}"; define it under stores.`);
+    }
   }
 
   if (c.globus.enabled) {

@@ -5,7 +5,7 @@ import type { Logger } from './logger';
 import { createActivities } from './activities';
 import type { Services } from './services';
 import { connectClient } from './temporal/connection';
-import { ensureSchedules } from './temporal/schedules';
+import { ensureLocalCloneSchedules, ensureSchedules } from './temporal/schedules';
 import { ensurePeerSchedules } from './services/cloneWorkflows';
 
 export interface RunningWorker {
@@ -51,6 +51,7 @@ export async function startWorker(services: Services): Promise<RunningWorker> {
   try {
     await ensureSchedules(client, services.config, services.log);
     await ensurePeerSchedules(client, services);
+    await ensureLocalCloneSchedules(client, services.config, services.log);
   } finally {
     await client.connection.close();
   }

@@ -1,5 +1,6 @@
 import type { Services } from '../services';
 import { createCloneActivities } from './clone';
+import { createSneakernetActivities } from './sneakernet';
 import { createStoreHealthActivities } from './storeHealth';
 import { createUploadActivities } from './upload';
 import { createValidateActivities } from './validate';
@@ -9,6 +10,7 @@ export function createActivities(services: Services) {
   return {
     ...createStoreHealthActivities(services),
     ...createCloneActivities(services),
+    ...createSneakernetActivities(services),
     ...createUploadActivities(services),
     ...createValidateActivities(services),
   };

@@ -166,7 +166,7 @@ export class CloneReceiveService {
       result.storeName = row.name;
       result.storeId = row.id;
       result.transferMethods = this.stores.transferMethods(row);
-      result.availableBytes = await this.stores.local(row).freeSpace();
+      result.availableBytes = await this.stores.free(row);
     }
     this.log.info({ source, staged: result.staged.length, present: result.alreadyPresent.length, refused: result.refused.length }, 'clone batch staged');
     return result;

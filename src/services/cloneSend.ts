@@ -14,6 +14,7 @@ import type { Logger } from '../logger';
 import { Prisma } from '../generated/postgres/client';
 import type { Db } from './db';
 import { toCollectionPath, type GlobusItem } from './globus';
+import type { NotificationService } from './notifications';
 import type { PeerService } from './peers';
 import type { StoreService } from './stores';
 import { ACTIVE_STATUSES, canMove, STATUS_VALUE, statusName, type TransferStatus } from './transferStatus';
@@ -78,6 +79,7 @@ export class CloneSendService {
     private readonly config: Config,
     private readonly stores: StoreService,
     private readonly peers: PeerService,
+    private readonly notifications: NotificationService,
     private readonly log: Logger,
   ) {}
 
@@ -208,7 +210,7 @@ export class CloneSendService {
             create_time: t.file.createTime.toISOString(),
           })),
         },
-        300_000,
+        100_000,
       ),
     );
     const now = new Date();
@@ -409,6 +411,7 @@ export class CloneSendService {
         this.log.warn({ batchId, peer, err: (e as Error).message }, 'could not tell the destination that the batch was abandoned');
       }
     }
+    await this.notifications.alert('error', `Clone batch ${batchId} to ${peer} gave up on ${items.length} files; they will be offered again. Reason: ${reason}`, { batchId, peer });
     this.log.error({ batchId, peer, files: items.length, reason }, 'clone batch abandoned; its files will be offered again');
     return items.length;
   }

@@ -8,6 +8,9 @@ import { ChecksumPool } from './checksums';
 import { CloneReceiveService } from './cloneReceive';
 import { CloneSendService } from './cloneSend';
 import { GlobusService } from './globus';
+import { LocalCloneService } from './localClone';
+import { NotificationService } from './notifications';
+import { SneakernetService } from './sneakernet';
 import { PeerService } from './peers';
 import { SearchService } from './search';
 import { StoreService } from './stores';
@@ -30,6 +33,9 @@ export interface Services {
   cloneSend: CloneSendService;
   cloneReceive: CloneReceiveService;
   globus: GlobusService;
+  notifications: NotificationService;
+  localClone: LocalCloneService;
+  sneakernet: SneakernetService;
   /** Temporal client, connected on first use. */
   temporal(): Promise<Client>;
   close(): Promise<void>;
@@ -52,6 +58,7 @@ export async function createServices(config: Config, component: string, opts: { 
   const checksums = new ChecksumPool(config.checksums.threads);
   const uploads = new UploadService(db, config, stores, checksums, log);
   const peers = new PeerService(db, config, log);
+  const notifications = new NotificationService(config, log);
   return {
     config,
     log,
@@ -63,9 +70,12 @@ export async function createServices(config: Config, component: string, opts: { 
     search: new SearchService(db, stores),
     validation: new ValidationService(db, config, stores, checksums, log),
     peers,
-    cloneSend: new CloneSendService(db, config, stores, peers, log),
+    cloneSend: new CloneSendService(db, config, stores, peers, notifications, log),
     cloneReceive: new CloneReceiveService(db, config, stores, uploads, peers, log),
     globus: new GlobusService(config.globus, log),
+    notifications,
+    localClone: new LocalCloneService(db, config, stores, uploads, checksums, log),
+    sneakernet: new SneakernetService(db, config, stores, peers, log),
     temporal() {
       temporal ??= connectClient(config.temporal).catch((e) => {
         temporal = undefined;

@@ -17,6 +17,7 @@ export const localStoreSettingsSchema = z.object({
   ownAfterCommit: z.boolean().default(false),
   readonlyAfterCommit: z.boolean().default(false),
   maxCopyRetries: z.number().int().min(1).default(3),
+  capacityBytes: z.number().int().positive().optional(),
 });
 export type LocalStoreSettings = z.output<typeof localStoreSettingsSchema>;
 

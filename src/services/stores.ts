@@ -92,9 +92,28 @@ export class StoreService {
     return row;
   }
 
+  /** Bytes of data the catalog holds (available instances) on a store. */
+  async usedBytes(storeId: number): Promise<number> {
+    const [r] = await this.db.$queryRaw<{ used: bigint | number | null }[]>`
+      SELECT COALESCE(SUM(f."size"), 0) AS "used" FROM "instances" i JOIN "files" f ON f."name" = i."file_name"
+      WHERE i."store_id" = ${storeId} AND i."available" = true`;
+    return Number(r?.used ?? 0);
+  }
+
+  /**
+   * Bytes that may still be written: the disk's free space under reportFullFraction, and under
+   * capacityBytes when the store has one (a drive or a share of a disk); -1 when unmounted.
+   */
+  async free(row: StoreRow): Promise<number> {
+    const store = this.local(row);
+    const disk = await store.freeSpace();
+    if (disk < 0 || store.settings.capacityBytes === undefined) return disk;
+    return Math.max(Math.min(disk, store.settings.capacityBytes - (await this.usedBytes(row.id))), 0);
+  }
+
   async describe(row: StoreRow): Promise<StoreView> {
     const store = this.local(row);
-    const [available, freeSpace] = await Promise.all([store.available(), store.freeSpace()]);
+    const [available, freeSpace] = await Promise.all([store.available(), this.free(row)]);
     return { id: row.id, name: row.name, storeType: row.storeType, ingestable: row.ingestable, enabled: row.enabled, available, freeSpace };
   }
 

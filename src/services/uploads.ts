@@ -121,7 +121,7 @@ export class UploadService {
     for (const row of await this.stores.rows()) {
       if (!row.ingestable || !row.enabled) continue;
       const store = this.stores.local(row);
-      const free = await store.freeSpace();
+      const free = await this.stores.free(row);
       if (free > size) return { row, store, free };
     }
     throw tooLarge(`No store has room for ${size} bytes.`, 'Try again after space is freed or another store is enabled; operators can check with "librarian stores list".');
@@ -197,7 +197,7 @@ export class UploadService {
       stagingLocation: path.join(stagingDir, t.uploadName),
       uploadName: t.uploadName,
       destination: t.storePath,
-      availableBytes: await store.freeSpace(),
+      availableBytes: await this.stores.free(row),
       transferMethods: this.stores.transferMethods(row).local ? { local: this.stores.transferMethods(row).local! } : {},
       supersededTransferIds,
     };
@@ -275,34 +275,7 @@ export class UploadService {
     const staged = path.join(stagingDir, t.uploadName);
     const final = store.storePathFor(t.storePath);
     await store.assertInside(store.storeRoot, final);
-    const copyMode = store.settings.ownAfterCommit || store.settings.readonlyAfterCommit;
-
-    if (await exists(staged)) {
-      if (!(await exists(final))) {
-        await fs.mkdir(path.dirname(final), { recursive: true });
-        let moved = false;
-        if (!copyMode) {
-          try {
-            await fs.rename(staged, final);
-            moved = true;
-          } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-          }
-        }
-        if (!moved) await this.copyVerified(staged, final, t.transferChecksum, store, opts);
-      }
-      // else: a previous attempt already put it there (verified) and crashed before cataloguing.
-    } else if (await exists(final)) {
-      // A previous attempt moved it and crashed before cataloguing: check it before trusting it.
-      const again = await this.checksums.hashPath(final, parseChecksum(t.transferChecksum).algorithm, opts);
-      if (!sameChecksum(again.checksum, t.transferChecksum)) {
-        await removeTree(final);
-        throw notAcceptable(`The data at ${final} no longer matches ${t.transferChecksum}.`, 'Upload the file again.');
-      }
-    } else {
-      throw new LibrarianError(500, `The staged data of transfer ${t.id} is gone from ${staged}.`, 'Upload the file again.');
-    }
-    if (store.settings.readonlyAfterCommit) await makeReadOnly(final);
+    await this.placeIntoStore(store, staged, final, t.transferChecksum, opts);
 
     const now = new Date();
     const relative = safeRelativePath(t.storePath);
@@ -341,6 +314,43 @@ export class UploadService {
     const inst = await this.db.instance.findUniqueOrThrow({ where: { fileName_storeId: { fileName: t.storePath, storeId: row.id } } });
     this.log.info({ transfer: t.id, file: t.storePath, store: row.name, instance: inst.id }, 'upload committed');
     return { fileName: t.storePath, instanceId: inst.id, storeName: row.name, path: final };
+  }
+
+  /**
+   * Puts verified staged data at its final path in a store: a rename, or a copy that is
+   * re-verified when the store changes ownership or permissions (or lives on another
+   * filesystem). Safe to repeat after a crash: data already at `final` is recognised (and
+   * re-checked when the staged copy is gone).
+   */
+  async placeIntoStore(store: LocalStore, staged: string, final: string, checksum: string, opts: Pick<HashOptions, 'onProgress' | 'signal'> = {}): Promise<void> {
+    const copyMode = store.settings.ownAfterCommit || store.settings.readonlyAfterCommit;
+
+    if (await exists(staged)) {
+      if (!(await exists(final))) {
+        await fs.mkdir(path.dirname(final), { recursive: true });
+        let moved = false;
+        if (!copyMode) {
+          try {
+            await fs.rename(staged, final);
+            moved = true;
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+          }
+        }
+        if (!moved) await this.copyVerified(staged, final, checksum, store, opts);
+      }
+      // else: a previous attempt already put it there (verified) and crashed before cataloguing.
+    } else if (await exists(final)) {
+      // A previous attempt moved it and crashed before cataloguing: check it before trusting it.
+      const again = await this.checksums.hashPath(final, parseChecksum(checksum).algorithm, opts);
+      if (!sameChecksum(again.checksum, checksum)) {
+        await removeTree(final);
+        throw notAcceptable(`The data at ${final} no longer matches ${checksum}.`, 'Send the file again.');
+      }
+    } else {
+      throw new LibrarianError(500, `The staged data is gone from ${staged}.`, 'Send the file again.');
+    }
+    if (store.settings.readonlyAfterCommit) await makeReadOnly(final);
   }
 
   /** Copies into a temporary name next to the destination, verifies, then renames into place. */

@@ -49,3 +49,26 @@ export async function ensureSchedules(client: Client, config: Config, log: Logge
     every,
   );
 }
+
+/** One Schedule per configured local clone (backup disks, SneakerNet drives). */
+export async function ensureLocalCloneSchedules(client: Client, config: Config, log: Logger): Promise<void> {
+  for (const lc of config.localClones) {
+    await upsertSchedule(
+      client,
+      log,
+      {
+        scheduleId: workflowId(config, 'local-clone', lc.name),
+        spec: { intervals: [{ every: Math.max(lc.every, 1000) }] },
+        action: {
+          type: 'startWorkflow',
+          workflowType: 'localClone',
+          taskQueue: config.temporal.taskQueue,
+          args: [{ name: lc.name, heartbeatTimeoutMs: config.workflows.heartbeatTimeout }],
+          workflowId: workflowId(config, 'local-clone', lc.name),
+          typedSearchAttributes: [{ key: LIBRARIAN, value: config.name }],
+        },
+      },
+      lc.every,
+    );
+  }
+}

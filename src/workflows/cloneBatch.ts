@@ -61,7 +61,7 @@ export const batchStateQuery = defineQuery<CloneBatchState>('state');
 
 export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput) {
   const retry = { initialInterval: settings.retry.initialInterval, maximumInterval: settings.retry.maximumInterval, backoffCoefficient: 2 };
-  const peerCalls = proxyActivities<Activities>({ startToCloseTimeout: '5m', scheduleToCloseTimeout: settings.giveUpAfterMs, retry });
+  const peerCalls = proxyActivities<Activities>({ startToCloseTimeout: '2m', scheduleToCloseTimeout: settings.giveUpAfterMs, retry });
   const copying = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: settings.heartbeatTimeoutMs, scheduleToCloseTimeout: settings.giveUpAfterMs, retry });
   const polling = proxyActivities<Activities>({
     startToCloseTimeout: settings.pollIntervalMs * (settings.fatalFaultPolls + 1) + 120_000,
@@ -69,7 +69,7 @@ export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput) {
     scheduleToCloseTimeout: settings.giveUpAfterMs,
     retry: { initialInterval: settings.pollIntervalMs, maximumInterval: settings.pollIntervalMs, backoffCoefficient: 1 },
   });
-  const local = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { initialInterval: '1s', maximumInterval: '1m' } });
+  const local = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '1m' } });
 
   const state: CloneBatchState = { phase: 'starting', paused: false };
   let changes = 0;

@@ -1,8 +1,11 @@
 // Every workflow the worker registers. Workflow code runs in Temporal's deterministic sandbox:
 // no I/O and no Node or service imports here, only @temporalio/workflow and types.
 export { cloneBatch } from './cloneBatch';
-export { receiveClone } from './receiveClone';
+export { localClone } from './localClone';
+export { receiveClone, tellSource } from './receiveClone';
 export { sendClones } from './sendClones';
+export { sneakernetIngest } from './sneakernetIngest';
+export { sneakernetTrip } from './sneakernetTrip';
 export { storeHealthCheck } from './storeHealthCheck';
 export { upload } from './upload';
 export { validateFile } from './validateFile';

@@ -9,7 +9,7 @@
  *   confirm  clone/complete on the source, retried until it acknowledges, even through an
  *            outage of days.
  */
-import { condition, defineSignal, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, defineSignal, getExternalWorkflowHandle, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DeletionPolicyName } from '../services/uploads';
 import { PHASE } from './searchAttributes';
@@ -22,7 +22,18 @@ export interface ReceiveCloneInput {
   retry: { initialInterval: number; maximumInterval: number };
   giveUpAfterMs: number;
   deletionPolicy: DeletionPolicyName;
+  /** The data is already in staging (SneakerNet ingest): skip waiting for it. */
+  staged?: boolean;
+  /** Workflow to tell (signal entryDone) once the file is committed or rejected, before confirming. */
+  notify?: string;
 }
+
+export interface EntryDone {
+  transferId: number;
+  outcome: 'done' | 'rejected' | 'failed';
+  reason?: string;
+}
+export const entryDoneSignal = defineSignal<[EntryDone]>('entryDone');
 
 export const stagedSignal = defineSignal('staged');
 export const failedSignal = defineSignal<[string]>('failed');
@@ -31,10 +42,13 @@ export async function receiveClone(input: ReceiveCloneInput) {
   const retry = { initialInterval: input.retry.initialInterval, maximumInterval: input.retry.maximumInterval, backoffCoefficient: 2 };
   const source = proxyActivities<Activities>({ startToCloseTimeout: '2m', scheduleToCloseTimeout: input.giveUpAfterMs, retry });
   const long = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: { initialInterval: '1s', maximumInterval: '1m' } });
-  const local = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumInterval: '1m' } });
+  const local = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '1m' } });
   const setPhase = (p: string) => upsertSearchAttributes([{ key: PHASE, value: p }]);
+  const tell = async (done: Omit<EntryDone, 'transferId'>) => {
+    if (input.notify) await getExternalWorkflowHandle(input.notify).signal(entryDoneSignal, { transferId: input.transferId, ...done });
+  };
 
-  let staged = false;
+  let staged = input.staged ?? false;
   let failed: string | undefined;
   setHandler(stagedSignal, () => {
     staged = true;
@@ -62,6 +76,7 @@ export async function receiveClone(input: ReceiveCloneInput) {
   if (failed !== undefined && !staged) {
     await local.failIncoming(input.transferId, failed, 409);
     setPhase('failed');
+    await tell({ outcome: 'failed', reason: failed });
     return { transferId: input.transferId, outcome: 'failed', reason: failed };
   }
 
@@ -70,13 +85,34 @@ export async function receiveClone(input: ReceiveCloneInput) {
   if (!verdict.ok) {
     await local.failIncoming(input.transferId, verdict.reason!, verdict.status!);
     setPhase('rejected');
+    await tell({ outcome: 'rejected', reason: verdict.reason });
     await source.notifySourceFailed(input.transferId, verdict.reason!);
     return { transferId: input.transferId, outcome: 'rejected', reason: verdict.reason };
   }
   setPhase('committing');
   const { storeId } = await long.commitIncoming(input.transferId, input.deletionPolicy);
+  await tell({ outcome: 'done' });
   setPhase('confirming');
   await source.notifySourceComplete(input.transferId, storeId);
   setPhase('done');
   return { transferId: input.transferId, outcome: 'done', storeId };
+}
+
+export type TellSourceInput = {
+  retry: { initialInterval: number; maximumInterval: number };
+  giveUpAfterMs: number;
+} & ({ kind: 'present'; source: string; sourceTransferId: number; storeId: number } | { kind: 'failed'; transferId: number; reason: string });
+
+/**
+ * Tells a source, retrying until it answers (it may be down for days), that a file it sent is
+ * already here (clone/complete), or that its copy failed here (checkin/update FAILED).
+ */
+export async function tellSource(input: TellSourceInput) {
+  const source = proxyActivities<Activities>({
+    startToCloseTimeout: '2m',
+    scheduleToCloseTimeout: input.giveUpAfterMs,
+    retry: { initialInterval: input.retry.initialInterval, maximumInterval: input.retry.maximumInterval, backoffCoefficient: 2 },
+  });
+  if (input.kind === 'present') await source.confirmPresentToSource(input.source, input.sourceTransferId, input.storeId);
+  else await source.notifySourceFailed(input.transferId, input.reason);
 }

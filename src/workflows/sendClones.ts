@@ -14,7 +14,7 @@ export interface SendClonesInput {
 }
 
 export async function sendClones({ peer }: SendClonesInput) {
-  const db = proxyActivities<Activities>({ startToCloseTimeout: '10m', retry: { initialInterval: '1s', maximumInterval: '1m', maximumAttempts: 20 } });
+  const db = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { initialInterval: '1s', maximumInterval: '1m', maximumAttempts: 20 } });
   const st = await db.cloneSchedulingState(peer);
   const free = Math.min(st.maxBatchesPerPeer - st.inFlightPeer, st.maxBatchesTotal - st.inFlightTotal);
   if (!st.enabled || free <= 0) {

@@ -58,13 +58,13 @@ export const uploadStateQuery = defineQuery<{ phase: string; transferId?: number
 
 export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: false; status: number; reason: string; suggestedRemedy: string }> {
   const quick = proxyActivities<Activities>({
-    startToCloseTimeout: '1m',
+    startToCloseTimeout: '30s',
     // The stage call holds an HTTP request open: give up after two minutes rather than hang.
     scheduleToCloseTimeout: '2m',
     retry: { initialInterval: '1s', maximumInterval: '10s' },
   });
   const cleanup = proxyActivities<Activities>({
-    startToCloseTimeout: '1m',
+    startToCloseTimeout: '30s',
     retry: { initialInterval: '1s', maximumInterval: '5m' },
   });
   const long = proxyActivities<Activities>({

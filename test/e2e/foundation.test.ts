@@ -40,6 +40,14 @@ const REQUIRED: Record<string, AuthLevelName> = {
   'POST /api/v2/clone/complete': 'CALLBACK',
   'POST /api/v2/checkin/update': 'CALLBACK',
   'POST /api/v2/checkin/status': 'CALLBACK',
+  'POST /api/v2/admin/local_clone/run': 'ADMIN',
+  'POST /api/v2/sneakernet/provision': 'ADMIN',
+  'POST /api/v2/sneakernet/seal': 'ADMIN',
+  'POST /api/v2/sneakernet/manifest': 'ADMIN',
+  'POST /api/v2/sneakernet/wipe': 'ADMIN',
+  'POST /api/v2/sneakernet/status': 'ADMIN',
+  'POST /api/v2/sneakernet/ingest': 'ADMIN',
+  'POST /api/v2/sneakernet/ingest_status': 'ADMIN',
 };
 
 async function status(url: string, method: string, auth?: string): Promise<{ status: number; body: Record<string, unknown>; wwwAuthenticate: string | null }> {

@@ -4,9 +4,10 @@ import { cloneEndpoints } from './clone';
 import { peerEndpoints } from './peers';
 import { pingEndpoints } from './ping';
 import { searchEndpoints } from './search';
+import { sneakernetEndpoints } from './sneakernet';
 import { uploadEndpoints } from './upload';
 import { userEndpoints } from './users';
 
 export function allEndpoints(): Endpoint[] {
-  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints, ...uploadEndpoints, ...searchEndpoints, ...peerEndpoints, ...cloneEndpoints];
+  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints, ...uploadEndpoints, ...searchEndpoints, ...peerEndpoints, ...cloneEndpoints, ...sneakernetEndpoints];
 }

@@ -1,0 +1,39 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Services } from '../services';
+import { tripId, type ManifestEntry } from '../services/sneakernet';
+import { confirmPresent, copyFromDrive, stageEntry } from '../services/sneakernetIngest';
+import { driveFullSignal } from '../workflows/sneakernetTrip';
+import { Context } from '@temporalio/activity';
+import { run, withHeartbeat } from './support';
+
+export function createSneakernetActivities(services: Services) {
+  return {
+    // ---- local clones ----
+    planLocalClone: (name: string) => run(() => services.localClone.plan(name)),
+    cloneInstanceLocally: (name: string, instanceId: number) => withHeartbeat((h) => services.localClone.cloneOne(name, instanceId, h)),
+    /** A destination store is full: alert the operators and tell its drive trip, if one runs. */
+    storeFull: (store: string) =>
+      run(async () => {
+        const row = await services.stores.row(store);
+        const { files, bytes } = await services.sneakernet.contents(row.id);
+        await services.notifications.alert('warn', `Store "${store}" is full (${files} files, ${bytes} bytes) and no longer filled.${row.ingestable ? '' : ` If it is a SneakerNet drive: librarian sneakernet manifest ${store} --destination <peer> --output manifest.json`}`, { store });
+        const client = await services.temporal();
+        await client.workflow
+          .getHandle(tripId(services.config, store))
+          .signal(driveFullSignal)
+          .catch((e) => {
+            if (!(e instanceof WorkflowNotFoundError)) throw e;
+          });
+      }),
+
+    // ---- drive trips (source) ----
+    tripProgress: (trip: string) => run(() => services.sneakernet.progress(trip)),
+    alertOperators: (level: 'info' | 'warn' | 'error', message: string) => run(() => services.notifications.alert(level, message)),
+
+    // ---- drive ingest (destination) ----
+    stageDriveEntry: (source: string, operator: string, entry: ManifestEntry) => run(() => stageEntry(services, source, operator, entry)),
+    copyFromDrive: (transferId: number, driveRoot: string, instancePath: string) =>
+      run(() => copyFromDrive(services, transferId, driveRoot, instancePath, () => Context.current().heartbeat())),
+    confirmPresentToSource: (source: string, sourceTransferId: number, storeId: number) => run(() => confirmPresent(services, source, sourceTransferId, storeId)),
+  };
+}

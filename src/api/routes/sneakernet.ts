@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { ingestStatus, manifestTrip, provisionTrip, runLocalClone, sealTrip, startIngest, tripStatuses, wipeTrip } from '../../services/sneakernetWorkflows';
+import { endpoint } from '../endpoint';
+
+const store = z.object({ store_name: z.string().min(1) });
+
+export const sneakernetEndpoints = [
+  endpoint({
+    path: '/admin/local_clone/run',
+    level: 'ADMIN',
+    summary: 'Run a configured local clone now (what its Schedule does) and return what it copied.',
+    body: z.object({ name: z.string().min(1) }),
+    errors: [404, 503],
+    handler: async ({ body, services }) => {
+      const r = await runLocalClone(services, body.name);
+      return { name: body.name, copied: r.copied, present: r.present, failed: r.failed, full_stores: r.full, stopped_because: r.stoppedBecause };
+    },
+  }),
+  endpoint({
+    path: '/sneakernet/provision',
+    level: 'ADMIN',
+    summary: 'Start a trip of a SneakerNet drive (a configured non-ingestable store whose disk is mounted): enables it for filling by the local clone.',
+    body: store,
+    errors: [400, 404, 409],
+    handler: async ({ body, services }) => ({ store_name: body.store_name, trip_id: (await provisionTrip(services, body.store_name)).tripId, state: 'filling' }),
+  }),
+  endpoint({
+    path: '/sneakernet/seal',
+    level: 'ADMIN',
+    summary: 'Declare a drive full: stop filling it and alert the operators.',
+    body: store,
+    errors: [400, 404],
+    handler: async ({ body, services }) => {
+      const r = await sealTrip(services, body.store_name);
+      return { store_name: body.store_name, trip_id: r.tripId, files: r.files, bytes: r.bytes };
+    },
+  }),
+  endpoint({
+    path: '/sneakernet/manifest',
+    level: 'ADMIN',
+    summary:
+      "Write a drive's manifest for its destination: records an outgoing transfer per file, marks the drive's instances unavailable and disables the store. Asking again returns the same manifest.",
+    body: store.extend({ destination_librarian: z.string().min(1) }),
+    errors: [400, 404, 409],
+    handler: async ({ body, services }) => manifestTrip(services, body.store_name, body.destination_librarian),
+  }),
+  endpoint({
+    path: '/sneakernet/wipe',
+    level: 'ADMIN',
+    summary: "Delete a drive's data once every file on it is confirmed at the destination (otherwise 409 listing what is missing), and ready it for the next trip.",
+    body: store,
+    errors: [400, 404, 409],
+    handler: async ({ body, services }) => ({ store_name: body.store_name, files_deleted: (await wipeTrip(services, body.store_name)).files }),
+  }),
+  endpoint({
+    path: '/sneakernet/status',
+    level: 'ADMIN',
+    summary: "Every drive trip: its state, file count, bytes, and what it waits for.",
+    body: z.object({}).passthrough(),
+    handler: async ({ services }) => ({
+      trips: (await tripStatuses(services)).map((t) => ({
+        workflow_id: t.workflowId,
+        store_name: t.store,
+        state: t.state,
+        destination: t.destination,
+        files: t.files,
+        bytes: t.bytes,
+        confirmed: t.progress?.completed ?? 0,
+        rejected: t.progress?.failed ?? 0,
+        waiting_for: t.waitingFor,
+        running: t.running,
+        started: t.started,
+      })),
+    }),
+  }),
+  endpoint({
+    path: '/sneakernet/ingest',
+    level: 'ADMIN',
+    summary: 'Destination side: ingest a drive. Every file is verified against the manifest before it is committed; the source is told of each file. Runs durably; repeated calls with the same manifest join the same ingest.',
+    body: z.object({ manifest: z.unknown(), drive_root: z.string().min(1) }),
+    errors: [400, 404, 409],
+    handler: async ({ body, services, principal }) => {
+      const r = await startIngest(services, body.manifest, body.drive_root, principal!.username);
+      return { ingest_id: r.ingestId, files: r.files, bytes: r.bytes };
+    },
+  }),
+  endpoint({
+    path: '/sneakernet/ingest_status',
+    level: 'ADMIN',
+    summary: 'Progress of a drive ingest, and its summary when finished: ingested, already present, rejected with the reason.',
+    body: z.object({ ingest_id: z.string().min(1) }),
+    errors: [404],
+    handler: async ({ body, services }) => {
+      const p = await ingestStatus(services, body.ingest_id);
+      return { ingest_id: body.ingest_id, running: p.running, finished: p.finished, total: p.total, done: p.done, bytes_done: p.bytesDone, bytes_total: p.bytesTotal, ingested: p.ingested, already_present: p.present, rejected: p.rejected };
+    },
+  }),
+];

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Flags } from '@oclif/core';
+import { ClientCommand, connectionFlag } from '../../base';
+import { phaseBars } from '../../progress';
+
+interface Status {
+  running: boolean;
+  finished: boolean;
+  total: number;
+  done: number;
+  bytes_done: number;
+  bytes_total: number;
+  ingested: string[];
+  already_present: string[];
+  rejected: { name: string; reason: string }[];
+}
+
+export default class SneakernetIngest extends ClientCommand {
+  static override summary = 'Ingest a SneakerNet drive at its destination: verify every file against the manifest, commit it, confirm it to the source (admin).';
+  static override description = 'The ingest runs as a durable workflow on the server: an unplugged drive or a killed worker only pauses it, and it resumes where it stopped. This command follows it with a progress bar (Ctrl-C stops following, not the ingest; run it again to follow again) and ends with the summary. Exits 1 when files were rejected.';
+  static override flags = {
+    ...connectionFlag,
+    manifest: Flags.string({ required: true, description: 'The manifest shipped with the drive.' }),
+    'drive-root': Flags.string({ required: true, description: "Where the drive's store directory is mounted, as the server's worker sees it." }),
+    'no-progress': Flags.boolean(),
+  };
+
+  async run() {
+    const { flags } = await this.parse(SneakernetIngest);
+    const { client } = this.connect(flags.connection);
+    let manifest: unknown;
+    try {
+      manifest = JSON.parse(readFileSync(flags.manifest, 'utf8'));
+    } catch (e) {
+      this.error(`Cannot read the manifest ${flags.manifest}: ${(e as Error).message}`, { exit: 1 });
+    }
+    const started = await client.post<{ ingest_id: string; files: number }>('sneakernet/ingest', { manifest, drive_root: path.resolve(flags['drive-root']) });
+    this.log(`Ingest ${started.ingest_id} of ${started.files} files started.`);
+    const bars = phaseBars(!flags['no-progress'] && !this.jsonEnabled());
+    let s: Status;
+    try {
+      for (;;) {
+        s = await client.post<Status>('sneakernet/ingest_status', { ingest_id: started.ingest_id });
+        bars.update('ingesting', s.bytes_done, s.bytes_total);
+        if (s.finished) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    } finally {
+      bars.stop();
+    }
+    this.log(`Ingested ${s.ingested.length}, already present ${s.already_present.length}, rejected ${s.rejected.length} of ${s.total}.`);
+    for (const r of s.rejected) this.log(`  rejected ${r.name}: ${r.reason}`);
+    if (s.rejected.length) process.exitCode = 1;
+    return { ingest_id: started.ingest_id, ...s };
+  }
+}
