@@ -16,48 +16,20 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { durationSchema } from './services/durations';
+import { localStoreSettingsSchema, transferMethodsSchema } from './services/localStore';
 
 const nameSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" only, starting with a letter or digit');
 
-const localMethodSchema = z.object({
-  /** Hosts that share this store's filesystem; empty means any host that can see the paths. */
-  hostnames: z.array(z.string()).default([]),
-});
-
-const globusMethodSchema = z.object({
-  /** Globus collection (endpoint) id through which this store's staging area is reachable. */
-  endpointId: z.string().uuid(),
-  /** Absolute local path that the collection's "/" maps to (paths are sent relative to it). */
-  root: z.string().default('/'),
-});
-
-export const storeConfigSchema = z.object({
+export const storeConfigSchema = localStoreSettingsSchema.extend({
   name: nameSchema,
   type: z.literal('local').default('local'),
   /** Accepts fresh uploads and clones; backup and SneakerNet drives do not. */
   ingestable: z.boolean().default(true),
   /** Initial state; afterwards operators toggle it (`librarian stores enable|disable`). */
   enabled: z.boolean().default(true),
-  stagingPath: z.string().min(1),
-  storePath: z.string().min(1),
-  /** Report the store full when it is this fraction full (1.0 = only when the disk is full). */
-  reportFullFraction: z.number().min(0).max(1).default(1),
-  groupWriteAfterStage: z.boolean().default(false),
-  /** Copy (and re-verify) instead of move at commit, then chown to the server's user. */
-  ownAfterCommit: z.boolean().default(false),
-  /** Copy (and re-verify) instead of move at commit, then make the data read-only. */
-  readonlyAfterCommit: z.boolean().default(false),
-  maxCopyRetries: z.number().int().min(1).default(3),
-  /** Report the store full once the catalogued data on it reaches this many bytes (a drive, or a share of a disk). */
-  capacityBytes: z.number().int().positive().optional(),
-  transferMethods: z
-    .object({
-      local: localMethodSchema.optional(),
-      globus: globusMethodSchema.optional(),
-    })
-    .prefault({ local: {} }),
+  transferMethods: transferMethodsSchema.prefault({ local: {} }),
 });
 
 const secret = () => z.string().min(1).optional();

@@ -13,7 +13,7 @@ export type GlobusOutcome =
   | { status: 'FATAL_FAULT'; reason: string };
 
 export function createCloneActivities(services: Services) {
-  const { cloneSend, cloneReceive, globus, config } = services;
+  const { cloneSend, globus, config } = services;
   return {
     // ---- sending ----
     async cloneSchedulingState(peer: string) {

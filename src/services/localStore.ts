@@ -9,21 +9,35 @@ import path from 'node:path';
 import { z } from 'zod';
 import { badRequest } from '../errors';
 
+/** A store's settings, as configured (librarian.yaml) and as kept in the catalog (typed JSON). */
 export const localStoreSettingsSchema = z.object({
-  stagingPath: z.string(),
-  storePath: z.string(),
+  stagingPath: z.string().min(1),
+  storePath: z.string().min(1),
+  /** Report the store full when it is this fraction full (1.0 = only when the disk is full). */
   reportFullFraction: z.number().min(0).max(1).default(1),
   groupWriteAfterStage: z.boolean().default(false),
+  /** Copy (and re-verify) instead of move at commit, then chown to the server's user. */
   ownAfterCommit: z.boolean().default(false),
+  /** Copy (and re-verify) instead of move at commit, then make the data read-only. */
   readonlyAfterCommit: z.boolean().default(false),
   maxCopyRetries: z.number().int().min(1).default(3),
+  /** Report the store full once the catalogued data on it reaches this many bytes (a drive, or a share of a disk). */
   capacityBytes: z.number().int().positive().optional(),
 });
 export type LocalStoreSettings = z.output<typeof localStoreSettingsSchema>;
 
+/** How data can reach a store: what a receiving Librarian offers to senders. */
 export const transferMethodsSchema = z.object({
+  /** Hosts that share this store's filesystem; empty means any host that can see the paths. */
   local: z.object({ hostnames: z.array(z.string()).default([]) }).optional(),
-  globus: z.object({ endpointId: z.string(), root: z.string().default('/') }).optional(),
+  globus: z
+    .object({
+      /** Globus collection (endpoint) id through which this store's staging area is reachable. */
+      endpointId: z.string().uuid(),
+      /** Absolute local path that the collection's "/" maps to (paths are sent relative to it). */
+      root: z.string().default('/'),
+    })
+    .optional(),
 });
 export type TransferMethods = z.output<typeof transferMethodsSchema>;
 

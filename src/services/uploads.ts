@@ -18,10 +18,10 @@ import type { Logger } from '../logger';
 import { parseChecksum, sameChecksum, type ChecksumPool, type HashOptions } from './checksums';
 import type { Db, Prisma } from './db';
 import { LocalStore, safeRelativePath } from './localStore';
+import { ACTIVE_STATUSES } from './transferStatus';
 import type { StoreRow, StoreService } from './stores';
 import { readUploadState } from './uploadState';
 
-export const ACTIVE = ['INITIATED', 'ONGOING', 'STAGED'] as const;
 
 export interface StageRequest {
   uploadSize: number;
@@ -132,7 +132,7 @@ export class UploadService {
     if (retried) return this.describeStaged(retried.id, []);
     await this.precheck(req);
 
-    const active = await this.db.incomingTransfer.findMany({ where: { storePath: req.destination, status: { in: [...ACTIVE] } } });
+    const active = await this.db.incomingTransfer.findMany({ where: { storePath: req.destination, status: { in: ACTIVE_STATUSES } } });
     const superseded: number[] = [];
     for (const t of active) {
       const stale = t.workflowId === req.workflowId && (sameChecksum(t.transferChecksum, req.uploadChecksum) || t.createdBy === req.createdBy);

@@ -4,9 +4,10 @@
  * The level of each endpoint is in the permission matrix of foundation.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { ApiError, LibrarianClient } from '../../src/client/librarianClient';
+import { LibrarianClient } from '../../src/client/librarianClient';
 import { cloneAll, FAST_CLONE, fill } from '../support/clone';
 import { closeChecksums } from '../support/data';
+import { apiError } from '../support/http';
 import { connectPeers, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 
 let a: LibrarianHandle;
@@ -15,16 +16,6 @@ let malloryOnA: LibrarianClient;
 let malloryOnB: LibrarianClient;
 let aOnB: LibrarianClient;
 let bOnA: LibrarianClient;
-
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const item = (n: number, extra: Record<string, unknown> = {}) => ({
   upload_size: 10,

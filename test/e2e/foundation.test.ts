@@ -2,8 +2,9 @@
  * The foundation end to end, on each catalog backend: real Temporal dev server, real API and
  * worker processes, HTTP only.
  */
-import { ApiError, LibrarianClient } from '../../src/client/librarianClient';
+import { LibrarianClient } from '../../src/client/librarianClient';
 import { AUTH_LEVEL_NAMES, AUTH_LEVELS, type AuthLevelName } from '../../src/services/authLevels';
+import { apiError } from '../support/http';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 
 /** What each endpoint requires. Written out here, independently of the server's definitions. */
@@ -59,16 +60,6 @@ async function status(url: string, method: string, auth?: string): Promise<{ sta
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : {}, wwwAuthenticate: res.headers.get('www-authenticate') };
-}
-
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe.each(PROVIDERS)('foundation on %s', (provider) => {

@@ -6,22 +6,13 @@ import { cpSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, wri
 import http from 'node:http';
 import path from 'node:path';
 import tar from 'tar-stream';
-import { ApiError, type LibrarianClient } from '../../src/client/librarianClient';
+import type { LibrarianClient } from '../../src/client/librarianClient';
 import { uploadPath } from '../../src/client/upload';
 import { parseChecksum } from '../../src/services/checksums';
 import { checksumOf, closeChecksums, listTree, makeBook, makeFile, tmpDir, treeDigest } from '../support/data';
+import { apiError } from '../support/http';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
-
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
-}
 
 interface Staged {
   transfer_id: number;

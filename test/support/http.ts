@@ -1,0 +1,12 @@
+import { ApiError } from '../../src/client/librarianClient';
+
+/** The ApiError a call fails with (the test fails if the call succeeds or fails otherwise). */
+export async function apiError(p: Promise<unknown>): Promise<ApiError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ApiError) return e;
+    throw e;
+  }
+  throw new Error('expected the call to fail');
+}
