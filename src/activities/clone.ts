@@ -5,7 +5,7 @@ import { callPeer } from '../services/cloneSend';
 import { STATUS_VALUE, statusName, type TransferStatus } from '../services/transferStatus';
 import type { DeletionPolicyName } from '../services/uploads';
 import { isLibrarianError } from '../errors';
-import { run, withHeartbeat } from './support';
+import { beating, run, withHeartbeat } from './support';
 
 export type GlobusOutcome =
   | { status: 'SUCCEEDED'; bytes: number; files: number; requestTime: string | null; completionTime: string | null; sourceEndpointId: string | null; destinationEndpointId: string | null }
@@ -41,19 +41,19 @@ export function createCloneActivities(services: Services) {
     },
     planCloneBatches: (peer: string, runKey: string, maxBatches: number) => run(() => cloneSend.planBatches(peer, runKey, maxBatches)),
     peerTransfersEnabled: (peer: string) => run(() => cloneSend.peerEnabled(peer)),
-    stageCloneBatch: (batchId: string) => run(() => cloneSend.stageBatch(batchId)),
-    setCloneStatusOnPeer: (batchId: string, to: 'ONGOING' | 'STAGED', method?: string) => run(() => cloneSend.setPeerStatus(batchId, to, method)),
+    stageCloneBatch: (batchId: string) => beating(() => cloneSend.stageBatch(batchId)),
+    setCloneStatusOnPeer: (batchId: string, to: 'ONGOING' | 'STAGED', method?: string) => beating(() => cloneSend.setPeerStatus(batchId, to, method)),
     copyCloneBatchLocally: (batchId: string) => withHeartbeat((h) => cloneSend.copyLocally(batchId, h)),
     recordCloneTransfer: (rec: { batchId: string; method: string; taskId: string; sourceEndpointId?: string; destinationEndpointId?: string; start: string; end: string; bytes: number; files: number }) =>
       run(() => cloneSend.recordTransfer({ ...rec, start: new Date(rec.start), end: new Date(rec.end) })),
     pendingCloneItems: (batchId: string) => run(() => cloneSend.pending(batchId)),
-    reconcileCloneBatch: (batchId: string) => run(() => cloneSend.reconcile(batchId)),
+    reconcileCloneBatch: (batchId: string) => beating(() => cloneSend.reconcile(batchId)),
     abandonCloneBatch: (batchId: string, reason: string) => run(() => cloneSend.abandon(batchId, reason)),
 
     // ---- Globus ----
-    globusSubmissionId: () => run(() => globus.submissionId()),
+    globusSubmissionId: () => beating(() => globus.submissionId()),
     globusSubmit: (batchId: string, submissionId: string, destinationEndpointId: string, destinationRoot: string) =>
-      run(async () => {
+      beating(async () => {
         const items = await cloneSend.globusItems(batchId, destinationRoot, (p) => globus.localPath(p));
         return globus.submit(submissionId, destinationEndpointId, items, `librarian ${batchId}`);
       }),
@@ -77,7 +77,7 @@ export function createCloneActivities(services: Services) {
           await sleep(pollIntervalMs);
         }
       }),
-    globusCancel: (taskId: string) => run(() => globus.cancel(taskId)),
+    globusCancel: (taskId: string) => beating(() => globus.cancel(taskId)),
 
     // ---- receiving ----
     verifyIncoming: (transferId: number) => withHeartbeat((h) => services.uploads.verify(transferId, h)),
@@ -100,7 +100,7 @@ export function createCloneActivities(services: Services) {
     incomingStatus: (transferId: number) => run(async () => (await services.uploads.get(transferId)).status),
     /** Tells the source its file arrived and where; retried until it acknowledges. */
     notifySourceComplete: (transferId: number, storeId: number) =>
-      run(async () => {
+      beating(async () => {
         const t = await services.uploads.get(transferId);
         const client = await services.peers.client(t.source);
         await callPeer(`clone/complete on ${t.source}`, () =>
@@ -109,7 +109,7 @@ export function createCloneActivities(services: Services) {
       }),
     /** Tells the source this copy failed verification, so it offers the file again. */
     notifySourceFailed: (transferId: number, reason: string) =>
-      run(async () => {
+      beating(async () => {
         const t = await services.uploads.get(transferId);
         const client = await services.peers.client(t.source);
         const r = await callPeer(`checkin/update FAILED on ${t.source}`, () =>
@@ -119,7 +119,7 @@ export function createCloneActivities(services: Services) {
       }),
     /** The source's view of a transfer (for a clone whose data is late). */
     askSourceStatus: (transferId: number): Promise<TransferStatus | null> =>
-      run(async () => {
+      beating(async () => {
         const t = await services.uploads.get(transferId);
         const client = await services.peers.client(t.source);
         const r = await callPeer(`checkin/status on ${t.source}`, () =>

@@ -1,10 +1,10 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Services } from '../services';
 import { tripId, type ManifestEntry } from '../services/sneakernet';
-import { confirmPresent, copyFromDrive, stageEntry } from '../services/sneakernetIngest';
+import { confirmPresent, copyFromDrive, manifestEntries, stageEntry } from '../services/sneakernetIngest';
 import { driveFullSignal } from '../workflows/sneakernetTrip';
 import { Context } from '@temporalio/activity';
-import { run, withHeartbeat } from './support';
+import { beating, run, withHeartbeat } from './support';
 
 export function createSneakernetActivities(services: Services) {
   return {
@@ -31,9 +31,10 @@ export function createSneakernetActivities(services: Services) {
     alertOperators: (level: 'info' | 'warn' | 'error', message: string) => run(() => services.notifications.alert(level, message)),
 
     // ---- drive ingest (destination) ----
+    manifestEntries: (checksum: string, offset: number, limit: number) => run(() => manifestEntries(services, checksum, offset, limit)),
     stageDriveEntry: (source: string, operator: string, entry: ManifestEntry) => run(() => stageEntry(services, source, operator, entry)),
     copyFromDrive: (transferId: number, driveRoot: string, instancePath: string) =>
       run(() => copyFromDrive(services, transferId, driveRoot, instancePath, () => Context.current().heartbeat())),
-    confirmPresentToSource: (source: string, sourceTransferId: number, storeId: number) => run(() => confirmPresent(services, source, sourceTransferId, storeId)),
+    confirmPresentToSource: (source: string, sourceTransferId: number, storeId: number) => beating(() => confirmPresent(services, source, sourceTransferId, storeId)),
   };
 }

@@ -43,3 +43,11 @@ export async function withHeartbeat<T>(fn: (h: { onProgress: (done: number, tota
     clearInterval(timer);
   }
 }
+
+/**
+ * For calls that may wait on a network (peers, Globus): heartbeats while they run, so a worker
+ * killed in the middle is noticed within the heartbeat timeout, not the start-to-close timeout.
+ */
+export function beating<T>(fn: () => Promise<T>): Promise<T> {
+  return withHeartbeat(() => fn());
+}

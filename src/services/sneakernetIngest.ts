@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ApiError } from '../client/librarianClient';
 import { LibrarianError, notFound } from '../errors';
 import { callPeer } from './cloneSend';
-import type { ManifestEntry } from './sneakernet';
+import type { Manifest, ManifestEntry } from './sneakernet';
 import type { Services } from '.';
 
 export type StagedEntry =
@@ -48,6 +48,19 @@ export async function copyFromDrive(services: Services, transferId: number, driv
     if (timer) clearInterval(timer);
   }
   await services.db.incomingTransfer.updateMany({ where: { id: transferId, status: { in: ['INITIATED', 'ONGOING'] } }, data: { status: 'STAGED', transferMethod: 'sneakernet' } });
+}
+
+const cached: { checksum?: string; entries?: ManifestEntry[] } = {};
+
+/** A page of a stored manifest's entries (the parsed manifest is kept for the next page). */
+export async function manifestEntries(services: Services, checksum: string, offset: number, limit: number): Promise<ManifestEntry[]> {
+  if (cached.checksum !== checksum) {
+    const row = await services.db.sneakernetManifest.findUnique({ where: { checksum } });
+    if (!row) throw notFound(`No stored manifest ${checksum}.`, 'Start the ingest again with the manifest.');
+    cached.entries = (row.body as unknown as Manifest).store_files;
+    cached.checksum = checksum;
+  }
+  return cached.entries!.slice(offset, offset + limit);
 }
 
 /** Tells the source a file from the drive was already here, so it records the copy. */

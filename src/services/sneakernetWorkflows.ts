@@ -116,6 +116,12 @@ export async function startIngest(services: Services, raw: unknown, driveRoot: s
     throw conflict(`This manifest is for "${manifest.destination_librarian}", not "${services.config.name}".`, 'Ingest the drive at the Librarian it was shipped to.');
   }
   await services.peers.row(manifest.source_librarian);
+  // Kept in the catalog: the workflow reads it in pages (a drive may list many thousands of files).
+  await services.db.sneakernetManifest.upsert({
+    where: { checksum: manifest.manifest_checksum },
+    create: { checksum: manifest.manifest_checksum, source: manifest.source_librarian, storeName: manifest.store_name, fileCount: manifest.store_files.length, body: manifest as never },
+    update: {},
+  });
   const client = await temporalClient(services);
   const c = services.config;
   const id = ingestWorkflowId(services, manifest);
@@ -131,7 +137,9 @@ export async function startIngest(services: Services, raw: unknown, driveRoot: s
         source: manifest.source_librarian,
         operator,
         driveRoot,
-        entries: manifest.store_files,
+        manifest: manifest.manifest_checksum,
+        total: manifest.store_files.length,
+        bytesTotal: manifest.store_files.reduce((s, e) => s + e.size, 0),
         concurrency: 4,
         receive: { receiveTimeoutMs: c.clone.receiveTimeout, heartbeatTimeoutMs: c.workflows.heartbeatTimeout, retry: c.clone.retry, giveUpAfterMs: c.clone.giveUpAfter, deletionPolicy: c.clone.deletionPolicy },
       },

@@ -61,7 +61,7 @@ export const batchStateQuery = defineQuery<CloneBatchState>('state');
 
 export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput) {
   const retry = { initialInterval: settings.retry.initialInterval, maximumInterval: settings.retry.maximumInterval, backoffCoefficient: 2 };
-  const peerCalls = proxyActivities<Activities>({ startToCloseTimeout: '2m', scheduleToCloseTimeout: settings.giveUpAfterMs, retry });
+  const peerCalls = proxyActivities<Activities>({ startToCloseTimeout: '2m', heartbeatTimeout: settings.heartbeatTimeoutMs, scheduleToCloseTimeout: settings.giveUpAfterMs, retry });
   const copying = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: settings.heartbeatTimeoutMs, scheduleToCloseTimeout: settings.giveUpAfterMs, retry });
   const polling = proxyActivities<Activities>({
     startToCloseTimeout: settings.pollIntervalMs * (settings.fatalFaultPolls + 1) + 120_000,

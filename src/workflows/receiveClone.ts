@@ -40,7 +40,7 @@ export const failedSignal = defineSignal<[string]>('failed');
 
 export async function receiveClone(input: ReceiveCloneInput) {
   const retry = { initialInterval: input.retry.initialInterval, maximumInterval: input.retry.maximumInterval, backoffCoefficient: 2 };
-  const source = proxyActivities<Activities>({ startToCloseTimeout: '2m', scheduleToCloseTimeout: input.giveUpAfterMs, retry });
+  const source = proxyActivities<Activities>({ startToCloseTimeout: '2m', heartbeatTimeout: input.heartbeatTimeoutMs, scheduleToCloseTimeout: input.giveUpAfterMs, retry });
   const long = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: { initialInterval: '1s', maximumInterval: '1m' } });
   const local = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '1m' } });
   const setPhase = (p: string) => upsertSearchAttributes([{ key: PHASE, value: p }]);
@@ -101,6 +101,7 @@ export async function receiveClone(input: ReceiveCloneInput) {
 export type TellSourceInput = {
   retry: { initialInterval: number; maximumInterval: number };
   giveUpAfterMs: number;
+  heartbeatTimeoutMs: number;
 } & ({ kind: 'present'; source: string; sourceTransferId: number; storeId: number } | { kind: 'failed'; transferId: number; reason: string });
 
 /**
@@ -110,6 +111,7 @@ export type TellSourceInput = {
 export async function tellSource(input: TellSourceInput) {
   const source = proxyActivities<Activities>({
     startToCloseTimeout: '2m',
+    heartbeatTimeout: input.heartbeatTimeoutMs,
     scheduleToCloseTimeout: input.giveUpAfterMs,
     retry: { initialInterval: input.retry.initialInterval, maximumInterval: input.retry.maximumInterval, backoffCoefficient: 2 },
   });

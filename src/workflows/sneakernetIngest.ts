@@ -4,32 +4,57 @@
  * and confirmed to the source by its own receiveClone child. A file that fails verification is
  * never committed: it is reported (and the source offers it again). The workflow survives an
  * unplugged drive (the copy waits for it) and a killed worker, resuming where it stopped.
+ *
+ * The manifest is read in pages and the workflow continues as new every few pages, so a drive
+ * of any number of files stays within Temporal's history limits.
  */
-import { condition, defineQuery, ParentClosePolicy, proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  continueAsNew,
+  defineQuery,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ManifestEntry } from '../services/sneakernet';
 import { failureDetails } from './failures';
 import { entryDoneSignal, receiveClone, tellSource, type EntryDone, type ReceiveCloneInput } from './receiveClone';
 import { LIBRARIAN, PEER, PHASE } from './searchAttributes';
 
-export interface SneakernetIngestInput {
-  source: string;
-  operator: string;
-  driveRoot: string;
-  entries: ManifestEntry[];
-  receive: Omit<ReceiveCloneInput, 'transferId' | 'source' | 'staged' | 'notify'>;
-  concurrency: number;
-}
+const PAGE = 200;
+const PAGES_PER_RUN = 5;
+const MAX_REJECTIONS_LISTED = 1000;
 
 export interface IngestProgress {
   total: number;
   done: number;
   bytesDone: number;
   bytesTotal: number;
-  ingested: string[];
-  present: string[];
+  ingested: number;
+  present: number;
   rejected: { name: string; reason: string }[];
+  /** More files were rejected than are listed. */
+  rejectedNotListed: number;
   finished: boolean;
+}
+
+export interface SneakernetIngestInput {
+  source: string;
+  operator: string;
+  driveRoot: string;
+  /** Checksum of the stored manifest. */
+  manifest: string;
+  total: number;
+  bytesTotal: number;
+  receive: Omit<ReceiveCloneInput, 'transferId' | 'source' | 'staged' | 'notify'>;
+  concurrency: number;
+  /** Carried over by continue-as-new. */
+  offset?: number;
+  progress?: IngestProgress;
 }
 
 export const ingestProgressQuery = defineQuery<IngestProgress>('progress');
@@ -38,14 +63,15 @@ export async function sneakernetIngest(input: SneakernetIngestInput): Promise<In
   const retry = { initialInterval: input.receive.retry.initialInterval, maximumInterval: input.receive.retry.maximumInterval, backoffCoefficient: 2 };
   const db = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '1m' } });
   const drive = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: input.receive.heartbeatTimeoutMs, scheduleToCloseTimeout: input.receive.giveUpAfterMs, retry });
-  const p: IngestProgress = {
-    total: input.entries.length,
+  const p: IngestProgress = input.progress ?? {
+    total: input.total,
     done: 0,
     bytesDone: 0,
-    bytesTotal: input.entries.reduce((s, e) => s + e.size, 0),
-    ingested: [],
-    present: [],
+    bytesTotal: input.bytesTotal,
+    ingested: 0,
+    present: 0,
     rejected: [],
+    rejectedNotListed: 0,
     finished: false,
   };
   setHandler(ingestProgressQuery, () => p);
@@ -55,60 +81,67 @@ export async function sneakernetIngest(input: SneakernetIngestInput): Promise<In
   setHandler(entryDoneSignal, (d) => {
     outcomes.set(d.transferId, d);
   });
-  const me = workflowInfo().workflowId;
-  const children = { parentClosePolicy: ParentClosePolicy.ABANDON };
   upsertSearchAttributes([{ key: PHASE, value: 'ingesting' }]);
+  const me = workflowInfo().workflowId;
   const librarian = workflowInfo().typedSearchAttributes.get(LIBRARIAN);
+  const children = { parentClosePolicy: ParentClosePolicy.ABANDON };
+  const reject = (name: string, reason: string) => {
+    if (p.rejected.length < MAX_REJECTIONS_LISTED) p.rejected.push({ name, reason });
+    else p.rejectedNotListed++;
+  };
+  const tellArgs = { retry: input.receive.retry, giveUpAfterMs: input.receive.giveUpAfterMs, heartbeatTimeoutMs: input.receive.heartbeatTimeoutMs };
 
   const ingestOne = async (e: ManifestEntry) => {
     const staged = await db.stageDriveEntry(input.source, input.operator, e);
     if (staged.kind === 'present') {
-      await startChild(tellSource, {
-        ...children,
-        workflowId: `${me}/present/${e.outgoing_transfer_id}`,
-        args: [{ kind: 'present', source: input.source, sourceTransferId: e.outgoing_transfer_id, storeId: staged.storeId, retry: input.receive.retry, giveUpAfterMs: input.receive.giveUpAfterMs }],
-      });
-      p.present.push(e.name);
+      await startChild(tellSource, { ...children, workflowId: `${me}/present/${e.outgoing_transfer_id}`, args: [{ kind: 'present', source: input.source, sourceTransferId: e.outgoing_transfer_id, storeId: staged.storeId, ...tellArgs }] });
+      p.present++;
     } else if (staged.kind === 'refused') {
-      p.rejected.push({ name: e.name, reason: staged.reason });
+      reject(e.name, staged.reason);
     } else {
+      let copied = true;
       try {
         await drive.copyFromDrive(staged.transferId, input.driveRoot, e.instance_path);
       } catch (err) {
         const reason = failureDetails(err)?.reason ?? String((err as Error).message);
         await db.failIncoming(staged.transferId, reason, 404);
-        await startChild(tellSource, {
-          ...children,
-          workflowId: `${me}/failed/${staged.transferId}`,
-          args: [{ kind: 'failed', transferId: staged.transferId, reason, retry: input.receive.retry, giveUpAfterMs: input.receive.giveUpAfterMs }],
-        });
-        p.rejected.push({ name: e.name, reason });
-        p.done++;
-        p.bytesDone += e.size;
-        return;
+        await startChild(tellSource, { ...children, workflowId: `${me}/failed/${staged.transferId}`, args: [{ kind: 'failed', transferId: staged.transferId, reason, ...tellArgs }] });
+        reject(e.name, reason);
+        copied = false;
       }
-      await startChild(receiveClone, {
-        ...children,
-        workflowId: `receive/${librarian ?? 'librarian'}/${staged.transferId}`,
-        args: [{ ...input.receive, transferId: staged.transferId, source: input.source, staged: true, notify: me }],
-        typedSearchAttributes: [...(librarian ? [{ key: LIBRARIAN, value: librarian }] : []), { key: PEER, value: input.source }],
-      });
-      await condition(() => outcomes.has(staged.transferId));
-      const r = outcomes.get(staged.transferId)!;
-      if (r.outcome === 'done') p.ingested.push(e.name);
-      else p.rejected.push({ name: e.name, reason: r.reason ?? r.outcome });
+      if (copied) {
+        await startChild(receiveClone, {
+          ...children,
+          workflowId: `receive/${librarian ?? 'librarian'}/${staged.transferId}`,
+          args: [{ ...input.receive, transferId: staged.transferId, source: input.source, staged: true, notify: me }],
+          typedSearchAttributes: [...(librarian ? [{ key: LIBRARIAN, value: librarian }] : []), { key: PEER, value: input.source }],
+        });
+        await condition(() => outcomes.has(staged.transferId));
+        const r = outcomes.get(staged.transferId)!;
+        if (r.outcome === 'done') p.ingested++;
+        else reject(e.name, r.reason ?? r.outcome);
+      }
     }
     p.done++;
     p.bytesDone += e.size;
   };
 
-  const queue = [...input.entries];
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(input.concurrency, queue.length)) }, async () => {
-      for (let e = queue.shift(); e; e = queue.shift()) await ingestOne(e);
-    }),
-  );
+  let offset = input.offset ?? 0;
+  for (let page = 0; offset < input.total; page++) {
+    if (page === PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof sneakernetIngest>({ ...input, offset, progress: p });
+    }
+    const queue = await db.manifestEntries(input.manifest, offset, PAGE);
+    if (queue.length === 0) break;
+    offset += queue.length;
+    await Promise.all(
+      Array.from({ length: Math.max(1, Math.min(input.concurrency, queue.length)) }, async () => {
+        for (let e = queue.shift(); e; e = queue.shift()) await ingestOne(e);
+      }),
+    );
+  }
   p.finished = true;
-  upsertSearchAttributes([{ key: PHASE, value: p.rejected.length ? `done, ${p.rejected.length} rejected` : 'done' }]);
+  const rejected = p.rejected.length + p.rejectedNotListed;
+  upsertSearchAttributes([{ key: PHASE, value: rejected ? `done, ${rejected} rejected` : 'done' }]);
   return p;
 }

@@ -50,7 +50,7 @@ describe('catalog migrations', () => {
       shapes[db.provider] = await columns(db);
     }
     expect(Object.keys(shapes.sqlite!).sort()).toEqual(
-      ['_prisma_migrations', 'clone_transfers', 'corrupt_files', 'files', 'incoming_transfers', 'instances', 'librarians', 'outgoing_transfers', 'remote_instances', 'stores', 'transfer_records', 'users'].sort(),
+      ['_prisma_migrations', 'clone_transfers', 'corrupt_files', 'files', 'incoming_transfers', 'instances', 'librarians', 'outgoing_transfers', 'remote_instances', 'sneakernet_manifests', 'stores', 'transfer_records', 'users'].sort(),
     );
     expect(shapes.postgresql).toEqual(shapes.sqlite);
   });

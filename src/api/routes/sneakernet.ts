@@ -92,7 +92,19 @@ export const sneakernetEndpoints = [
     errors: [404],
     handler: async ({ body, services }) => {
       const p = await ingestStatus(services, body.ingest_id);
-      return { ingest_id: body.ingest_id, running: p.running, finished: p.finished, total: p.total, done: p.done, bytes_done: p.bytesDone, bytes_total: p.bytesTotal, ingested: p.ingested, already_present: p.present, rejected: p.rejected };
+      return {
+        ingest_id: body.ingest_id,
+        running: p.running,
+        finished: p.finished,
+        total: p.total,
+        done: p.done,
+        bytes_done: p.bytesDone,
+        bytes_total: p.bytesTotal,
+        ingested: p.ingested,
+        already_present: p.present,
+        rejected: p.rejected,
+        rejected_not_listed: p.rejectedNotListed,
+      };
     },
   }),
 ];

@@ -11,9 +11,10 @@ interface Status {
   done: number;
   bytes_done: number;
   bytes_total: number;
-  ingested: string[];
-  already_present: string[];
+  ingested: number;
+  already_present: number;
   rejected: { name: string; reason: string }[];
+  rejected_not_listed: number;
 }
 
 export default class SneakernetIngest extends ClientCommand {
@@ -49,9 +50,11 @@ export default class SneakernetIngest extends ClientCommand {
     } finally {
       bars.stop();
     }
-    this.log(`Ingested ${s.ingested.length}, already present ${s.already_present.length}, rejected ${s.rejected.length} of ${s.total}.`);
+    const rejected = s.rejected.length + s.rejected_not_listed;
+    this.log(`Ingested ${s.ingested}, already present ${s.already_present}, rejected ${rejected} of ${s.total}.`);
     for (const r of s.rejected) this.log(`  rejected ${r.name}: ${r.reason}`);
-    if (s.rejected.length) process.exitCode = 1;
+    if (s.rejected_not_listed) this.log(`  ... and ${s.rejected_not_listed} more (see the server's log).`);
+    if (rejected) process.exitCode = 1;
     return { ingest_id: started.ingest_id, ...s };
   }
 }
