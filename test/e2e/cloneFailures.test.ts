@@ -136,6 +136,38 @@ test('Globus unreachable ("6 hours": 503, HTML 503, resets, hangs for 14 s) and 
   expect(await svc.db.outgoingTransfer.count({ where: { batchId, status: { not: 'COMPLETED' } } })).toBe(0);
 });
 
+test('a token revoked mid-batch is fetched again after the 401; nothing fails', async () => {
+  fake.plan.hold = true;
+  const files = await fill(a, { files: 3, books: 0, prefix: 'revoked' });
+  const batchId = await sendOne();
+  await waitPhase(batchId, /^polling$/);
+  const tokens = fake.count('POST', '/v2/oauth2/token');
+  fake.revokeTokens();
+  const task = heldTask();
+  await waitFor('a poll with a fresh token', async () => fake.count('POST', '/v2/oauth2/token') > tokens, 30_000);
+  await fake.succeed(task);
+  expect(await batchDone(batchId)).toMatchObject({ outcome: 'done' });
+  await expectCloned(a, b, files);
+});
+
+test('a task with a persistent fatal fault is cancelled, its files failed and sent again in a later batch', async () => {
+  fake.plan.faultCode = 'PERMISSION_DENIED';
+  const files = await fill(a, { files: 3, books: 0, prefix: 'faulted' });
+  const batchId = await sendOne();
+  const result = await batchDone(batchId);
+  expect(result).toMatchObject({ outcome: 'transfer-failed', reason: expect.stringMatching(/keeps failing with PERMISSION_DENIED/) });
+  const task = [...fake.tasks.values()].find((t) => t.events.some((e) => e.code === 'PERMISSION_DENIED'))!;
+  expect(task.status).toBe('FAILED');
+  expect(task.fatal_error).toMatchObject({ code: 'CANCELED' });
+  expect(fake.count('POST', `/v0.10/task/${task.task_id}/cancel`)).toBe(1);
+  const svc = await a.services();
+  expect((await svc.db.outgoingTransfer.findMany({ where: { batchId } })).map((t) => t.status)).toEqual(['FAILED', 'FAILED', 'FAILED']);
+  // With the fault gone, the files go in the next batch.
+  fake.plan.faultCode = undefined;
+  await cloneAll(a, b, (await svc.db.remoteInstance.count()) + files.length);
+  await expectCloned(a, b, files);
+});
+
 test("A's worker killed while polling: the poll resumes after restart, one task", async () => {
   fake.plan.hold = true;
   const files = await fill(a, { files: 6, books: 0, prefix: 'killed-poll' });

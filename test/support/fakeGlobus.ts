@@ -100,6 +100,11 @@ export class FakeGlobus {
     this.outage = undefined;
   }
 
+  /** Invalidates every token issued so far: the next Transfer call gets 401 AuthenticationFailed. */
+  revokeTokens(): void {
+    this.issued.clear();
+  }
+
   count(method: string, pathPrefix: string): number {
     return this.requests.filter((r) => r.method === method && r.path.startsWith(pathPrefix)).length;
   }
