@@ -11,7 +11,7 @@ import { failedSignal, stagedSignal, type receiveClone, type ReceiveCloneInput }
 import { BYTES, FILE_COUNT, LIBRARIAN, PEER } from '../workflows/searchAttributes';
 import type { sendClones } from '../workflows/sendClones';
 import type { Services } from '.';
-import { temporalClient } from './workflows';
+import { guarded, temporalClient } from './workflows';
 
 export function receiveWorkflowId(services: Services, transferId: number): string {
   return workflowId(services.config, 'receive', transferId);
@@ -173,7 +173,7 @@ export async function sendNow(services: Services, peer: string) {
     ],
     workflowExecutionTimeout: '1h',
   });
-  return handle.result();
+  return guarded(() => handle.result());
 }
 
 function ts(t: { seconds?: unknown; nanos?: number | null } | null | undefined): string | null {

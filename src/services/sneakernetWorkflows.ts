@@ -11,7 +11,7 @@ import { ingestProgressQuery, type IngestProgress, type sneakernetIngest } from 
 import { driveFullSignal, manifestedSignal, tripStateQuery, wipedSignal, type sneakernetTrip, type TripState } from '../workflows/sneakernetTrip';
 import type { Services } from '.';
 import { readManifest, tripId, type Manifest } from './sneakernet';
-import { temporalClient } from './workflows';
+import { guarded, temporalClient } from './workflows';
 
 function tripStart(services: Services, store: string) {
   return {
@@ -163,7 +163,7 @@ export async function ingestStatus(services: Services, id: string): Promise<Inge
     throw e;
   }
   if (d.status.name === 'RUNNING') return { ...(await handle.query(ingestProgressQuery)), running: true };
-  return { ...(await handle.result()), running: false };
+  return { ...(await guarded(() => handle.result())), running: false };
 }
 
 /** Runs a configured local clone now and returns its summary. */
@@ -177,5 +177,5 @@ export async function runLocalClone(services: Services, name: string) {
     args: [{ name, heartbeatTimeoutMs: services.config.workflows.heartbeatTimeout }],
     typedSearchAttributes: [{ key: LIBRARIAN, value: services.config.name }],
   });
-  return handle.result();
+  return guarded(() => handle.result());
 }

@@ -51,7 +51,7 @@ export function asLibrarianError(e: unknown): unknown {
   return e;
 }
 
-async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
