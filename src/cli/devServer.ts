@@ -35,7 +35,8 @@ async function ready(address: string): Promise<boolean> {
   try {
     const c = await Connection.connect({ address, connectTimeout: '1s' });
     try {
-      await c.workflowService.getSystemInfo({});
+      // Bounded, so something else listening on the port cannot stall start-up.
+      await c.withDeadline(Date.now() + 2000, () => c.workflowService.getSystemInfo({}));
       return true;
     } finally {
       await c.close();

@@ -3,14 +3,13 @@ import { mkdtempSync, openSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { freePort, waitFor } from './ports';
+import { freePorts, waitFor } from './ports';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
 /** A Temporal dev server started by the product's own script, in memory, on free ports. */
 export async function startTemporal(): Promise<{ address: string; uiPort: number; child: ChildProcess; stop(): Promise<void> }> {
-  const port = await freePort();
-  const uiPort = await freePort();
+  const [port, uiPort] = (await freePorts(2)) as [number, number];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'librarian-temporal-'));
   const log = openSync(path.join(dir, 'temporal.log'), 'a');
   const child = spawn(path.join(ROOT, 'temporal-dev/start-dev.sh'), [dir], {

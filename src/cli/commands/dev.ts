@@ -10,7 +10,7 @@ import { setup } from '../../services/setup';
 import { startWorker } from '../../worker';
 import { BaseCommand } from '../base';
 import { loadConnections, saveConnections } from '../connections';
-import { portOf, startDevTemporal, type DevTemporal } from '../devServer';
+import { portInUse, portOf, startDevTemporal, type DevTemporal } from '../devServer';
 import { waitForSignal } from '../signals';
 
 const ADMIN = 'admin';
@@ -58,6 +58,10 @@ export default class Dev extends BaseCommand {
     let adminPassword: string | undefined;
     if (existsSync(credentialsFile)) adminPassword = (JSON.parse(readFileSync(credentialsFile, 'utf8')) as { password: string }).password;
 
+    // Checked first so a busy port is reported before anything starts (and needs stopping).
+    if (await portInUse(config.api.host, config.api.port)) {
+      this.error(`Port ${config.api.port} on ${config.api.host} is already in use, so the API cannot start. Stop what uses it, or change api.port in ${configFile}.`, { exit: 1 });
+    }
     let temporal: DevTemporal | undefined;
     const uiPort = Number(new URL(config.temporal.uiUrl).port || 8233);
     if (!flags['no-temporal']) {
@@ -72,8 +76,15 @@ export default class Dev extends BaseCommand {
         writeFileSync(credentialsFile, JSON.stringify({ username: ADMIN, password: candidate }) + '\n', { mode: 0o600 });
       }
       const services = await createServices(config, 'dev');
-      const worker = await startWorker(services);
-      const api = await startApi(services);
+      const api = await startApi(services).catch(async (e: unknown) => {
+        await services.close();
+        throw e;
+      });
+      const worker = await startWorker(services).catch(async (e: unknown) => {
+        await api.close();
+        await services.close();
+        throw e;
+      });
 
       const { host, port } = portOf(config.temporal.address);
       const conn = loadConnections();
