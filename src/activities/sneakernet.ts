@@ -1,9 +1,8 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Services } from '../services';
 import { tripId, type ManifestEntry } from '../services/sneakernet';
+import { ifRunning } from '../services/workflows';
 import { confirmPresent, copyFromDrive, manifestEntries, stageEntry } from '../services/sneakernetIngest';
 import { driveFullSignal } from '../workflows/sneakernetTrip';
-import { Context } from '@temporalio/activity';
 import { beating, run, withHeartbeat } from './support';
 
 export function createSneakernetActivities(services: Services) {
@@ -16,14 +15,9 @@ export function createSneakernetActivities(services: Services) {
       run(async () => {
         const row = await services.stores.row(store);
         const { files, bytes } = await services.sneakernet.contents(row.id);
-        await services.notifications.alert('warn', `Store "${store}" is full (${files} files, ${bytes} bytes) and no longer filled.${row.ingestable ? '' : ` If it is a SneakerNet drive: librarian sneakernet manifest ${store} --destination <peer> --output manifest.json`}`, { store });
+        await services.notifications.alert('warn', `Store "${store}" is full (${files} files, ${bytes} bytes) and no longer filled.${row.ingestable ? '' : ` If it is a SneakerNet drive: librarian sneakernet manifest --store ${store} --destination <peer> --output manifest.json`}`, { store });
         const client = await services.temporal();
-        await client.workflow
-          .getHandle(tripId(services.config, store))
-          .signal(driveFullSignal)
-          .catch((e) => {
-            if (!(e instanceof WorkflowNotFoundError)) throw e;
-          });
+        await ifRunning(client.workflow.getHandle(tripId(services.config, store)).signal(driveFullSignal));
       }),
 
     // ---- drive trips (source) ----
@@ -33,8 +27,7 @@ export function createSneakernetActivities(services: Services) {
     // ---- drive ingest (destination) ----
     manifestEntries: (checksum: string, offset: number, limit: number) => run(() => manifestEntries(services, checksum, offset, limit)),
     stageDriveEntry: (source: string, operator: string, entry: ManifestEntry) => run(() => stageEntry(services, source, operator, entry)),
-    copyFromDrive: (transferId: number, driveRoot: string, instancePath: string) =>
-      run(() => copyFromDrive(services, transferId, driveRoot, instancePath, () => Context.current().heartbeat())),
+    copyFromDrive: (transferId: number, driveRoot: string, instancePath: string) => withHeartbeat(() => copyFromDrive(services, transferId, driveRoot, instancePath)),
     confirmPresentToSource: (source: string, sourceTransferId: number, storeId: number) => beating(() => confirmPresent(services, source, sourceTransferId, storeId)),
   };
 }

@@ -11,7 +11,6 @@ import { allEndpoints } from './routes';
 
 import { API_PREFIX } from './constants';
 
-export { API_PREFIX };
 
 const WWW_AUTHENTICATE = 'Basic realm="librarian", charset="UTF-8"';
 

@@ -10,7 +10,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { ChecksumPool, listDataFiles, type DataFile } from '../services/checksums';
-import type { Algorithm } from '../services/hashers';
+import { DEFAULT_ALGORITHM, type Algorithm } from '../services/hashers';
 import { ApiError, ConnectionError, type LibrarianClient } from './librarianClient';
 
 export interface Staged {
@@ -137,7 +137,7 @@ async function sendHttp(client: LibrarianClient, staged: Staged, files: DataFile
 
 /** Uploads a local file or directory to `destination` on the Librarian behind `client`. */
 export async function uploadPath(client: LibrarianClient, localPath: string, destination: string, opts: UploadOptions = {}): Promise<UploadResult> {
-  const algorithm = opts.algorithm ?? 'xxh3';
+  const algorithm = opts.algorithm ?? DEFAULT_ALGORITHM;
   const pool = new ChecksumPool(opts.threads ?? 4);
   let hashed;
   try {

@@ -11,9 +11,6 @@ import { Piscina } from 'piscina';
 import { badRequest, notAcceptable } from '../errors';
 import { ALGORITHMS, createHasher, HEX_LENGTH, type Algorithm } from './hashers';
 
-export { ALGORITHMS, createHasher, DEFAULT_ALGORITHM, type Algorithm, type Hasher } from './hashers';
-
-
 export interface ParsedChecksum {
   algorithm: Algorithm;
   hex: string;

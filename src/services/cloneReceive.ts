@@ -11,7 +11,7 @@ import { badRequest, forbidden, isLibrarianError, notAcceptable, notFound } from
 import type { Logger } from '../logger';
 import { parseChecksum, sameChecksum } from './checksums';
 import type { Db } from './db';
-import { safeRelativePath } from './localStore';
+import { safeRelativePath, type LocalStore } from './localStore';
 import type { PeerService } from './peers';
 import type { StoreService } from './stores';
 import { ACTIVE_STATUSES, canMove, type TransferStatus } from './transferStatus';
@@ -108,8 +108,7 @@ export class CloneReceiveService {
       const mine = active.find((t) => t.source === source && t.sourceTransferId === item.sourceTransferId);
       if (mine) {
         // The source asks again (its earlier reply was lost): same transfer, same staging.
-        const described = await this.describe(mine.id);
-        result.staged.push(described);
+        result.staged.push(stagedItem(mine, this.stores.local(await this.stores.rowById(mine.storeId!))));
         continue;
       }
       if (active.length) {
@@ -156,7 +155,7 @@ export class CloneReceiveService {
             },
           });
           result.created.push(t.id);
-          result.staged.push(await this.describe(t.id));
+          result.staged.push(stagedItem(t, picked.store));
         }
       }
     }
@@ -170,19 +169,6 @@ export class CloneReceiveService {
     }
     this.log.info({ source, staged: result.staged.length, present: result.alreadyPresent.length, refused: result.refused.length }, 'clone batch staged');
     return result;
-  }
-
-  async describe(transferId: number): Promise<StagedItem> {
-    const d = await this.uploads.describeStaged(transferId, []);
-    const t = await this.db.incomingTransfer.findUniqueOrThrow({ where: { id: transferId } });
-    return {
-      sourceTransferId: t.sourceTransferId ?? -1,
-      destinationTransferId: t.id,
-      stagingName: d.stagingName,
-      stagingLocation: d.stagingLocation,
-      uploadName: d.uploadName,
-      destination: d.destination,
-    };
   }
 
   private async incomingFor(principal: Principal, id: number) {
@@ -254,4 +240,16 @@ export class CloneReceiveService {
     }
     return out;
   }
+}
+
+/** What the source needs to know about a staged item: where to put its data. */
+function stagedItem(t: { id: number; sourceTransferId: number | null; stagingPath: string | null; uploadName: string; storePath: string }, store: LocalStore): StagedItem {
+  return {
+    sourceTransferId: t.sourceTransferId ?? -1,
+    destinationTransferId: t.id,
+    stagingName: t.stagingPath!,
+    stagingLocation: path.join(store.stagingDirFor(t.stagingPath!), t.uploadName),
+    uploadName: t.uploadName,
+    destination: t.storePath,
+  };
 }

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApiError, ConnectionError, type LibrarianClient } from '../client/librarianClient';
 import { cloneSettingsFor, type Config } from '../config';
-import { forbidden, LibrarianError, notFound } from '../errors';
+import { LibrarianError, notFound } from '../errors';
 import type { Logger } from '../logger';
 import { Prisma } from '../generated/postgres/client';
 import type { Db } from './db';
@@ -455,10 +455,6 @@ export class CloneSendService {
       out[id] = t && (principal.level === 'ADMIN' || t.destination === principal.username) ? t.status : null;
     }
     return out;
-  }
-
-  assertPeerAccount(principal: Principal, peer: string): void {
-    if (principal.level !== 'ADMIN' && principal.username !== peer) throw forbidden(`Account "${principal.username}" is not "${peer}".`, 'Peers call back with the account named after them.');
   }
 }
 

@@ -2,7 +2,7 @@
  * The API's side of the clone workflows: starting receive workflows, passing the peer's reports
  * on as signals, pausing and resuming batches, the per-peer Schedules, and the operator's view.
  */
-import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { cloneSettingsFor } from '../config';
 import { workflowId } from '../temporal/connection';
@@ -11,7 +11,7 @@ import { failedSignal, stagedSignal, type receiveClone, type ReceiveCloneInput }
 import { BYTES, FILE_COUNT, LIBRARIAN, PEER } from '../workflows/searchAttributes';
 import type { sendClones } from '../workflows/sendClones';
 import type { Services } from '.';
-import { guarded, temporalClient } from './workflows';
+import { guarded, ifRunning, temporalClient } from './workflows';
 
 export function receiveWorkflowId(services: Services, transferId: number): string {
   return workflowId(services.config, 'receive', transferId);
@@ -70,12 +70,7 @@ export async function signalIncoming(services: Services, changes: { id: number; 
     if (c.to === 'STAGED') {
       await client.workflow.signalWithStart<typeof receiveClone, []>('receiveClone', { ...receiveStart(services, c.id, t.source), signal: stagedSignal, signalArgs: [] });
     } else if (c.to === 'FAILED' || c.to === 'CANCELLED') {
-      await client.workflow
-        .getHandle(receiveWorkflowId(services, c.id))
-        .signal(failedSignal, `the source set it ${c.to}`)
-        .catch((e) => {
-          if (!(e instanceof WorkflowNotFoundError)) throw e;
-        });
+      await ifRunning(client.workflow.getHandle(receiveWorkflowId(services, c.id)).signal(failedSignal, `the source set it ${c.to}`));
     }
   }
 }
@@ -84,12 +79,7 @@ export async function signalIncoming(services: Services, changes: { id: number; 
 export async function signalBatches(services: Services, batchIds: (string | null)[]): Promise<void> {
   const client = await temporalClient(services);
   for (const id of new Set(batchIds.filter((b): b is string => !!b))) {
-    await client.workflow
-      .getHandle<typeof cloneBatch>(id)
-      .signal(itemsChangedSignal)
-      .catch((e) => {
-        if (!(e instanceof WorkflowNotFoundError)) throw e;
-      });
+    await ifRunning(client.workflow.getHandle<typeof cloneBatch>(id).signal(itemsChangedSignal));
   }
 }
 
@@ -113,7 +103,8 @@ export async function setPeerPaused(services: Services, peer: string, paused: bo
   const client = await temporalClient(services);
   await ensurePeerSchedules(client, services);
   const batches = await runningBatches(client, services, peer);
-  for (const b of batches) await client.workflow.getHandle<typeof cloneBatch>(b.workflowId).signal(pauseSignal, paused);
+  // A batch that finished since it was listed needs no signal.
+  for (const b of batches) await ifRunning(client.workflow.getHandle<typeof cloneBatch>(b.workflowId).signal(pauseSignal, paused));
   return batches.length;
 }
 

@@ -45,10 +45,6 @@ export class GlobusService {
     if (config.authUrl) process.env.GLOBUS_SDK_SERVICE_URL_AUTH = config.authUrl;
   }
 
-  get enabled(): boolean {
-    return this.config.enabled;
-  }
-
   private sdkOptions() {
     return { fetch: { options: { signal: AbortSignal.timeout(this.config.requestTimeout) } } };
   }

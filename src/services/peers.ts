@@ -4,6 +4,7 @@ import { conflict, LibrarianError, notFound } from '../errors';
 import type { Logger } from '../logger';
 import type { Db } from './db';
 import { decrypt, encrypt, splitAuthenticator } from './secrets';
+import { ACTIVE_STATUSES } from './transferStatus';
 
 export interface PeerView {
   id: number;
@@ -112,7 +113,7 @@ export class PeerService {
     let transfersFailed = 0;
     if (opts.removeOutgoingTransfers) {
       const r = await this.db.outgoingTransfer.updateMany({
-        where: { destination: name, status: { in: ['INITIATED', 'ONGOING', 'STAGED'] } },
+        where: { destination: name, status: { in: ACTIVE_STATUSES } },
         data: { status: 'FAILED', endTime: new Date(), failureReason: 'peer removed' },
       });
       transfersFailed = r.count;

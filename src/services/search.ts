@@ -25,7 +25,7 @@ function decodeCursor(cursor: string): { t: Date; n: string } {
     const c = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
     return { t: new Date(c.t), n: c.n };
   } catch {
-    throw badRequest('The cursor is not valid.', 'Pass back the next_cursor of the previous page unchanged.');
+    throw badRequest('The cursor is not valid.', 'Pass back the X-Next-Cursor header of the previous page unchanged.');
   }
 }
 

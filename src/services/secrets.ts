@@ -6,6 +6,8 @@ import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:
 import { LibrarianError } from '../errors';
 
 const PREFIX = 'v1';
+// scrypt is deliberately slow (~30 ms) and every call to a peer decrypts; derive each key once.
+const keys = new Map<string, Buffer>();
 
 function keyFrom(secret: string | undefined): Buffer {
   if (!secret) {
@@ -15,7 +17,9 @@ function keyFrom(secret: string | undefined): Buffer {
       'Set encryptionKeyFile (or LIBRARIAN_ENCRYPTION_KEY) in the configuration to a long random secret, and restart.',
     );
   }
-  return scryptSync(secret, 'librarian-peer-credentials', 32);
+  let key = keys.get(secret);
+  if (!key) keys.set(secret, (key = scryptSync(secret, 'librarian-peer-credentials', 32)));
+  return key;
 }
 
 export function encrypt(plain: string, secret: string | undefined): string {

@@ -105,7 +105,7 @@ export class SneakernetService {
     }
     const leftovers = await this.db.instance.count({ where: { storeId: row.id, available: false } });
     if (leftovers > 0) {
-      throw conflict(`Store "${storeName}" still lists ${leftovers} files of a trip that was not wiped.`, `Finish that trip: "librarian sneakernet wipe ${storeName}" once the destination has confirmed them.`);
+      throw conflict(`Store "${storeName}" still lists ${leftovers} files of a trip that was not wiped.`, `Finish that trip: "librarian sneakernet wipe --store ${storeName}" once the destination has confirmed them.`);
     }
     await this.stores.setEnabled(storeName, true);
     return { tripId: tripId(this.config, storeName) };

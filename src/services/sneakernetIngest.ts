@@ -30,22 +30,19 @@ export async function stageEntry(services: Services, source: string, operator: s
  * Copies one entry from the drive into its staging area and marks it STAGED. A drive that is
  * not there (unplugged) is an error worth retrying; a file missing from a mounted drive is not.
  */
-export async function copyFromDrive(services: Services, transferId: number, driveRoot: string, instancePath: string, onProgress?: () => void): Promise<void> {
+export async function copyFromDrive(services: Services, transferId: number, driveRoot: string, instancePath: string): Promise<void> {
   if (!existsSync(driveRoot)) throw new Error(`The drive is not mounted at ${driveRoot}; waiting for it to come back.`);
   const from = path.join(driveRoot, instancePath);
   if (!existsSync(from)) throw notFound(`${instancePath} is missing from the drive.`, 'The source will send it again over the network or on the next drive.');
   const t = await services.uploads.get(transferId);
   if (t.status !== 'INITIATED' && t.status !== 'ONGOING') return;
-  const d = await services.uploads.describeStaged(transferId, []);
-  await fs.rm(d.stagingLocation, { recursive: true, force: true });
-  const timer = onProgress ? setInterval(onProgress, 2000) : undefined;
+  const stagingLocation = await services.uploads.stagingLocation(t);
+  await fs.rm(stagingLocation, { recursive: true, force: true });
   try {
-    await fs.cp(from, d.stagingLocation, { recursive: true, preserveTimestamps: true });
+    await fs.cp(from, stagingLocation, { recursive: true, preserveTimestamps: true });
   } catch (e) {
     if (!existsSync(driveRoot)) throw new Error(`The drive went away from ${driveRoot} during the copy; waiting for it to come back.`);
     throw e;
-  } finally {
-    if (timer) clearInterval(timer);
   }
   await services.db.incomingTransfer.updateMany({ where: { id: transferId, status: { in: ['INITIATED', 'ONGOING'] } }, data: { status: 'STAGED', transferMethod: 'sneakernet' } });
 }

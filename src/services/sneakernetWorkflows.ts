@@ -11,7 +11,7 @@ import { ingestProgressQuery, type IngestProgress, type sneakernetIngest } from 
 import { driveFullSignal, manifestedSignal, tripStateQuery, wipedSignal, type sneakernetTrip, type TripState } from '../workflows/sneakernetTrip';
 import type { Services } from '.';
 import { readManifest, tripId, type Manifest } from './sneakernet';
-import { guarded, temporalClient } from './workflows';
+import { guarded, ifRunning, temporalClient } from './workflows';
 
 function tripStart(services: Services, store: string) {
   return {
@@ -26,11 +26,7 @@ function tripStart(services: Services, store: string) {
 }
 
 async function signalTrip(client: Client, services: Services, store: string, send: (h: ReturnType<Client['workflow']['getHandle']>) => Promise<void>): Promise<void> {
-  try {
-    await send(client.workflow.getHandle(tripId(services.config, store)));
-  } catch (e) {
-    if (!(e instanceof WorkflowNotFoundError)) throw e;
-  }
+  await ifRunning(send(client.workflow.getHandle(tripId(services.config, store))));
 }
 
 export async function provisionTrip(services: Services, store: string) {

@@ -18,7 +18,7 @@ import type { Logger } from '../logger';
 import { parseChecksum, sameChecksum, type ChecksumPool, type HashOptions } from './checksums';
 import type { Db, Prisma } from './db';
 import { LocalStore, safeRelativePath } from './localStore';
-import { ACTIVE_STATUSES } from './transferStatus';
+import { ACTIVE_STATUSES, TERMINAL_STATUSES } from './transferStatus';
 import type { StoreRow, StoreService } from './stores';
 import { readUploadState } from './uploadState';
 
@@ -386,7 +386,7 @@ export class UploadService {
     if (!t) return;
     if (t.status !== 'COMPLETED') {
       await this.db.incomingTransfer.updateMany({
-        where: { id: t.id, status: { notIn: ['COMPLETED', 'FAILED', 'CANCELLED'] } },
+        where: { id: t.id, status: { notIn: TERMINAL_STATUSES } },
         data: { status: 'FAILED', endTime: new Date(), failureReason: reason, failureStatus: status },
       });
     }
@@ -399,6 +399,12 @@ export class UploadService {
 
   async get(transferId: number) {
     return this.transfer(transferId);
+  }
+
+  /** Where a transfer's data goes in staging (no free-space check, unlike describeStaged). */
+  async stagingLocation(t: { storeId: number | null; stagingPath: string | null; uploadName: string }): Promise<string> {
+    const { store } = await this.storeOf(t.storeId);
+    return path.join(store.stagingDirFor(t.stagingPath!), t.uploadName);
   }
 
   /** What the staging area holds for an HTTP upload, for resuming it. */

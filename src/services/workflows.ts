@@ -51,6 +51,13 @@ export function asLibrarianError(e: unknown): unknown {
   return e;
 }
 
+/** A signal to a workflow that may have finished meanwhile: one that is gone needs no signal. */
+export async function ifRunning(signalled: Promise<void>): Promise<void> {
+  await signalled.catch((e) => {
+    if (!(e instanceof WorkflowNotFoundError)) throw e;
+  });
+}
+
 export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();

@@ -54,7 +54,7 @@ export async function sneakernetTrip({ store }: { store: string }) {
   await condition(() => full || s.destination !== null || wiped);
   if (full && s.destination === null && !wiped) {
     setState('full');
-    await db.alertOperators('warn', `SneakerNet drive "${store}" is full and no longer filled. Next: librarian sneakernet manifest ${store} --destination <peer> --output manifest.json`);
+    await db.alertOperators('warn', `SneakerNet drive "${store}" is full and no longer filled. Next: librarian sneakernet manifest --store ${store} --destination <peer> --output manifest.json`);
     await condition(() => s.destination !== null || wiped);
   }
   if (s.destination !== null && !wiped) {
@@ -70,7 +70,7 @@ export async function sneakernetTrip({ store }: { store: string }) {
     }
     if (!wiped) {
       setState('confirmed');
-      await db.alertOperators('info', `SneakerNet drive "${store}": all ${s.progress!.total} files are confirmed at ${s.destination}. It can be wiped: librarian sneakernet wipe ${store}`);
+      await db.alertOperators('info', `SneakerNet drive "${store}": all ${s.progress!.total} files are confirmed at ${s.destination}. It can be wiped: librarian sneakernet wipe --store ${store}`);
     }
   }
   await condition(() => wiped);

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { checksumOf, closeChecksums, listTree } from '../support/data';
+import { lastAttempt } from '../support/history';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
 
@@ -61,19 +62,6 @@ async function waitForActivity(workflowId: string, activity: string): Promise<vo
   );
 }
 
-/** Attempt number of the last start of an activity: > 1 proves it was retried after the crash. */
-async function lastAttempt(workflowId: string, activity: string): Promise<number> {
-  const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
-  const scheduled = new Map<string, string>();
-  let attempt = 0;
-  for (const e of history.events ?? []) {
-    if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
-    const started = e.activityTaskStartedEventAttributes;
-    if (started && scheduled.get(String(started.scheduledEventId)) === activity) attempt = started.attempt ?? 0;
-  }
-  return attempt;
-}
-
 async function expectExactlyOne(lib: LibrarianHandle, dest: string, storeName: string): Promise<void> {
   const svc = await lib.services();
   const files = await svc.db.file.findMany({ where: { name: dest }, include: { instances: true } });
@@ -108,7 +96,7 @@ describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
     await lib.stopWorker('SIGKILL');
     await lib.startWorker();
     await expect(commit).resolves.toMatchObject({ success: true, file_name: 'crash/hashing.bin' });
-    expect(await lastAttempt(wf, 'verifyUpload')).toBeGreaterThan(1);
+    expect(await lastAttempt(temporal, wf, 'verifyUpload')).toBeGreaterThan(1);
     await expectExactlyOne(lib, 'crash/hashing.bin', 'main');
   });
 
@@ -127,7 +115,7 @@ describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
     await ro.stopWorker('SIGKILL');
     await ro.startWorker();
     await expect(commit).resolves.toMatchObject({ success: true, file_name: 'crash/commit.bin', store_name: 'ro' });
-    expect(await lastAttempt(wf, 'commitUpload')).toBeGreaterThan(1);
+    expect(await lastAttempt(temporal, wf, 'commitUpload')).toBeGreaterThan(1);
     await expectExactlyOne(ro, 'crash/commit.bin', 'ro');
     await ro.stop();
   });

@@ -1,5 +1,5 @@
 /**
- * A fake Globus Transfer + Auth service on 127.0.0.1 (spec: ../shared/reference/globus.md §7),
+ * A fake Globus Transfer + Auth service on 127.0.0.1 (the Transfer v0.10 and OAuth2 calls we use),
  * for the real @globus/sdk to talk to. It copies files for real between the directories that
  * stand for the endpoints, and tests can make it flip bytes, fault, fail, or be unreachable.
  */

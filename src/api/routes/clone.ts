@@ -81,7 +81,7 @@ export const cloneEndpoints = [
   endpoint({
     path: '/clone/stage',
     level: 'READAPPEND',
-    summary: 'Destination side: stage one file a peer (or a SneakerNet ingest) is about to send.',
+    summary: 'Destination side: stage one file a peer is about to send.',
     body: itemSchema.extend({ source: z.string().min(1) }),
     status: 201,
     errors: [403, 409, 413, 425],

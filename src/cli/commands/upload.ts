@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { uploadPath } from '../../client/upload';
-import { ALGORITHMS, type Algorithm } from '../../services/hashers';
+import { ALGORITHMS, DEFAULT_ALGORITHM, type Algorithm } from '../../services/hashers';
 import { ClientCommand, connectionFlag } from '../base';
 import { formatBytes } from '../format';
 import { phaseBars } from '../progress';
@@ -17,7 +17,7 @@ export default class Upload extends ClientCommand {
     via: Flags.string({ options: ['auto', 'copy', 'http'], default: 'auto' }),
     uploader: Flags.string({ description: 'Name recorded as the uploader (default: your account).' }),
     deletion: Flags.string({ options: ['allowed', 'disallowed'], default: 'disallowed', description: 'Deletion policy of the new instance.' }),
-    algorithm: Flags.string({ options: [...ALGORITHMS], default: 'xxh3' }),
+    algorithm: Flags.string({ options: [...ALGORITHMS], default: DEFAULT_ALGORITHM }),
     'no-progress': Flags.boolean({ description: 'Do not draw progress bars.' }),
   };
 
