@@ -187,9 +187,16 @@ export class SneakernetService {
   }
 
   async progress(trip: string) {
-    const rows = await this.db.outgoingTransfer.groupBy({ by: ['status'], where: { batchId: trip }, _count: { _all: true } });
+    const rows = await this.db.outgoingTransfer.groupBy({ by: ['status'], where: { batchId: trip }, _count: { _all: true }, _sum: { transferSize: true } });
     const n = (s: string) => rows.find((r) => r.status === s)?._count._all ?? 0;
-    return { total: rows.reduce((s, r) => s + r._count._all, 0), completed: n('COMPLETED'), failed: n('FAILED') + n('CANCELLED'), ongoing: n('ONGOING') + n('STAGED') + n('INITIATED') };
+    return {
+      total: rows.reduce((s, r) => s + r._count._all, 0),
+      // The drive's instances are unavailable while it travels, so its size comes from the trip.
+      bytes: rows.reduce((s, r) => s + Number(r._sum.transferSize ?? 0), 0),
+      completed: n('COMPLETED'),
+      failed: n('FAILED') + n('CANCELLED'),
+      ongoing: n('ONGOING') + n('STAGED') + n('INITIATED'),
+    };
   }
 
   /**

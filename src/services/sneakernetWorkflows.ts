@@ -85,7 +85,8 @@ export async function tripStatuses(services: Services) {
     const state: TripState = running ? await client.workflow.getHandle(w.workflowId).query(tripStateQuery) : ((await client.workflow.getHandle(w.workflowId, w.runId).result().catch(() => undefined)) as TripState | undefined) ?? { state: w.status.name.toLowerCase(), store: '', destination: null, progress: null };
     const row = await services.stores.row(state.store || (w.typedSearchAttributes.get(STORE) ?? '')).catch(() => undefined);
     const contents = row ? await services.sneakernet.contents(row.id) : { files: 0, bytes: 0 };
-    const p = state.progress;
+    // The workflow refreshes its progress when told of a change; the catalog is current now.
+    const p = running && state.destination ? await services.sneakernet.progress(w.workflowId) : state.progress;
     const files = p ? p.total : contents.files;
     const waitingFor =
       state.state === 'filling'
@@ -97,7 +98,7 @@ export async function tripStatuses(services: Services) {
             : state.state === 'confirmed'
               ? '"librarian sneakernet wipe"'
               : '';
-    out.push({ ...state, workflowId: w.workflowId, running, started: w.startTime.toISOString(), files, bytes: contents.bytes, waitingFor });
+    out.push({ ...state, workflowId: w.workflowId, running, started: w.startTime.toISOString(), files, bytes: p?.bytes ?? contents.bytes, waitingFor });
   }
   return out;
 }

@@ -21,7 +21,8 @@ export interface TripState {
   state: string;
   store: string;
   destination: string | null;
-  progress: { total: number; completed: number; failed: number; ongoing: number } | null;
+  /** `bytes` is absent from progress recorded before it was counted. */
+  progress: { total: number; bytes?: number; completed: number; failed: number; ongoing: number } | null;
 }
 export const tripStateQuery = defineQuery<TripState>('state');
 

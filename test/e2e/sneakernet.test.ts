@@ -110,7 +110,9 @@ test('full round trip of 50 files and 3 books: provision, fill, seal, manifest, 
   expect(await svc.db.outgoingTransfer.count({ where: { batchId: `sneakernet/${a.name}/drive1`, status: 'ONGOING' } })).toBe(53);
   expect(await svc.db.instance.count({ where: { storeId: drive1.id, available: true } })).toBe(0);
   expect((await svc.db.store.findUniqueOrThrow({ where: { name: 'drive1' } })).enabled).toBe(false);
-  expect(status('drive1')).toMatchObject({ state: 'in transit', files: 53, waiting_for: expect.stringContaining(`confirmations from ${b.name}: 0/53`) });
+  const driveBytes = manifest.store_files.reduce((s: number, e: { size: number }) => s + e.size, 0);
+  expect(driveBytes).toBeGreaterThan(0);
+  expect(status('drive1')).toMatchObject({ state: 'in transit', files: 53, bytes: driveBytes, waiting_for: expect.stringContaining(`confirmations from ${b.name}: 0/53`) });
 
   const wipeEarly = a.cli(['sneakernet', 'wipe', '--store', 'drive1']);
   expect(wipeEarly.status).not.toBe(0);
