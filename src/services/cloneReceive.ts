@@ -4,7 +4,6 @@
  * staged data afterwards (verify, commit, call back) is the receiveClone workflow.
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config';
 import { badRequest, forbidden, isLibrarianError, notAcceptable, notFound } from '../errors';
@@ -136,7 +135,7 @@ export class CloneReceiveService {
         for (const item of toStage) {
           const stagingName = randomUUID();
           const uploadName = path.posix.basename(item.destination);
-          await fs.mkdir(picked.store.stagingDirFor(stagingName), { recursive: true, mode: 0o775 });
+          await picked.store.makeStagingDir(stagingName);
           const t = await this.db.incomingTransfer.create({
             data: {
               status: 'INITIATED',

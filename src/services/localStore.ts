@@ -142,15 +142,15 @@ export class LocalStore {
     }
   }
 
-  /** Creates a fresh staging directory; returns its name and the absolute path for the data. */
-  async stage(uploadName: string): Promise<{ stagingName: string; stagingDir: string; stagedPath: string }> {
-    const stagingName = randomUUID();
-    const stagingDir = path.join(this.stagingRoot, stagingName);
-    await fs.mkdir(stagingDir, { recursive: false, mode: 0o775 });
+  /**
+   * Creates the staging directory of one transfer. With groupWriteAfterStage it is made group
+   * writable whatever the server's umask, so clients of the same group can copy into it.
+   */
+  async makeStagingDir(stagingName: string): Promise<string> {
+    const stagingDir = this.stagingDirFor(stagingName);
+    await fs.mkdir(stagingDir, { recursive: true, mode: 0o775 });
     if (this.settings.groupWriteAfterStage) await fs.chmod(stagingDir, 0o775);
-    const stagedPath = path.join(stagingDir, safeRelativePath(uploadName, 'upload name'));
-    await fs.mkdir(path.dirname(stagedPath), { recursive: true, mode: 0o775 });
-    return { stagingName, stagingDir, stagedPath };
+    return stagingDir;
   }
 
   /** Removes a staging directory and everything in it; a missing one is fine. */

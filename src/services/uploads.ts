@@ -155,9 +155,7 @@ export class UploadService {
         'Operators: inspect that path, then register or remove it before uploading this name.',
       );
     }
-    const stagingDir = store.stagingDirFor(req.attemptId);
-    await fs.mkdir(stagingDir, { recursive: true, mode: 0o775 });
-    if (store.settings.groupWriteAfterStage) await fs.chmod(stagingDir, 0o775);
+    const stagingDir = await store.makeStagingDir(req.attemptId);
     try {
       const t = await this.db.incomingTransfer.create({
         data: {

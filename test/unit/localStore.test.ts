@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -35,14 +36,21 @@ describe('local store', () => {
     expect(await s.freeSpace()).toBe(-1);
   });
 
-  test('stage creates a UUID directory and unstage removes it', async () => {
-    const s = store();
-    const st = await s.stage('dir/file.dat');
-    expect(st.stagingName).toMatch(/^[0-9a-f-]{36}$/);
-    expect(st.stagedPath).toBe(path.join(s.stagingRoot, st.stagingName, 'dir/file.dat'));
-    expect((await fs.stat(path.dirname(st.stagedPath))).isDirectory()).toBe(true);
-    await s.unstage(st.stagingName);
-    expect(await fs.readdir(s.stagingRoot)).toEqual([]);
+  test('a staging directory is group writable whatever the umask when groupWriteAfterStage is set, and unstage removes it', async () => {
+    const old = process.umask(0o077);
+    try {
+      const plain = await store().makeStagingDir(randomUUID());
+      expect((await fs.stat(plain)).mode & 0o777).toBe(0o700);
+      const s = store({ groupWriteAfterStage: true });
+      const name = randomUUID();
+      const dir = await s.makeStagingDir(name);
+      expect(dir).toBe(path.join(s.stagingRoot, name));
+      expect((await fs.stat(dir)).mode & 0o777).toBe(0o775);
+      await s.unstage(name);
+      expect(await fs.readdir(s.stagingRoot)).toEqual([]);
+    } finally {
+      process.umask(old);
+    }
   });
 
   test('a symbolic link inside the store cannot lead outside it', async () => {
