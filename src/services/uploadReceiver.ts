@@ -137,7 +137,9 @@ async function receiveDirectory(transferId: number, stagingDir: string, root: st
   }
   const state: UploadState = existing ?? { kind: 'directory', algorithm, files: {} };
   await fs.mkdir(root, { recursive: true });
-  const total = () => Object.values(state.files).reduce((s, f) => s + f.size, 0);
+  // A running sum: a book has hundreds of files, and the limit is checked before each one.
+  let received = Object.values(state.files).reduce((s, f) => s + f.size, 0);
+  const total = () => received;
   const extract = tar.extract();
   let current: string | undefined;
 
@@ -160,6 +162,7 @@ async function receiveDirectory(transferId: number, stagingDir: string, root: st
       }
       await fs.mkdir(path.dirname(abs), { recursive: true });
       delete state.files[rel];
+      received -= previous;
       current = abs;
       const hasher = await createHasher(algorithm);
       const hashing = new Transform({
@@ -171,6 +174,7 @@ async function receiveDirectory(transferId: number, stagingDir: string, root: st
       await pipeline(stream, hashing, createWriteStream(abs, { flush: true, highWaterMark: 4 << 20 })).catch((e) => diskError(e, total()));
       const st = await fs.stat(abs);
       state.files[rel] = { size: st.size, mtimeMs: st.mtimeMs, digest: hasher.digest() };
+      received += st.size;
       current = undefined;
       await writeUploadState(stagingDir, state);
     };
