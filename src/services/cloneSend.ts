@@ -93,33 +93,28 @@ export class CloneSendService {
     return rows.map((r) => r.batchId!);
   }
 
-  private candidateWhere(peerId: number, peer: string, s: ReturnType<typeof cloneSettingsFor>, storeId?: number): Prisma.FileWhereInput {
-    return {
-      instances: { some: { available: true, ...(storeId !== undefined ? { storeId } : {}) } },
-      remoteInstances: { none: { librarianId: peerId } },
-      outgoing: { none: { destination: peer, status: { in: ACTIVE_STATUSES } } },
-      ...(s.maxAgeDays ? { createTime: { gte: new Date(Date.now() - s.maxAgeDays * 86_400_000) } } : {}),
-    };
+  /**
+   * Files with an available instance that the peer lacks and that are not on their way to it.
+   * Raw SQL: the query Prisma builds for this uses NOT IN over all outgoing transfers, which
+   * PostgreSQL runs in quadratic time once that list outgrows work_mem (220 s for 100,000 files).
+   */
+  private candidateFilter(peerId: number, peer: string, maxAgeDays: number | undefined): Prisma.Sql {
+    const since = maxAgeDays ? new Date(Date.now() - maxAgeDays * 86_400_000) : undefined;
+    return Prisma.sql`EXISTS (SELECT 1 FROM "instances" i WHERE i."file_name" = f."name" AND i."available" = true)
+        AND NOT EXISTS (SELECT 1 FROM "remote_instances" r WHERE r."file_name" = f."name" AND r."librarian_id" = ${peerId})
+        AND NOT EXISTS (SELECT 1 FROM "outgoing_transfers" o WHERE o."file_name" = f."name" AND o."destination" = ${peer}
+          AND o."status" IN ('INITIATED', 'ONGOING', 'STAGED'))
+        ${since ? Prisma.sql`AND f."create_time" >= ${since}` : Prisma.empty}`;
   }
 
-  /**
-   * Oldest first, files with an available instance that the peer lacks and that are not on their
-   * way to it, each with the instance to send (the preferred store's when it has one). Raw SQL:
-   * the query Prisma builds for this uses NOT IN over all outgoing transfers, which PostgreSQL
-   * runs in quadratic time once that list outgrows work_mem (220 s for 100,000 files).
-   */
+  /** Oldest first, each candidate with the instance to send (the preferred store's when it has one). */
   private async candidates(peerId: number, peer: string, maxAgeDays: number | undefined, preferredStore: number | undefined, limit: number) {
-    const since = maxAgeDays ? new Date(Date.now() - maxAgeDays * 86_400_000) : undefined;
     return this.db.$queryRaw<{ name: string; size: bigint | number; checksum: string; instance_id: number | bigint }[]>`
       SELECT f."name", f."size", f."checksum",
         (SELECT i."id" FROM "instances" i WHERE i."file_name" = f."name" AND i."available" = true
           ORDER BY CASE WHEN i."store_id" = ${preferredStore ?? -1} THEN 0 ELSE 1 END, i."id" LIMIT 1) AS "instance_id"
       FROM "files" f
-      WHERE EXISTS (SELECT 1 FROM "instances" i WHERE i."file_name" = f."name" AND i."available" = true)
-        AND NOT EXISTS (SELECT 1 FROM "remote_instances" r WHERE r."file_name" = f."name" AND r."librarian_id" = ${peerId})
-        AND NOT EXISTS (SELECT 1 FROM "outgoing_transfers" o WHERE o."file_name" = f."name" AND o."destination" = ${peer}
-          AND o."status" IN ('INITIATED', 'ONGOING', 'STAGED'))
-        ${since ? Prisma.sql`AND f."create_time" >= ${since}` : Prisma.empty}
+      WHERE ${this.candidateFilter(peerId, peer, maxAgeDays)}
       ORDER BY f."create_time", f."name"
       LIMIT ${limit}`;
   }
@@ -127,7 +122,9 @@ export class CloneSendService {
   /** Files that would be sent to `peer` now. */
   async countCandidates(peer: string): Promise<number> {
     const p = await this.peers.row(peer);
-    return this.db.file.count({ where: this.candidateWhere(p.id, peer, cloneSettingsFor(this.config, peer)) });
+    const [row] = await this.db.$queryRaw<{ n: bigint | number }[]>`
+      SELECT COUNT(*) AS "n" FROM "files" f WHERE ${this.candidateFilter(p.id, peer, cloneSettingsFor(this.config, peer).maxAgeDays)}`;
+    return Number(row?.n ?? 0);
   }
 
   /**

@@ -240,6 +240,8 @@ test('pausing the peer holds a batch in flight and new batches; resuming lets it
   expect(await bSvc.db.incomingTransfer.count({ where: { storePath: { startsWith: 'paused/' }, status: 'ONGOING' } })).toBe(files.length);
   await fill(a, { files: 2, books: 0, prefix: 'paused-later' });
   expect(await a.client().post('admin/clone/send', { peer: b.name })).toMatchObject({ batches_started: 0, waiting: 'peer paused' });
+  const held = a.cli(['clone', 'status', '--peer', b.name, '--json']).json<{ peers: { name: string; in_flight_batches: number; waiting_files: number; waiting_reason: string | null }[] }>();
+  expect(held.peers).toEqual([expect.objectContaining({ name: b.name, in_flight_batches: 1, waiting_files: 2, waiting_reason: 'peer paused' })]);
   expect(a.cli(['peers', 'list', '--json']).json<{ name: string; enabled: boolean }[]>()).toContainEqual(expect.objectContaining({ name: b.name, enabled: false }));
   expect(a.cli(['peers', 'resume', b.name, '--json']).json()).toMatchObject({ transfers_enabled: true, batches_signalled: 1 });
   expect(await batchDone(batchId)).toMatchObject({ outcome: 'done' });
