@@ -6,12 +6,13 @@ import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { cloneSettingsFor } from '../config';
 import { workflowId } from '../temporal/connection';
+import { upsertSchedule } from '../temporal/schedules';
 import { batchStateQuery, itemsChangedSignal, pauseSignal, type cloneBatch } from '../workflows/cloneBatch';
 import { failedSignal, stagedSignal, type receiveClone, type ReceiveCloneInput } from '../workflows/receiveClone';
 import { BYTES, FILE_COUNT, LIBRARIAN, PEER } from '../workflows/searchAttributes';
 import type { sendClones } from '../workflows/sendClones';
 import type { Services } from '.';
-import { guarded, ifRunning, temporalClient } from './workflows';
+import { ifRunning, runToCompletion, temporalClient } from './workflows';
 
 export function receiveWorkflowId(services: Services, transferId: number): string {
   return workflowId(services.config, 'receive', transferId);
@@ -108,7 +109,7 @@ export async function setPeerPaused(services: Services, peer: string, paused: bo
   return batches.length;
 }
 
-/** One sending Schedule per peer, paused while transfers to the peer are paused. */
+/** One sending Schedule per peer, paused while transfers to the peer are paused (none when clone.every is 0). */
 export async function ensurePeerSchedules(client: Client, services: Services): Promise<void> {
   const prefix = sendSchedulePrefix(services);
   const peers = await services.peers.list();
@@ -118,53 +119,38 @@ export async function ensurePeerSchedules(client: Client, services: Services): P
   }
   for (const [id, p] of wanted) {
     const every = cloneSettingsFor(services.config, p.name).every;
-    const handle = client.schedule.getHandle(id);
-    const action = {
-      type: 'startWorkflow' as const,
-      workflowType: 'sendClones',
-      taskQueue: services.config.temporal.taskQueue,
-      args: [{ peer: p.name }],
-      workflowId: id,
-      typedSearchAttributes: [
-        { key: LIBRARIAN, value: services.config.name },
-        { key: PEER, value: p.name },
-      ],
-      workflowExecutionTimeout: '1h' as const,
-    };
-    const spec = { intervals: [{ every: Math.max(every, 1000) }] };
-    const paused = !p.transfersEnabled || every <= 0;
-    let exists = true;
-    try {
-      await handle.describe();
-    } catch {
-      exists = false;
-    }
-    if (!exists) {
-      await client.schedule.create({ scheduleId: id, spec, action, state: { paused, note: paused ? 'transfers to this peer are paused' : undefined } });
-    } else {
-      await handle.update((prev) => ({ ...prev, spec, action: action as typeof prev.action }));
-      const d = await handle.describe();
-      if (d.state.paused !== paused) await (paused ? handle.pause('transfers to this peer are paused') : handle.unpause('transfers resumed'));
-    }
+    await upsertSchedule(
+      client,
+      services.log,
+      {
+        scheduleId: id,
+        spec: { intervals: [{ every: Math.max(every, 1000) }] },
+        action: {
+          type: 'startWorkflow',
+          workflowType: 'sendClones',
+          taskQueue: services.config.temporal.taskQueue,
+          args: [{ peer: p.name }],
+          workflowId: id,
+          typedSearchAttributes: [
+            { key: LIBRARIAN, value: services.config.name },
+            { key: PEER, value: p.name },
+          ],
+          workflowExecutionTimeout: '1h',
+        },
+      },
+      every,
+      p.transfersEnabled ? undefined : 'transfers to this peer are paused',
+    );
   }
 }
 
 /** Runs the sending step for a peer now (as its Schedule would) and returns what it started. */
 export async function sendNow(services: Services, peer: string) {
   await services.peers.row(peer);
-  const client = await temporalClient(services);
-  const handle = await client.workflow.start<typeof sendClones>('sendClones', {
-    taskQueue: services.config.temporal.taskQueue,
-    workflowId: `${sendSchedulePrefix(services)}${peer}/now`,
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    args: [{ peer }],
-    typedSearchAttributes: [
-      { key: LIBRARIAN, value: services.config.name },
-      { key: PEER, value: peer },
-    ],
-    workflowExecutionTimeout: '1h',
+  return runToCompletion<typeof sendClones>(services, 'sendClones', `${sendSchedulePrefix(services)}${peer}/now`, [{ peer }], {
+    searchAttributes: [{ key: PEER, value: peer }],
+    executionTimeout: '1h',
   });
-  return guarded(() => handle.result());
 }
 
 function ts(t: { seconds?: unknown; nanos?: number | null } | null | undefined): string | null {

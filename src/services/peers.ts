@@ -108,7 +108,7 @@ export class PeerService {
     const p = await this.row(name);
     const copies = await this.db.remoteInstance.count({ where: { librarianId: p.id } });
     if (copies > 0 && !opts.removeRemoteInstances) {
-      throw conflict(`${copies} files are recorded as copied to "${name}"; removing the peer would forget those copies.`, 'Pass remove_remote_instances: true to remove the peer and those records.');
+      throw conflict(`${copies} files are recorded as copied to "${name}"; removing the peer would forget those copies.`, 'To remove the peer and those records, pass remove_remote_instances: true (librarian peers remove --forget-copies).');
     }
     let transfersFailed = 0;
     if (opts.removeOutgoingTransfers) {

@@ -11,7 +11,7 @@ import { ingestProgressQuery, type IngestProgress, type sneakernetIngest } from 
 import { driveFullSignal, manifestedSignal, tripStateQuery, wipedSignal, type sneakernetTrip, type TripState } from '../workflows/sneakernetTrip';
 import type { Services } from '.';
 import { readManifest, tripId, type Manifest } from './sneakernet';
-import { guarded, ifRunning, temporalClient } from './workflows';
+import { guarded, ifRunning, runToCompletion, temporalClient } from './workflows';
 
 function tripStart(services: Services, store: string) {
   return {
@@ -166,13 +166,7 @@ export async function ingestStatus(services: Services, id: string): Promise<Inge
 /** Runs a configured local clone now and returns its summary. */
 export async function runLocalClone(services: Services, name: string) {
   services.localClone.settings(name);
-  const client = await temporalClient(services);
-  const handle = await client.workflow.start<typeof localClone>('localClone', {
-    taskQueue: services.config.temporal.taskQueue,
-    workflowId: workflowId(services.config, 'local-clone', name, 'now'),
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    args: [{ name, heartbeatTimeoutMs: services.config.workflows.heartbeatTimeout }],
-    typedSearchAttributes: [{ key: LIBRARIAN, value: services.config.name }],
-  });
-  return guarded(() => handle.result());
+  return runToCompletion<typeof localClone>(services, 'localClone', workflowId(services.config, 'local-clone', name, 'now'), [
+    { name, heartbeatTimeoutMs: services.config.workflows.heartbeatTimeout },
+  ]);
 }

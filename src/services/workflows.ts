@@ -10,8 +10,9 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
-  type WorkflowHandle,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
+import type { SearchAttributePair, Workflow, WorkflowResultType } from '@temporalio/common';
 import { LibrarianError, notFound, unavailable } from '../errors';
 import { workflowId } from '../temporal/connection';
 import { failureDetails } from '../workflows/failures';
@@ -123,36 +124,42 @@ export async function touchUpload(services: Services, workflowIdOfUpload: string
 }
 
 /**
- * Runs a health check of one store and waits for the verdict. A check already running for the
- * store is joined instead of starting a second one.
+ * Starts a workflow, or joins the one already running under the same id (so a repeated request
+ * does the work once), and waits for its result.
  */
-export async function runStoreHealthCheck(services: Services, storeName: string) {
-  await services.stores.row(storeName);
+export async function runToCompletion<W extends Workflow>(
+  services: Services,
+  type: string,
+  id: string,
+  args: Parameters<W>,
+  extra: { searchAttributes?: SearchAttributePair[]; executionTimeout?: string } = {},
+): Promise<WorkflowResultType<W>> {
   const client = await temporalClient(services);
-  const handle: WorkflowHandle<typeof storeHealthCheck> = await client.workflow.start<typeof storeHealthCheck>('storeHealthCheck', {
+  const handle = await client.workflow.start<W>(type, {
     taskQueue: services.config.temporal.taskQueue,
-    workflowId: workflowId(services.config, 'store-health', storeName),
+    workflowId: id,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    args: [{ storeName }],
-    typedSearchAttributes: [
-      { key: LIBRARIAN, value: services.config.name },
-      { key: STORE, value: storeName },
-    ],
-    workflowExecutionTimeout: '10m',
-  });
+    args,
+    typedSearchAttributes: [{ key: LIBRARIAN, value: services.config.name }, ...(extra.searchAttributes ?? [])],
+    ...(extra.executionTimeout ? { workflowExecutionTimeout: extra.executionTimeout } : {}),
+    // The SDK's options type is conditional on W's parameters, which it cannot resolve for a generic W.
+  } as unknown as WorkflowStartOptions<W>);
   return guarded(() => handle.result());
 }
 
-/** Validates a file's local instances in a workflow; a validation already running is joined. */
+/** Runs a health check of one store and waits for the verdict. */
+export async function runStoreHealthCheck(services: Services, storeName: string) {
+  await services.stores.row(storeName);
+  return runToCompletion<typeof storeHealthCheck>(services, 'storeHealthCheck', workflowId(services.config, 'store-health', storeName), [{ storeName }], {
+    searchAttributes: [{ key: STORE, value: storeName }],
+    executionTimeout: '10m',
+  });
+}
+
+/** Validates a file's local instances in a workflow. */
 export async function runValidateFile(services: Services, fileName: string, force: boolean) {
   await services.search.requireFile(fileName);
-  const client = await temporalClient(services);
-  const handle = await client.workflow.start<typeof validateFile>('validateFile', {
-    taskQueue: services.config.temporal.taskQueue,
-    workflowId: workflowId(services.config, 'validate', fileName),
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    args: [{ fileName, force, heartbeatTimeoutMs: services.config.workflows.heartbeatTimeout }],
-    typedSearchAttributes: [{ key: LIBRARIAN, value: services.config.name }],
-  });
-  return guarded(() => handle.result());
+  return runToCompletion<typeof validateFile>(services, 'validateFile', workflowId(services.config, 'validate', fileName), [
+    { fileName, force, heartbeatTimeoutMs: services.config.workflows.heartbeatTimeout },
+  ]);
 }

@@ -5,10 +5,11 @@ import { LIBRARIAN } from '../workflows/searchAttributes';
 import { workflowId } from './connection';
 
 /**
- * Creates or updates a Schedule so it matches the configuration; `every` of 0 removes it.
+ * Creates or updates a Schedule so it matches the configuration; `every` of 0 removes it. With
+ * `pausedBecause` it is kept but paused (and unpaused again when called without it).
  * Temporal runs the cadence (overlap policy SKIP), so there are no cron threads of our own.
  */
-async function upsertSchedule(client: Client, log: Logger, options: ScheduleOptions, every: number): Promise<void> {
+export async function upsertSchedule(client: Client, log: Logger, options: ScheduleOptions, every: number, pausedBecause?: string): Promise<void> {
   const handle = client.schedule.getHandle(options.scheduleId);
   if (every <= 0) {
     try {
@@ -19,12 +20,17 @@ async function upsertSchedule(client: Client, log: Logger, options: ScheduleOpti
     }
     return;
   }
+  const paused = pausedBecause !== undefined;
   try {
-    await client.schedule.create(options);
-    log.info({ schedule: options.scheduleId }, 'schedule created');
+    await client.schedule.create({ ...options, state: { paused, note: pausedBecause } });
+    log.info({ schedule: options.scheduleId, paused }, 'schedule created');
   } catch (e) {
     if (!(e instanceof ScheduleAlreadyRunning)) throw e;
     await handle.update((prev) => ({ ...prev, spec: options.spec, action: options.action as typeof prev.action }));
+    if ((await handle.describe()).state.paused !== paused) {
+      await (paused ? handle.pause(pausedBecause) : handle.unpause('resumed'));
+      log.info({ schedule: options.scheduleId, paused }, paused ? 'schedule paused' : 'schedule resumed');
+    }
   }
 }
 
