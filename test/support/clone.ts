@@ -26,22 +26,36 @@ export async function fill(lib: LibrarianHandle, opts: { files: number; books: n
   return todo;
 }
 
-/** Runs the sending step until every file has a RemoteInstance at `to` (or the timeout). */
-export async function cloneAll(from: LibrarianHandle, to: LibrarianHandle, expected: number, timeoutMs = 300_000): Promise<void> {
+/**
+ * Runs the sending step until every file has a RemoteInstance at `to`. The timeout is below
+ * jest's, so a stall fails here with what each side was doing rather than as a bare test timeout.
+ */
+export async function cloneAll(from: LibrarianHandle, to: LibrarianHandle, expected: number, timeoutMs = 120_000): Promise<void> {
   const svc = await from.services();
   const peer = await svc.db.librarian.findUniqueOrThrow({ where: { name: to.name } });
-  await waitFor(
-    `${expected} files cloned from ${from.name} to ${to.name}`,
-    async () => {
-      const done = await svc.db.remoteInstance.count({ where: { librarianId: peer.id } });
-      if (done >= expected) return true;
-      const inFlight = await svc.cloneSend.inFlightBatches(to.name);
-      if (inFlight.length === 0) await from.client().post('admin/clone/send', { peer: to.name }, 600_000);
-      return false;
-    },
-    timeoutMs,
-    1000,
-  );
+  const deadline = Date.now() + timeoutMs;
+  try {
+    await waitFor(
+      `${expected} files cloned from ${from.name} to ${to.name}`,
+      async () => {
+        const done = await svc.db.remoteInstance.count({ where: { librarianId: peer.id } });
+        if (done >= expected) return true;
+        const inFlight = await svc.cloneSend.inFlightBatches(to.name);
+        if (inFlight.length === 0) await from.client().post('admin/clone/send', { peer: to.name }, Math.max(1000, deadline - Date.now()));
+        return false;
+      },
+      timeoutMs,
+      1000,
+    );
+  } catch (e) {
+    const status = from.cli(['clone', 'status', '--peer', to.name, '--json']);
+    const done = await svc.db.remoteInstance.count({ where: { librarianId: peer.id } });
+    const tail = (lib: LibrarianHandle) => lib.logOf('worker').split('\n').slice(-40).join('\n');
+    throw new Error(
+      `${(e as Error).message}\n${done}/${expected} cloned.\nclone status at ${from.name}:\n${status.stdout}${status.stderr}\n` +
+        `${from.name} worker log (end):\n${tail(from)}\n${to.name} worker log (end):\n${tail(to)}`,
+    );
+  }
 }
 
 /** Asserts the destination holds every file byte for byte, catalogued as the source has it. */
