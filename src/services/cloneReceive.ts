@@ -57,6 +57,11 @@ function isAdmin(p: Principal): boolean {
   return p.level === 'ADMIN';
 }
 
+/** A peer sees and changes only the transfers it sent (an admin, all of them). */
+function sentBy(p: Principal, t: { source: string; createdBy: string | null }): boolean {
+  return isAdmin(p) || t.source === p.username || t.createdBy === p.username;
+}
+
 export class CloneReceiveService {
   constructor(
     private readonly db: Db,
@@ -173,7 +178,7 @@ export class CloneReceiveService {
   private async incomingFor(principal: Principal, id: number) {
     const t = await this.db.incomingTransfer.findUnique({ where: { id } });
     if (!t) throw notFound(`No incoming transfer with id ${id}.`, 'Use the destination_transfer_id returned by clone/stage or clone/batch_stage.');
-    if (!isAdmin(principal) && t.source !== principal.username && t.createdBy !== principal.username) {
+    if (!sentBy(principal, t)) {
       throw forbidden(`Incoming transfer ${id} does not belong to "${principal.username}".`, 'Only the sending Librarian (or an admin) may change it.');
     }
     return t;
@@ -206,7 +211,7 @@ export class CloneReceiveService {
     const statuses: Record<number, TransferStatus | null> = {};
     for (const id of ids) {
       const t = await this.db.incomingTransfer.findUnique({ where: { id } });
-      if (!t || (!isAdmin(principal) && t.source !== principal.username && t.createdBy !== principal.username)) {
+      if (!t || !sentBy(principal, t)) {
         unmodified.push(id);
         statuses[id] = null;
         reasons.push(`Incoming transfer ${id}: not found.`);
@@ -235,7 +240,7 @@ export class CloneReceiveService {
     const out: Record<number, { status: TransferStatus; storeId: number | null } | null> = {};
     for (const id of ids) {
       const t = await this.db.incomingTransfer.findUnique({ where: { id } });
-      out[id] = t && (isAdmin(principal) || t.source === principal.username || t.createdBy === principal.username) ? { status: t.status, storeId: t.storeId } : null;
+      out[id] = t && sentBy(principal, t) ? { status: t.status, storeId: t.storeId } : null;
     }
     return out;
   }

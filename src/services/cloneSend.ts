@@ -343,10 +343,16 @@ export class CloneSendService {
     this.log.info({ transfer: t.id, file: t.fileName, peer: t.destination, why }, 'copy confirmed');
   }
 
+  /** An outgoing transfer as its destination's account (or an admin) may see it; others get null. */
+  private async outgoingTo(principal: Principal, id: number) {
+    const t = await this.db.outgoingTransfer.findUnique({ where: { id } });
+    return t && (principal.level === 'ADMIN' || t.destination === principal.username) ? t : null;
+  }
+
   /** clone/complete from the destination. Only the destination's own account (or an admin) may call it. */
   async complete(principal: Principal, transferId: number, remoteStoreId: number): Promise<{ batchId: string | null; fileName: string }> {
-    const t = await this.db.outgoingTransfer.findUnique({ where: { id: transferId } });
-    if (!t || (principal.level !== 'ADMIN' && t.destination !== principal.username)) {
+    const t = await this.outgoingTo(principal, transferId);
+    if (!t) {
       throw notFound(`No outgoing transfer ${transferId} to "${principal.username}".`, 'Send the source_transfer_id this Librarian gave you.');
     }
     await this.confirm(t.id, remoteStoreId);
@@ -420,8 +426,8 @@ export class CloneSendService {
     const reasons: string[] = [];
     const batches = new Set<string>();
     for (const id of ids) {
-      const t = await this.db.outgoingTransfer.findUnique({ where: { id } });
-      if (!t || (principal.level !== 'ADMIN' && t.destination !== principal.username)) {
+      const t = await this.outgoingTo(principal, id);
+      if (!t) {
         unmodified.push(id);
         reasons.push(`Outgoing transfer ${id}: not found.`);
         continue;
@@ -448,8 +454,7 @@ export class CloneSendService {
   async statusOfOutgoing(principal: Principal, ids: number[]) {
     const out: Record<number, TransferStatus | null> = {};
     for (const id of ids) {
-      const t = await this.db.outgoingTransfer.findUnique({ where: { id } });
-      out[id] = t && (principal.level === 'ADMIN' || t.destination === principal.username) ? t.status : null;
+      out[id] = (await this.outgoingTo(principal, id))?.status ?? null;
     }
     return out;
   }

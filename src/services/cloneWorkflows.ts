@@ -4,11 +4,11 @@
  */
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { cloneSettingsFor } from '../config';
+import { cloneSettingsFor, type Config } from '../config';
 import { workflowId } from '../temporal/connection';
 import { upsertSchedule } from '../temporal/schedules';
 import { batchStateQuery, itemsChangedSignal, pauseSignal, type cloneBatch } from '../workflows/cloneBatch';
-import { failedSignal, stagedSignal, type receiveClone, type ReceiveCloneInput } from '../workflows/receiveClone';
+import { failedSignal, stagedSignal, type receiveClone, type ReceiveCloneInput, type ReceiveSettings } from '../workflows/receiveClone';
 import { BYTES, FILE_COUNT, LIBRARIAN, PEER } from '../workflows/searchAttributes';
 import type { sendClones } from '../workflows/sendClones';
 import type { Services } from '.';
@@ -18,11 +18,9 @@ export function receiveWorkflowId(services: Services, transferId: number): strin
   return workflowId(services.config, 'receive', transferId);
 }
 
-function receiveInput(services: Services, transferId: number, source: string): ReceiveCloneInput {
-  const c = services.config;
+/** How a received file is verified, committed and confirmed: the same for network clones and drives. */
+export function receiveSettings(c: Config): ReceiveSettings {
   return {
-    transferId,
-    source,
     receiveTimeoutMs: c.clone.receiveTimeout,
     heartbeatTimeoutMs: c.workflows.heartbeatTimeout,
     retry: c.clone.retry,
@@ -36,7 +34,7 @@ function receiveStart(services: Services, transferId: number, source: string) {
     taskQueue: services.config.temporal.taskQueue,
     workflowId: receiveWorkflowId(services, transferId),
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    args: [receiveInput(services, transferId, source)] as [ReceiveCloneInput],
+    args: [{ transferId, source, ...receiveSettings(services.config) }] as [ReceiveCloneInput],
     typedSearchAttributes: [
       { key: LIBRARIAN, value: services.config.name },
       { key: PEER, value: source },

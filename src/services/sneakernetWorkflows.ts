@@ -10,6 +10,7 @@ import { LIBRARIAN, PEER, STORE } from '../workflows/searchAttributes';
 import { ingestProgressQuery, type IngestProgress, type sneakernetIngest } from '../workflows/sneakernetIngest';
 import { driveFullSignal, manifestedSignal, tripStateQuery, wipedSignal, type sneakernetTrip, type TripState } from '../workflows/sneakernetTrip';
 import type { Services } from '.';
+import { receiveSettings } from './cloneWorkflows';
 import { readManifest, tripId, type Manifest } from './sneakernet';
 import { guarded, ifRunning, runToCompletion, temporalClient } from './workflows';
 
@@ -122,6 +123,7 @@ export async function startIngest(services: Services, raw: unknown, driveRoot: s
   const client = await temporalClient(services);
   const c = services.config;
   const id = ingestWorkflowId(services, manifest);
+  const bytes = manifest.store_files.reduce((s, e) => s + e.size, 0);
   // A repeated ingest of the same manifest joins the running one, or (once it finished) runs again
   // and finds every file already present.
   await client.workflow.start<typeof sneakernetIngest>('sneakernetIngest', {
@@ -136,9 +138,9 @@ export async function startIngest(services: Services, raw: unknown, driveRoot: s
         driveRoot,
         manifest: manifest.manifest_checksum,
         total: manifest.store_files.length,
-        bytesTotal: manifest.store_files.reduce((s, e) => s + e.size, 0),
+        bytesTotal: bytes,
         concurrency: 4,
-        receive: { receiveTimeoutMs: c.clone.receiveTimeout, heartbeatTimeoutMs: c.workflows.heartbeatTimeout, retry: c.clone.retry, giveUpAfterMs: c.clone.giveUpAfter, deletionPolicy: c.clone.deletionPolicy },
+        receive: receiveSettings(c),
       },
     ],
     typedSearchAttributes: [
@@ -146,7 +148,7 @@ export async function startIngest(services: Services, raw: unknown, driveRoot: s
       { key: PEER, value: manifest.source_librarian },
     ],
   });
-  return { ingestId: id, files: manifest.store_files.length, bytes: manifest.store_files.reduce((s, e) => s + e.size, 0) };
+  return { ingestId: id, files: manifest.store_files.length, bytes };
 }
 
 export async function ingestStatus(services: Services, id: string): Promise<IngestProgress & { running: boolean }> {

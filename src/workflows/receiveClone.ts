@@ -28,6 +28,9 @@ export interface ReceiveCloneInput {
   notify?: string;
 }
 
+/** The part of the input that comes from configuration. */
+export type ReceiveSettings = Omit<ReceiveCloneInput, 'transferId' | 'source' | 'staged' | 'notify'>;
+
 export interface EntryDone {
   transferId: number;
   outcome: 'done' | 'rejected' | 'failed';

@@ -22,7 +22,7 @@ import {
 import type { Activities } from '../activities';
 import type { ManifestEntry } from '../services/sneakernet';
 import { failureDetails } from './failures';
-import { entryDoneSignal, receiveClone, tellSource, type EntryDone, type ReceiveCloneInput } from './receiveClone';
+import { entryDoneSignal, receiveClone, tellSource, type EntryDone, type ReceiveSettings } from './receiveClone';
 import { LIBRARIAN, PEER, PHASE } from './searchAttributes';
 
 const PAGE = 200;
@@ -50,7 +50,7 @@ export interface SneakernetIngestInput {
   manifest: string;
   total: number;
   bytesTotal: number;
-  receive: Omit<ReceiveCloneInput, 'transferId' | 'source' | 'staged' | 'notify'>;
+  receive: ReceiveSettings;
   concurrency: number;
   /** Carried over by continue-as-new. */
   offset?: number;
