@@ -1,6 +1,6 @@
 import type { Services } from '../services';
-import { tripId, type ManifestEntry } from '../services/sneakernet';
-import { ifRunning } from '../services/workflows';
+import type { ManifestEntry } from '../services/sneakernet';
+import { signalTrip } from '../services/sneakernetWorkflows';
 import { confirmPresent, copyFromDrive, manifestEntries, stageEntry } from '../services/sneakernetIngest';
 import { driveFullSignal } from '../workflows/sneakernetTrip';
 import { beating, run, withHeartbeat } from './support';
@@ -14,10 +14,9 @@ export function createSneakernetActivities(services: Services) {
     storeFull: (store: string) =>
       run(async () => {
         const row = await services.stores.row(store);
-        const { files, bytes } = await services.sneakernet.contents(row.id);
+        const { files, bytes } = await services.stores.contents(row.id);
         await services.notifications.alert('warn', `Store "${store}" is full (${files} files, ${bytes} bytes) and no longer filled.${row.ingestable ? '' : ` If it is a SneakerNet drive: librarian sneakernet manifest --store ${store} --destination <peer> --output manifest.json`}`, { store });
-        const client = await services.temporal();
-        await ifRunning(client.workflow.getHandle(tripId(services.config, store)).signal(driveFullSignal));
+        await signalTrip(services, store, driveFullSignal);
       }),
 
     // ---- drive trips (source) ----

@@ -7,10 +7,8 @@ import type { Services } from '../services';
 import type { Principal } from '../services/users';
 import type { Endpoint } from './endpoint';
 import { buildOpenApi } from './openapi';
-import { allEndpoints } from './routes';
-
 import { API_PREFIX } from './constants';
-
+import { allEndpoints } from './routes';
 
 const WWW_AUTHENTICATE = 'Basic realm="librarian", charset="UTF-8"';
 

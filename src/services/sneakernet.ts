@@ -114,13 +114,8 @@ export class SneakernetService {
   async seal(storeName: string): Promise<{ tripId: string; files: number; bytes: number }> {
     const row = await this.driveStore(storeName);
     await this.stores.setEnabled(storeName, false);
-    const { files, bytes } = await this.contents(row.id);
+    const { files, bytes } = await this.stores.contents(row.id);
     return { tripId: tripId(this.config, storeName), files, bytes };
-  }
-
-  async contents(storeId: number): Promise<{ files: number; bytes: number }> {
-    const rows = await this.db.instance.findMany({ where: { storeId, available: true }, include: { file: { select: { size: true } } } });
-    return { files: rows.length, bytes: rows.reduce((s, r) => s + Number(r.file.size), 0) };
   }
 
   /**

@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ApiError } from '../client/librarianClient';
 import { LibrarianError, notFound } from '../errors';
 import { callPeer } from './cloneSend';
 import type { Manifest, ManifestEntry } from './sneakernet';
@@ -68,7 +67,6 @@ export async function confirmPresent(services: Services, source: string, sourceT
   } catch (e) {
     // The source no longer knows the transfer (e.g. its trip was wiped): nothing to confirm.
     if (e instanceof LibrarianError && e.status === 404) return;
-    if (e instanceof ApiError && e.status === 404) return;
     throw e;
   }
 }

@@ -2,7 +2,8 @@
  * The API's side of SneakerNet and local clones: the drive-trip workflow (source), the
  * drive-ingest workflow (destination), and running a local clone now.
  */
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
 import { conflict, notFound } from '../errors';
 import { workflowId } from '../temporal/connection';
 import type { localClone } from '../workflows/localClone';
@@ -26,8 +27,10 @@ function tripStart(services: Services, store: string) {
   };
 }
 
-async function signalTrip(client: Client, services: Services, store: string, send: (h: ReturnType<Client['workflow']['getHandle']>) => Promise<void>): Promise<void> {
-  await ifRunning(send(client.workflow.getHandle(tripId(services.config, store))));
+/** Tells a drive's trip workflow something, if a trip is under way. */
+export async function signalTrip(services: Services, store: string, signal: SignalDefinition<[]>): Promise<void> {
+  const client = await temporalClient(services);
+  await ifRunning(client.workflow.getHandle(tripId(services.config, store)).signal(signal));
 }
 
 export async function provisionTrip(services: Services, store: string) {
@@ -50,8 +53,7 @@ export async function provisionTrip(services: Services, store: string) {
 
 export async function sealTrip(services: Services, store: string) {
   const r = await services.sneakernet.seal(store);
-  const client = await temporalClient(services);
-  await signalTrip(client, services, store, (h) => h.signal(driveFullSignal));
+  await signalTrip(services, store, driveFullSignal);
   return r;
 }
 
@@ -69,8 +71,7 @@ export async function manifestTrip(services: Services, store: string, destinatio
 
 export async function wipeTrip(services: Services, store: string) {
   const r = await services.sneakernet.wipe(store);
-  const client = await temporalClient(services);
-  await signalTrip(client, services, store, (h) => h.signal(wipedSignal));
+  await signalTrip(services, store, wipedSignal);
   return r;
 }
 
@@ -85,7 +86,7 @@ export async function tripStatuses(services: Services) {
     const running = w.status.name === 'RUNNING';
     const state: TripState = running ? await client.workflow.getHandle(w.workflowId).query(tripStateQuery) : ((await client.workflow.getHandle(w.workflowId, w.runId).result().catch(() => undefined)) as TripState | undefined) ?? { state: w.status.name.toLowerCase(), store: '', destination: null, progress: null };
     const row = await services.stores.row(state.store || (w.typedSearchAttributes.get(STORE) ?? '')).catch(() => undefined);
-    const contents = row ? await services.sneakernet.contents(row.id) : { files: 0, bytes: 0 };
+    const contents = row ? await services.stores.contents(row.id) : { files: 0, bytes: 0 };
     // The workflow refreshes its progress when told of a change; the catalog is current now.
     const p = running && state.destination ? await services.sneakernet.progress(w.workflowId) : state.progress;
     const files = p ? p.total : contents.files;

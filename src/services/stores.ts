@@ -92,12 +92,12 @@ export class StoreService {
     return row;
   }
 
-  /** Bytes of data the catalog holds (available instances) on a store. */
-  async usedBytes(storeId: number): Promise<number> {
-    const [r] = await this.db.$queryRaw<{ used: bigint | number | null }[]>`
-      SELECT COALESCE(SUM(f."size"), 0) AS "used" FROM "instances" i JOIN "files" f ON f."name" = i."file_name"
+  /** Files and bytes the catalog holds (available instances) on a store. */
+  async contents(storeId: number): Promise<{ files: number; bytes: number }> {
+    const [r] = await this.db.$queryRaw<{ files: bigint | number; bytes: bigint | number | null }[]>`
+      SELECT COUNT(*) AS "files", COALESCE(SUM(f."size"), 0) AS "bytes" FROM "instances" i JOIN "files" f ON f."name" = i."file_name"
       WHERE i."store_id" = ${storeId} AND i."available" = true`;
-    return Number(r?.used ?? 0);
+    return { files: Number(r?.files ?? 0), bytes: Number(r?.bytes ?? 0) };
   }
 
   /**
@@ -108,7 +108,7 @@ export class StoreService {
     const store = this.local(row);
     const disk = await store.freeSpace();
     if (disk < 0 || store.settings.capacityBytes === undefined) return disk;
-    return Math.max(Math.min(disk, store.settings.capacityBytes - (await this.usedBytes(row.id))), 0);
+    return Math.max(Math.min(disk, store.settings.capacityBytes - (await this.contents(row.id)).bytes), 0);
   }
 
   async describe(row: StoreRow): Promise<StoreView> {

@@ -22,7 +22,6 @@ import { ACTIVE_STATUSES, TERMINAL_STATUSES } from './transferStatus';
 import type { StoreRow, StoreService } from './stores';
 import { readUploadState } from './uploadState';
 
-
 export interface StageRequest {
   uploadSize: number;
   uploadChecksum: string;

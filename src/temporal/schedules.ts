@@ -26,8 +26,12 @@ export async function upsertSchedule(client: Client, log: Logger, options: Sched
     log.info({ schedule: options.scheduleId, paused }, 'schedule created');
   } catch (e) {
     if (!(e instanceof ScheduleAlreadyRunning)) throw e;
-    await handle.update((prev) => ({ ...prev, spec: options.spec, action: options.action as typeof prev.action }));
-    if ((await handle.describe()).state.paused !== paused) {
+    let wasPaused = false;
+    await handle.update((prev) => {
+      wasPaused = prev.state.paused;
+      return { ...prev, spec: options.spec, action: options.action as typeof prev.action };
+    });
+    if (wasPaused !== paused) {
       await (paused ? handle.pause(pausedBecause) : handle.unpause('resumed'));
       log.info({ schedule: options.scheduleId, paused }, paused ? 'schedule paused' : 'schedule resumed');
     }

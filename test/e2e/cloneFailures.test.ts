@@ -13,7 +13,7 @@
 import { closeSync, ftruncateSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { uploadPath } from '../../src/client/upload';
 import { batchStateQuery } from '../../src/workflows/cloneBatch';
 import { cloneAll, expectCloned, FAST_CLONE, fill } from '../support/clone';
@@ -22,6 +22,7 @@ import { FakeGlobus } from '../support/fakeGlobus';
 import { lastAttempt } from '../support/history';
 import { connectPeers, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
+import { testTemporalClient } from '../support/temporalServer';
 
 let temporal: Client;
 let fake: FakeGlobus;
@@ -30,7 +31,7 @@ let b: LibrarianHandle;
 const endpoints: Record<string, string> = {};
 
 beforeAll(async () => {
-  temporal = new Client({ connection: await Connection.connect({ address: process.env.LIBRARIAN_TEST_TEMPORAL_ADDRESS! }) });
+  temporal = await testTemporalClient();
   fake = new FakeGlobus({ 'client-a': 'secret-a' }, endpoints);
   const url = await fake.start();
   const aEndpoint = randomUUID();

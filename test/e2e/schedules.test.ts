@@ -4,18 +4,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { expectCloned, FAST_CLONE, fill } from '../support/clone';
 import { treeDigest } from '../support/data';
 import { connectPeers, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
+import { testTemporalClient } from '../support/temporalServer';
 
 let a: LibrarianHandle;
 let b: LibrarianHandle;
 let temporal: Client;
 
 beforeAll(async () => {
-  temporal = new Client({ connection: await Connection.connect({ address: process.env.LIBRARIAN_TEST_TEMPORAL_ADDRESS! }) });
+  temporal = await testTemporalClient();
   b = await startLibrarian({ name: `b-${randomUUID().slice(0, 6)}`, provider: 'sqlite', config: FAST_CLONE });
   a = await startLibrarian({
     name: `a-${randomUUID().slice(0, 6)}`,

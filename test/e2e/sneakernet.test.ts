@@ -7,12 +7,13 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { tripStateQuery } from '../../src/workflows/sneakernetTrip';
 import { expectCloned, FAST_CLONE, fill, type Uploaded } from '../support/clone';
 import { closeChecksums, listTree, tmpDir, treeDigest } from '../support/data';
 import { connectPeers, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
+import { testTemporalClient } from '../support/temporalServer';
 
 let a: LibrarianHandle;
 let b: LibrarianHandle;
@@ -23,7 +24,7 @@ const alerts: string[] = [];
 const drive = (n: string) => ({ name: n, ingestable: false, enabled: false, stagingPath: `stores/${n}/staging`, storePath: `stores/${n}/store` });
 
 beforeAll(async () => {
-  temporal = new Client({ connection: await Connection.connect({ address: process.env.LIBRARIAN_TEST_TEMPORAL_ADDRESS! }) });
+  temporal = await testTemporalClient();
   slack = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));

@@ -10,11 +10,12 @@
 import { closeSync, ftruncateSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { checksumOf, closeChecksums, listTree } from '../support/data';
 import { lastAttempt } from '../support/history';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
+import { testTemporalClient } from '../support/temporalServer';
 
 const SIZE = 2 * 1024 ** 3;
 
@@ -27,7 +28,7 @@ let temporal: Client;
 let zeros: { checksum: string; size: number };
 
 beforeAll(async () => {
-  temporal = new Client({ connection: await Connection.connect({ address: process.env.LIBRARIAN_TEST_TEMPORAL_ADDRESS! }) });
+  temporal = await testTemporalClient();
   const probe = path.join(os.tmpdir(), `zeros-${process.pid}`);
   const fd = openSync(probe, 'w');
   ftruncateSync(fd, SIZE);

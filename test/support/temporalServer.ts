@@ -2,10 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { freePorts, waitFor } from './ports';
 
 export const ROOT = path.resolve(__dirname, '../..');
+
+/** A client of the test run's Temporal server, for looking at workflows directly (close its connection after). */
+export async function testTemporalClient(): Promise<Client> {
+  return new Client({ connection: await Connection.connect({ address: process.env.LIBRARIAN_TEST_TEMPORAL_ADDRESS! }) });
+}
 
 /** A Temporal dev server started by the product's own script, in memory, on free ports. */
 export async function startTemporal(): Promise<{ address: string; uiPort: number; child: ChildProcess; stop(): Promise<void> }> {
