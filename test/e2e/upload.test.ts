@@ -404,12 +404,12 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     const s = await stage(quick.client(), local, 'obs/abandoned.bin');
     cpSync(local, s.staging_location);
     const svc = await quick.services();
-    const t = await waitFor('the abandoned upload to fail', async () => {
+    // The transfer is marked FAILED first (so no new data is accepted), then its staging goes.
+    const t = await waitFor('the abandoned upload to fail and its staging to go', async () => {
       const row = await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: s.transfer_id } });
-      return row.status === 'FAILED' ? row : undefined;
+      return row.status === 'FAILED' && !existsSync(path.dirname(s.staging_location)) ? row : undefined;
     }, 60_000);
     expect(t).toMatchObject({ failureStatus: 408, failureReason: 'Not committed within 3 s of the last activity; staging removed.' });
-    expect(existsSync(path.dirname(s.staging_location))).toBe(false);
     expect(await svc.db.file.count()).toBe(0);
     const late = await apiError(quick.client().post('upload/commit', { transfer_id: s.transfer_id }));
     expect(late.status).toBe(408);
