@@ -6,7 +6,7 @@ import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { cloneSettingsFor, type Config } from '../config';
 import { workflowId } from '../temporal/connection';
-import { upsertSchedule } from '../temporal/schedules';
+import { pruneSchedules, upsertSchedule } from '../temporal/schedules';
 import { batchStateQuery, itemsChangedSignal, pauseSignal, type cloneBatch } from '../workflows/cloneBatch';
 import { failedSignal, stagedSignal, type receiveClone, type ReceiveCloneInput, type ReceiveSettings } from '../workflows/receiveClone';
 import { BYTES, FILE_COUNT, LIBRARIAN, PEER } from '../workflows/searchAttributes';
@@ -112,9 +112,7 @@ export async function ensurePeerSchedules(client: Client, services: Services): P
   const prefix = sendSchedulePrefix(services);
   const peers = await services.peers.list();
   const wanted = new Map(peers.map((p) => [`${prefix}${p.name}`, p]));
-  for await (const s of client.schedule.list()) {
-    if (s.scheduleId.startsWith(prefix) && !wanted.has(s.scheduleId)) await client.schedule.getHandle(s.scheduleId).delete();
-  }
+  await pruneSchedules(client, services.log, prefix, new Set(wanted.keys()));
   for (const [id, p] of wanted) {
     const every = cloneSettingsFor(services.config, p.name).every;
     await upsertSchedule(

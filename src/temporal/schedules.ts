@@ -38,6 +38,22 @@ export async function upsertSchedule(client: Client, log: Logger, options: Sched
   }
 }
 
+/**
+ * Deletes this Librarian's Schedules under `prefix` that the configuration no longer wants (a
+ * removed peer or local clone must stop running, not keep its last cadence forever).
+ */
+export async function pruneSchedules(client: Client, log: Logger, prefix: string, wanted: Set<string>): Promise<void> {
+  for await (const s of client.schedule.list()) {
+    if (!s.scheduleId.startsWith(prefix) || wanted.has(s.scheduleId)) continue;
+    try {
+      await client.schedule.getHandle(s.scheduleId).delete();
+      log.info({ schedule: s.scheduleId }, 'schedule removed (no longer configured)');
+    } catch (e) {
+      if (!(e instanceof ScheduleNotFoundError)) throw e;
+    }
+  }
+}
+
 export async function ensureSchedules(client: Client, config: Config, log: Logger): Promise<void> {
   const every = config.healthCheck.every;
   await upsertSchedule(
@@ -60,8 +76,9 @@ export async function ensureSchedules(client: Client, config: Config, log: Logge
   );
 }
 
-/** One Schedule per configured local clone (backup disks, SneakerNet drives). */
+/** One Schedule per configured local clone (backup disks, SneakerNet drives); others are removed. */
 export async function ensureLocalCloneSchedules(client: Client, config: Config, log: Logger): Promise<void> {
+  await pruneSchedules(client, log, `${workflowId(config, 'local-clone')}/`, new Set(config.localClones.map((lc) => workflowId(config, 'local-clone', lc.name))));
   for (const lc of config.localClones) {
     await upsertSchedule(
       client,

@@ -3,8 +3,10 @@
  * local clone and check the stores, on their configured cadence (2 s here; minutes in production).
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import YAML from 'yaml';
 import { expectCloned, FAST_CLONE, fill } from '../support/clone';
 import { treeDigest } from '../support/data';
 import { connectPeers, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
@@ -80,7 +82,7 @@ test("a peer's sending Schedule clones new files on its own; pausing the peer pa
   await expect(sendSchedule().describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
 });
 
-test("the local-clone Schedule copies every file to the backup store, verified; the health-check Schedule runs", async () => {
+test("the local-clone Schedule copies every file to the backup store, verified; the health-check Schedule runs; a local clone removed from the configuration loses its Schedule", async () => {
   const files = await fill(a, { files: 4, books: 1, prefix: 'backed-up' });
   const names = files.map((f) => f.name);
   const svc = await a.services();
@@ -94,4 +96,14 @@ test("the local-clone Schedule copies every file to the backup store, verified; 
     return rows.find((r) => r.type === 'storeHealthCheck' && r.workflow_id.startsWith(`store-health/${a.name}/scheduled`) && r.status === 'COMPLETED');
   }, 60_000);
   expect(scheduled).toBeDefined();
+
+  const localClone = temporal.schedule.getHandle(`local-clone/${a.name}/backup`);
+  expect((await localClone.describe()).action).toMatchObject({ workflowType: 'localClone' });
+  const config = YAML.parse(readFileSync(a.configPath, 'utf8'));
+  writeFileSync(a.configPath, YAML.stringify({ ...config, localClones: [] }));
+  await a.stopWorker();
+  await a.startWorker();
+  await expect(localClone.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+  expect(a.logOf('worker')).toContain(`"schedule":"local-clone/${a.name}/backup","msg":"schedule removed (no longer configured)"`);
+  expect((await temporal.schedule.getHandle(`store-health/${a.name}`).describe()).state.paused).toBe(false);
 });
