@@ -26,15 +26,14 @@ export async function upsertSchedule(client: Client, log: Logger, options: Sched
     log.info({ schedule: options.scheduleId, paused }, 'schedule created');
   } catch (e) {
     if (!(e instanceof ScheduleAlreadyRunning)) throw e;
+    // The paused state is written with the rest, not decided from a read: a description can
+    // lag a pause or unpause made a moment before, and a decision on it would undo that.
     let wasPaused = false;
     await handle.update((prev) => {
       wasPaused = prev.state.paused;
-      return { ...prev, spec: options.spec, action: options.action as typeof prev.action };
+      return { ...prev, spec: options.spec, action: options.action as typeof prev.action, state: { ...prev.state, paused, note: pausedBecause ?? '' } };
     });
-    if (wasPaused !== paused) {
-      await (paused ? handle.pause(pausedBecause) : handle.unpause('resumed'));
-      log.info({ schedule: options.scheduleId, paused }, paused ? 'schedule paused' : 'schedule resumed');
-    }
+    if (wasPaused !== paused) log.info({ schedule: options.scheduleId, paused }, paused ? 'schedule paused' : 'schedule resumed');
   }
 }
 

@@ -60,6 +60,8 @@ test("a peer's sending Schedule clones new files on its own; pausing the peer pa
   await expectCloned(a, b, files);
 
   expect(a.cli(['peers', 'pause', b.name, '--json']).json()).toMatchObject({ transfers_enabled: false });
+  // A Schedule's description follows a change a moment later (the change is a signal to it).
+  await waitFor('the Schedule to be paused', async () => (await sendSchedule().describe()).state.paused);
   expect((await sendSchedule().describe()).state).toMatchObject({ paused: true, note: 'transfers to this peer are paused' });
   const later = await fill(a, { files: 2, books: 0, prefix: 'scheduled-later' });
   // Three periods of the Schedule pass while the peer is paused: nothing is planned for it.
@@ -68,7 +70,7 @@ test("a peer's sending Schedule clones new files on its own; pausing the peer pa
   expect(await svc.db.outgoingTransfer.count({ where: { fileName: { in: later.map((f) => f.name) } } })).toBe(0);
 
   expect(a.cli(['peers', 'resume', b.name, '--json']).json()).toMatchObject({ transfers_enabled: true });
-  expect((await sendSchedule().describe()).state.paused).toBe(false);
+  await waitFor('the Schedule to be resumed', async () => !(await sendSchedule().describe()).state.paused);
   await waitFor('the resumed Schedule to clone the later files', async () => (await remoteCount(later.map((f) => f.name))) === later.length, 90_000);
   await expectCloned(a, b, later);
 
