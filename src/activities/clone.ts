@@ -1,5 +1,4 @@
 import { Context, sleep } from '@temporalio/activity';
-import { cloneSettingsFor } from '../config';
 import type { Services } from '../services';
 import { callPeer } from '../services/cloneSend';
 import { STATUS_VALUE, statusName, type TransferStatus } from '../services/transferStatus';
@@ -19,13 +18,8 @@ export function createCloneActivities(services: Services) {
     async cloneSchedulingState(peer: string) {
       return run(async () => {
         const enabled = await cloneSend.peerEnabled(peer);
-        const s = cloneSettingsFor(config, peer);
         return {
           enabled,
-          inFlightPeer: (await cloneSend.inFlightBatches(peer)).length,
-          inFlightTotal: (await cloneSend.inFlightBatches()).length,
-          maxBatchesPerPeer: s.maxBatchesPerPeer,
-          maxBatchesTotal: config.clone.maxBatchesTotal,
           batch: {
             methods: config.clone.methods,
             globusEnabled: config.globus.enabled,
@@ -39,7 +33,7 @@ export function createCloneActivities(services: Services) {
         };
       });
     },
-    planCloneBatches: (peer: string, runKey: string, maxBatches: number) => run(() => cloneSend.planBatches(peer, runKey, maxBatches)),
+    planCloneBatches: (peer: string, runKey: string) => run(() => cloneSend.planBatches(peer, runKey)),
     peerTransfersEnabled: (peer: string) => run(() => cloneSend.peerEnabled(peer)),
     stageCloneBatch: (batchId: string) => beating(() => cloneSend.stageBatch(batchId)),
     setCloneStatusOnPeer: (batchId: string, to: 'ONGOING' | 'STAGED', method?: string) => beating(() => cloneSend.setPeerStatus(batchId, to, method)),

@@ -22,6 +22,10 @@ import type { Principal } from './users';
 
 /** Files chosen per query while planning. */
 const PLAN_CHUNK = 5000;
+/** Key of PostgreSQL's advisory lock around clone planning (any constant unique in this catalog). */
+const PLANNING_LOCK = 7_254_001;
+
+type Query = Db | Prisma.TransactionClient;
 
 export interface PlannedBatch {
   batchId: string;
@@ -84,8 +88,8 @@ export class CloneSendService {
   ) {}
 
   /** Batches of this Librarian to `peer` (or to all) that still have work in flight. */
-  async inFlightBatches(peer?: string): Promise<string[]> {
-    const rows = await this.db.outgoingTransfer.findMany({
+  async inFlightBatches(peer?: string, q: Query = this.db): Promise<string[]> {
+    const rows = await q.outgoingTransfer.findMany({
       where: { status: { in: ACTIVE_STATUSES }, batchId: { not: null }, ...(peer ? { destination: peer } : {}) },
       distinct: ['batchId'],
       select: { batchId: true },
@@ -108,8 +112,8 @@ export class CloneSendService {
   }
 
   /** Oldest first, each candidate with the instance to send (the preferred store's when it has one). */
-  private async candidates(peerId: number, peer: string, maxAgeDays: number | undefined, preferredStore: number | undefined, limit: number) {
-    return this.db.$queryRaw<{ name: string; size: bigint | number; checksum: string; instance_id: number | bigint }[]>`
+  private async candidates(q: Query, peerId: number, peer: string, maxAgeDays: number | undefined, preferredStore: number | undefined, limit: number) {
+    return q.$queryRaw<{ name: string; size: bigint | number; checksum: string; instance_id: number | bigint }[]>`
       SELECT f."name", f."size", f."checksum",
         (SELECT i."id" FROM "instances" i WHERE i."file_name" = f."name" AND i."available" = true
           ORDER BY CASE WHEN i."store_id" = ${preferredStore ?? -1} THEN 0 ELSE 1 END, i."id" LIMIT 1) AS "instance_id"
@@ -128,46 +132,82 @@ export class CloneSendService {
   }
 
   /**
-   * Chooses up to `maxBatches` batches of files the peer lacks and records their
-   * OutgoingTransfers (INITIATED) in one transaction, so the next selection skips them.
-   * Repeating a call with the same runKey returns the batches it recorded.
+   * Why nothing more may be sent to `peer` now, or null: the in-flight caps per destination and
+   * in all (Globus allows 100 pending and 3 active tasks per account).
    */
-  async planBatches(peer: string, runKey: string, maxBatches: number): Promise<PlannedBatch[]> {
+  async capReason(peer: string, q: Query = this.db): Promise<{ free: number; reason: string | null }> {
+    const perPeer = cloneSettingsFor(this.config, peer).maxBatchesPerPeer;
+    const total = this.config.clone.maxBatchesTotal;
+    const inPeer = (await this.inFlightBatches(peer, q)).length;
+    const inTotal = (await this.inFlightBatches(undefined, q)).length;
+    const free = Math.min(perPeer - inPeer, total - inTotal);
+    return { free, reason: free > 0 ? null : `in-flight cap (${inPeer}/${perPeer} to ${peer}, ${inTotal}/${total} in all)` };
+  }
+
+  /**
+   * Chooses batches of files the peer lacks, as many as the in-flight caps leave room for, and
+   * records their OutgoingTransfers (INITIATED), so the next selection skips them. Planning runs
+   * under one lock per catalog: sending steps of several peers that run at once would otherwise
+   * each see the same free room and together exceed the overall cap. Repeating a call with the
+   * same runKey returns the batches it recorded.
+   */
+  async planBatches(peer: string, runKey: string): Promise<{ batches: PlannedBatch[]; waiting: string | null }> {
     const prefix = `clone/${this.config.name}/${peer}/${runKey}-`;
-    const existing = await this.db.outgoingTransfer.findMany({ where: { batchId: { startsWith: prefix } }, orderBy: { id: 'asc' } });
-    if (existing.length) return group(existing);
-    if (maxBatches <= 0) return [];
+    const recorded = (q: Query) => q.outgoingTransfer.findMany({ where: { batchId: { startsWith: prefix } }, orderBy: { id: 'asc' } });
+    const existing = await recorded(this.db);
+    if (existing.length) return { batches: group(existing), waiting: null };
     const p = await this.peers.row(peer);
     const s = cloneSettingsFor(this.config, peer);
     const preferred = s.preferredStore ? (await this.db.store.findUnique({ where: { name: s.preferredStore } }))?.id : undefined;
-    const want = maxBatches * s.batchSize;
-    // In chunks (SQLite allows ~32k bound variables per statement). Each chunk's rows are
-    // recorded before the next query, which therefore no longer sees them as candidates.
-    for (let planned = 0; planned < want; ) {
-      const take = Math.min(PLAN_CHUNK, want - planned);
-      const files = await this.candidates(p.id, peer, s.maxAgeDays, preferred, take);
-      if (files.length === 0) break;
-      await this.db.outgoingTransfer.createMany({
-        data: files.map((f, i) => ({
-          destination: peer,
-          status: 'INITIATED' as const,
-          transferSize: BigInt(f.size),
-          transferChecksum: f.checksum,
-          fileName: f.name,
-          instanceId: Number(f.instance_id),
-          batchId: `${prefix}${Math.floor((planned + i) / s.batchSize)}`,
-        })),
-      });
-      planned += files.length;
-      // Thousands of new rows make PostgreSQL's statistics stale, and with them it probes the
-      // candidates with nested sequential scans (quadratic: 22 s per chunk by the tenth).
-      if (this.config.database.provider === 'postgresql') await this.db.$executeRawUnsafe('ANALYZE "outgoing_transfers"');
-      // A short chunk was the last: asking again would only scan every file to find nothing.
-      if (files.length < take) break;
-    }
-    const planned = await this.db.outgoingTransfer.findMany({ where: { batchId: { startsWith: prefix } }, orderBy: { id: 'asc' } });
-    if (planned.length) this.log.info({ peer, files: planned.length, batches: new Set(planned.map((t) => t.batchId)).size }, 'clone batches planned');
-    return group(planned);
+    const planned = await this.db.$transaction(
+      async (tx: Prisma.TransactionClient) => {
+        await this.lockPlanning(tx);
+        const again = await recorded(tx);
+        if (again.length) return { rows: again, waiting: null };
+        const cap = await this.capReason(peer, tx);
+        if (cap.reason) return { rows: [], waiting: cap.reason };
+        const want = cap.free * s.batchSize;
+        // In chunks (SQLite allows ~32k bound variables per statement). Each chunk's rows are
+        // recorded before the next query, which therefore no longer sees them as candidates.
+        for (let n = 0; n < want; ) {
+          const take = Math.min(PLAN_CHUNK, want - n);
+          const files = await this.candidates(tx, p.id, peer, s.maxAgeDays, preferred, take);
+          if (files.length === 0) break;
+          await tx.outgoingTransfer.createMany({
+            data: files.map((f, i) => ({
+              destination: peer,
+              status: 'INITIATED' as const,
+              transferSize: BigInt(f.size),
+              transferChecksum: f.checksum,
+              fileName: f.name,
+              instanceId: Number(f.instance_id),
+              batchId: `${prefix}${Math.floor((n + i) / s.batchSize)}`,
+            })),
+          });
+          n += files.length;
+          // Thousands of new rows make PostgreSQL's statistics stale, and with them it probes the
+          // candidates with nested sequential scans (quadratic: 22 s per chunk by the tenth).
+          if (this.config.database.provider === 'postgresql') await tx.$executeRawUnsafe('ANALYZE "outgoing_transfers"');
+          // A short chunk was the last: asking again would only scan every file to find nothing.
+          if (files.length < take) break;
+        }
+        return { rows: await recorded(tx), waiting: null };
+      },
+      // Planning 100,000 files takes about 15 s (docs/benchmarks.md); a scheduled run plans far fewer.
+      { maxWait: 60_000, timeout: 10 * 60_000 },
+    );
+    if (planned.rows.length) this.log.info({ peer, files: planned.rows.length, batches: new Set(planned.rows.map((t) => t.batchId)).size }, 'clone batches planned');
+    return { batches: group(planned.rows), waiting: planned.waiting };
+  }
+
+  /**
+   * Serialises planning within this catalog until the transaction ends: an advisory lock on
+   * PostgreSQL (several workers may plan), on SQLite the write lock, taken by a write that
+   * changes nothing before anything is read.
+   */
+  private async lockPlanning(tx: Prisma.TransactionClient): Promise<void> {
+    if (this.config.database.provider === 'postgresql') await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${PLANNING_LOCK})`);
+    else await tx.$executeRawUnsafe('DELETE FROM "outgoing_transfers" WHERE 0');
   }
 
   private async batch(batchId: string) {

@@ -164,7 +164,7 @@ export async function cloneStatus(services: Services, peer?: string) {
     const inFlight = (await services.cloneSend.inFlightBatches(p.name)).length;
     const candidates = await services.cloneSend.countCandidates(p.name);
     const cap = cloneSettingsFor(services.config, p.name).maxBatchesPerPeer;
-    const waiting = candidates === 0 ? null : !p.transfersEnabled ? 'peer paused' : inFlight >= cap ? `in-flight cap (${inFlight}/${cap})` : 'next scheduled run';
+    const waiting = candidates === 0 ? null : !p.transfersEnabled ? 'peer paused' : ((await services.cloneSend.capReason(p.name)).reason ?? 'next scheduled run');
     peerRows.push({ name: p.name, enabled: p.transfersEnabled, inFlightBatches: inFlight, maxBatches: cap, waitingFiles: candidates, waitingReason: waiting });
   }
   const batches = [];

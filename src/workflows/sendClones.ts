@@ -16,13 +16,13 @@ export interface SendClonesInput {
 export async function sendClones({ peer }: SendClonesInput) {
   const db = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { initialInterval: '1s', maximumInterval: '1m', maximumAttempts: 20 } });
   const st = await db.cloneSchedulingState(peer);
-  const free = Math.min(st.maxBatchesPerPeer - st.inFlightPeer, st.maxBatchesTotal - st.inFlightTotal);
-  if (!st.enabled || free <= 0) {
-    const waiting = !st.enabled ? 'peer paused' : `in-flight cap (${st.inFlightPeer}/${st.maxBatchesPerPeer} to ${peer}, ${st.inFlightTotal}/${st.maxBatchesTotal} in all)`;
-    upsertSearchAttributes([{ key: PHASE, value: `waiting: ${waiting}` }]);
-    return { started: 0, waiting };
+  // The caps are checked where the batches are recorded, under one lock (see planBatches).
+  const plan = st.enabled ? await db.planCloneBatches(peer, workflowInfo().runId) : { batches: [], waiting: 'peer paused' };
+  if (plan.waiting) {
+    upsertSearchAttributes([{ key: PHASE, value: `waiting: ${plan.waiting}` }]);
+    return { started: 0, waiting: plan.waiting };
   }
-  const batches = await db.planCloneBatches(peer, workflowInfo().runId, free);
+  const batches = plan.batches;
   const librarian = workflowInfo().typedSearchAttributes.get(LIBRARIAN);
   for (const b of batches) {
     try {
