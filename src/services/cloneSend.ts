@@ -132,16 +132,16 @@ export class CloneSendService {
   }
 
   /**
-   * Why nothing more may be sent to `peer` now, or null: the in-flight caps per destination and
-   * in all (Globus allows 100 pending and 3 active tasks per account).
+   * The in-flight caps per destination and in all (Globus allows 100 pending and 3 active tasks
+   * per account): batches in flight, room left, and why nothing more may be sent now (or null).
    */
-  async capReason(peer: string, q: Query = this.db): Promise<{ free: number; reason: string | null }> {
+  async capacity(peer: string, q: Query = this.db) {
     const perPeer = cloneSettingsFor(this.config, peer).maxBatchesPerPeer;
     const total = this.config.clone.maxBatchesTotal;
     const inPeer = (await this.inFlightBatches(peer, q)).length;
     const inTotal = (await this.inFlightBatches(undefined, q)).length;
     const free = Math.min(perPeer - inPeer, total - inTotal);
-    return { free, reason: free > 0 ? null : `in-flight cap (${inPeer}/${perPeer} to ${peer}, ${inTotal}/${total} in all)` };
+    return { inPeer, perPeer, free, reason: free > 0 ? null : `in-flight cap (${inPeer}/${perPeer} to ${peer}, ${inTotal}/${total} in all)` };
   }
 
   /**
@@ -154,17 +154,15 @@ export class CloneSendService {
   async planBatches(peer: string, runKey: string): Promise<{ batches: PlannedBatch[]; waiting: string | null }> {
     const prefix = `clone/${this.config.name}/${peer}/${runKey}-`;
     const recorded = (q: Query) => q.outgoingTransfer.findMany({ where: { batchId: { startsWith: prefix } }, orderBy: { id: 'asc' } });
-    const existing = await recorded(this.db);
-    if (existing.length) return { batches: group(existing), waiting: null };
     const p = await this.peers.row(peer);
     const s = cloneSettingsFor(this.config, peer);
     const preferred = s.preferredStore ? (await this.db.store.findUnique({ where: { name: s.preferredStore } }))?.id : undefined;
     const planned = await this.db.$transaction(
       async (tx: Prisma.TransactionClient) => {
         await this.lockPlanning(tx);
-        const again = await recorded(tx);
-        if (again.length) return { rows: again, waiting: null };
-        const cap = await this.capReason(peer, tx);
+        const existing = await recorded(tx);
+        if (existing.length) return { rows: existing, waiting: null };
+        const cap = await this.capacity(peer, tx);
         if (cap.reason) return { rows: [], waiting: cap.reason };
         const want = cap.free * s.batchSize;
         // In chunks (SQLite allows ~32k bound variables per statement). Each chunk's rows are

@@ -161,11 +161,10 @@ export async function cloneStatus(services: Services, peer?: string) {
   if (peer && peers.length === 0) await services.peers.row(peer);
   const peerRows = [];
   for (const p of peers) {
-    const inFlight = (await services.cloneSend.inFlightBatches(p.name)).length;
+    const cap = await services.cloneSend.capacity(p.name);
     const candidates = await services.cloneSend.countCandidates(p.name);
-    const cap = cloneSettingsFor(services.config, p.name).maxBatchesPerPeer;
-    const waiting = candidates === 0 ? null : !p.transfersEnabled ? 'peer paused' : ((await services.cloneSend.capReason(p.name)).reason ?? 'next scheduled run');
-    peerRows.push({ name: p.name, enabled: p.transfersEnabled, inFlightBatches: inFlight, maxBatches: cap, waitingFiles: candidates, waitingReason: waiting });
+    const waiting = candidates === 0 ? null : !p.transfersEnabled ? 'peer paused' : (cap.reason ?? 'next scheduled run');
+    peerRows.push({ name: p.name, enabled: p.transfersEnabled, inFlightBatches: cap.inPeer, maxBatches: cap.perPeer, waitingFiles: candidates, waitingReason: waiting });
   }
   const batches = [];
   for (const w of await runningBatches(client, services, peer)) {
