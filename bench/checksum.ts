@@ -5,8 +5,8 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { ChecksumPool } from '../src/services/checksums';
-import type { Algorithm } from '../src/services/hashers';
+import { ChecksumPool } from '../src/shared/checksums';
+import type { Algorithm } from '../src/shared/checksums';
 import { BENCH_DIR, best, have, machine, mbps, randomBook, randomFile, sh, warm } from './common';
 
 async function main() {

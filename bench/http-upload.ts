@@ -5,7 +5,7 @@
  */
 import { createReadStream, rmSync } from 'node:fs';
 import path from 'node:path';
-import { ChecksumPool } from '../src/services/checksums';
+import { ChecksumPool } from '../src/shared/checksums';
 import { BENCH_DIR, best, have, machine, mbps, randomFile, sh, startInfrastructure, warm } from './common';
 
 async function main() {

@@ -7,7 +7,7 @@
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ChecksumPool } from '../src/services/checksums';
+import { ChecksumPool } from '../src/shared/checksums';
 import { BENCH_DIR, machine, randomFile, startInfrastructure } from './common';
 
 async function main() {

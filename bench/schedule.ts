@@ -7,8 +7,8 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config';
-import { createServices } from '../src/services';
-import { migrate } from '../src/services/migrate';
+import { createDomain } from '../src/domain';
+import { migrate } from '../src/domain/catalog/migrate';
 import { BENCH_DIR, machine, startInfrastructure } from './common';
 
 async function main() {
@@ -25,7 +25,7 @@ async function main() {
       const database = { provider, url };
       await migrate(database);
       const config = { ...loadConfig(undefined, {}), name: 'bench', database, encryptionKey: 'k', clone: { ...loadConfig(undefined, {}).clone, batchSize, maxBatchesPerPeer: batches, maxBatchesTotal: batches } };
-      const svc = await createServices(config, 'bench');
+      const svc = await createDomain(config, 'bench');
       const store = await svc.db.store.create({ data: { name: 'main', storeData: { stagingPath: '/s', storePath: '/t' }, transferMethods: {} } });
       await svc.db.librarian.create({ data: { name: 'peer', url: 'http://x', port: 1, authenticator: 'x' } });
       const t0 = Date.now();
@@ -37,13 +37,13 @@ async function main() {
       }
       const loadSeconds = (Date.now() - t0) / 1000;
       let t = Date.now();
-      const candidates = await svc.cloneSend.countCandidates('peer');
+      const candidates = await svc.clonePlanner.countCandidates('peer');
       const countSeconds = (Date.now() - t) / 1000;
       t = Date.now();
-      const { batches: planned } = await svc.cloneSend.planBatches('peer', 'bench');
+      const { batches: planned } = await svc.clonePlanner.planBatches('peer', 'bench');
       const planSeconds = (Date.now() - t) / 1000;
       t = Date.now();
-      const again = await svc.cloneSend.countCandidates('peer');
+      const again = await svc.clonePlanner.countCandidates('peer');
       const afterSeconds = (Date.now() - t) / 1000;
       rows.push(
         `| ${provider} | ${candidates} | ${countSeconds.toFixed(2)} | ${planned.length} x ${batchSize} | ${planSeconds.toFixed(2)} | ${again} in ${afterSeconds.toFixed(2)} s | ${loadSeconds.toFixed(1)} |`,

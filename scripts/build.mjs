@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run build: Prisma clients (both providers), TypeScript, and the prebuilt workflow bundle.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,8 @@ step('prisma clients', () => {
   for (const provider of ['sqlite', 'postgresql']) check(runPrisma(provider, ['generate', '--no-hints']), `prisma generate (${provider})`);
 });
 step('typescript', () => {
+  // From empty: a module moved or removed must not linger in dist/ and be loaded from there.
+  rmSync(path.join(root, 'dist'), { recursive: true, force: true });
   check(spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' }), 'tsc');
 });
 // Bundling workflows at worker start takes seconds and webpack; do it once here.

@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
-import type { Logger } from './logger';
 import { createActivities } from './activities';
-import type { Services } from './services';
-import { connectClient } from './temporal/connection';
-import { ensureLocalCloneSchedules, ensureSchedules } from './temporal/schedules';
-import { ensurePeerSchedules } from './services/cloneWorkflows';
+import type { Domain } from './domain';
+import { useGlobusServiceUrls } from './domain/globus/globus';
+import type { Flows } from './flows';
+import type { Logger } from './logger';
 
 export interface RunningWorker {
   worker: Worker;
@@ -31,32 +30,28 @@ export function installRuntime(log: Logger): void {
   });
 }
 
-export async function startWorker(services: Services): Promise<RunningWorker> {
-  installRuntime(services.log);
-  const { temporal } = services.config;
+/**
+ * Runs this Librarian's workflows and activities, after making its Schedules match the
+ * configuration and its peers.
+ */
+export async function startWorker(domain: Domain, flows: Flows): Promise<RunningWorker> {
+  installRuntime(domain.log);
+  useGlobusServiceUrls(domain.config.globus);
+  const { temporal } = domain.config;
   const connection = await NativeConnection.connect({ address: temporal.address });
   const worker = await Worker.create({
     connection,
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
-    activities: createActivities(services),
-    ...(existsSync(WORKFLOW_BUNDLE)
-      ? { workflowBundle: { codePath: WORKFLOW_BUNDLE } }
-      : { workflowsPath: require.resolve('./workflows') }),
+    activities: createActivities(domain, flows),
+    ...(existsSync(WORKFLOW_BUNDLE) ? { workflowBundle: { codePath: WORKFLOW_BUNDLE } } : { workflowsPath: require.resolve('./workflows') }),
     // Long checksum and copy activities get this long to finish on shutdown before they are
     // cancelled; a cancelled activity is retried by Temporal after restart.
     shutdownGraceTime: '30s',
   });
-  const client = await connectClient(temporal);
-  try {
-    await ensureSchedules(client, services.config, services.log);
-    await ensurePeerSchedules(client, services);
-    await ensureLocalCloneSchedules(client, services.config, services.log);
-  } finally {
-    await client.connection.close();
-  }
+  await flows.schedules.ensureAll();
   const done = worker.run().finally(() => connection.close());
-  services.log.info({ taskQueue: temporal.taskQueue, namespace: temporal.namespace }, 'worker running');
+  domain.log.info({ taskQueue: temporal.taskQueue, namespace: temporal.namespace }, 'worker running');
   return {
     worker,
     done,

@@ -1,18 +1,23 @@
-import type { Services } from '../services';
-import { createCloneActivities } from './clone';
-import { createSneakernetActivities } from './sneakernet';
-import { createStoreHealthActivities } from './storeHealth';
-import { createUploadActivities } from './upload';
-import { createValidateActivities } from './validate';
+/**
+ * Every activity, bound to this process's domain and flows. Activities are thin: each calls one
+ * function of the domain (or, to reach another workflow, of a flow), with heartbeats for long or
+ * network-bound work; timeouts and retries are set where the workflows call them.
+ */
+import type { Domain } from '../domain';
+import type { Flows } from '../flows';
+import { cloneReceiveActivities } from './cloneReceive';
+import { cloneSendActivities } from './cloneSend';
+import { sneakernetActivities } from './sneakernet';
+import { storeActivities } from './stores';
+import { uploadActivities } from './upload';
 
-/** All activities, bound to one set of services. Activities are thin: the work is in services. */
-export function createActivities(services: Services) {
+export function createActivities(domain: Domain, flows: Flows) {
   return {
-    ...createStoreHealthActivities(services),
-    ...createCloneActivities(services),
-    ...createSneakernetActivities(services),
-    ...createUploadActivities(services),
-    ...createValidateActivities(services),
+    ...uploadActivities(domain),
+    ...cloneSendActivities(domain),
+    ...cloneReceiveActivities(domain),
+    ...sneakernetActivities(domain, flows),
+    ...storeActivities(domain),
   };
 }
 

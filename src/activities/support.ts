@@ -1,9 +1,9 @@
 import { Context } from '@temporalio/activity';
-import { isLibrarianError } from '../errors';
+import { isLibrarianError } from '../shared/errors';
 import { librarianFailure } from '../workflows/failures';
 
 /**
- * Runs a service call as an activity body: a LibrarianError becomes an ApplicationFailure that
+ * Runs a domain call as an activity body: a LibrarianError becomes an ApplicationFailure that
  * carries its status; 4xx are not retryable (asking again gives the same answer).
  */
 export async function run<T>(fn: () => Promise<T>): Promise<T> {

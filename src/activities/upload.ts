@@ -1,12 +1,13 @@
-import type { Services } from '../services';
-import type { DeletionPolicyName, StageRequest } from '../services/uploads';
+import type { Domain } from '../domain';
+import type { DeletionPolicyName } from '../domain/ingest';
+import type { StageRequest } from '../domain/uploads/uploads';
 import { run, withHeartbeat } from './support';
 
-export function createUploadActivities(services: Services) {
+export function uploadActivities(domain: Domain) {
   return {
-    stageUpload: (req: StageRequest) => run(() => services.uploads.stage(req)),
-    verifyUpload: (transferId: number) => withHeartbeat((h) => services.uploads.verify(transferId, h)),
-    commitUpload: (transferId: number, deletionPolicy: DeletionPolicyName) => withHeartbeat((h) => services.uploads.commit(transferId, deletionPolicy, h)),
-    failUpload: (transferId: number, reason: string, status: number) => run(() => services.uploads.fail(transferId, reason, status)),
+    stageUpload: (req: StageRequest) => run(() => domain.uploads.stage(req)),
+    verifyUpload: (transferId: number) => withHeartbeat((h) => domain.uploads.verify(transferId, h)),
+    commitUpload: (transferId: number, deletionPolicy: DeletionPolicyName) => withHeartbeat((h) => domain.ingest.commit(transferId, deletionPolicy, h)),
+    failUpload: (transferId: number, reason: string, status: number) => run(() => domain.transfers.incoming.failed(transferId, reason, status)),
   };
 }

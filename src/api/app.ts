@@ -1,10 +1,11 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import client from 'prom-client';
 import { z } from 'zod';
-import { forbidden, isLibrarianError, LibrarianError, unauthorized } from '../errors';
-import { atLeast } from '../services/authLevels';
-import type { Services } from '../services';
-import type { Principal } from '../services/users';
+import type { Domain } from '../domain';
+import type { Principal } from '../domain/users/users';
+import type { Flows } from '../flows';
+import { atLeast } from '../shared/authLevels';
+import { forbidden, isLibrarianError, LibrarianError, unauthorized } from '../shared/errors';
 import type { Endpoint } from './endpoint';
 import { buildOpenApi } from './openapi';
 import { API_PREFIX } from './constants';
@@ -35,7 +36,7 @@ function describeZod(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
 }
 
-async function authenticate(services: Services, ep: Endpoint, req: Request): Promise<Principal | null> {
+async function authenticate(domain: Domain, ep: Endpoint, req: Request): Promise<Principal | null> {
   const creds = parseBasic(req.headers.authorization);
   if (creds === 'malformed') {
     throw unauthorized('The Authorization header is not valid HTTP Basic.', 'Send "Authorization: Basic base64(username:password)".');
@@ -44,7 +45,7 @@ async function authenticate(services: Services, ep: Endpoint, req: Request): Pro
     if (ep.level === 'NONE') return null;
     throw unauthorized('This endpoint needs a login.', 'Send your username and password with HTTP Basic authentication.');
   }
-  const principal = await services.users.authenticate(creds.username, creds.password);
+  const principal = await domain.users.authenticate(creds.username, creds.password);
   if (!principal) {
     throw unauthorized('Incorrect username or password.', 'Check the credentials of your connection (librarian connections list); an admin can reset a password.');
   }
@@ -57,7 +58,7 @@ async function authenticate(services: Services, ep: Endpoint, req: Request): Pro
   return principal;
 }
 
-export function createApp(services: Services): express.Express {
+export function createApp(domain: Domain, flows: Flows): express.Express {
   const app = express();
   app.disable('x-powered-by');
   const registry = new client.Registry();
@@ -70,7 +71,7 @@ export function createApp(services: Services): express.Express {
   });
 
   const endpoints = allEndpoints();
-  const openapi = buildOpenApi(endpoints, services.config);
+  const openapi = buildOpenApi(endpoints, domain.config);
   app.get(`${API_PREFIX}/openapi.json`, (_req, res) => {
     res.json(openapi);
   });
@@ -86,7 +87,7 @@ export function createApp(services: Services): express.Express {
         const stop = requests.startTimer({ path: ep.path });
         res.on('finish', () => stop({ status: String(res.statusCode) }));
         try {
-          res.locals.principal = await authenticate(services, ep, req);
+          res.locals.principal = await authenticate(domain, ep, req);
           next();
         } catch (e) {
           next(e);
@@ -102,7 +103,7 @@ export function createApp(services: Services): express.Express {
           }
           body = parsed.data;
         }
-        const result = await ep.handler({ body, principal: res.locals.principal, services, req, res });
+        const result = await ep.handler({ body, principal: res.locals.principal, domain, flows, req, res });
         if (result !== undefined && !res.headersSent) res.status(ep.status ?? 200).json(result);
       },
     ];
@@ -128,7 +129,7 @@ export function createApp(services: Services): express.Express {
     if (e.type === 'entity.too.large') {
       return sendError(res, new LibrarianError(413, 'The request body is too large.', 'JSON requests are limited to 64 MB; split large batches.'));
     }
-    services.log.error({ err, path: req.path }, 'unhandled error in API request');
+    domain.log.error({ err, path: req.path }, 'unhandled error in API request');
     sendError(res, new LibrarianError(500, 'Internal server error.', 'The server logged the details; try again, and report it to the operators if it persists.'));
   });
   return app;

@@ -1,21 +1,24 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import type { AuthLevelName } from '../services/authLevels';
-import type { Services } from '../services';
-import type { Principal } from '../services/users';
+import type { Domain } from '../domain';
+import type { Principal } from '../domain/users/users';
+import type { Flows } from '../flows';
+import type { AuthLevelName } from '../shared/authLevels';
 
 export interface HandlerContext<B> {
   body: B;
   /** Null only on NONE-level endpoints called without credentials. */
   principal: Principal | null;
-  services: Services;
+  domain: Domain;
+  flows: Flows;
   req: Request;
   res: Response;
 }
 
 /**
  * One API endpoint. The router, the OpenAPI document and the permission tests are all built
- * from these definitions, so they cannot disagree.
+ * from these definitions, so they cannot disagree. A handler parses, authorises and calls one
+ * function of a flow or of the domain.
  */
 export interface Endpoint<S extends z.ZodType = z.ZodType> {
   method?: 'post' | 'get' | 'put';

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
-import type { Services } from '../services';
+import type { Domain } from '../domain';
+import type { Flows } from '../flows';
 import { createApp } from './app';
 
 export interface RunningApi {
@@ -8,9 +9,9 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi(services: Services): Promise<RunningApi> {
-  const app = createApp(services);
-  const { host, port } = services.config.api;
+export async function startApi(domain: Domain, flows: Flows): Promise<RunningApi> {
+  const app = createApp(domain, flows);
+  const { host, port } = domain.config.api;
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(port, host, () => resolve(s));
     s.once('error', reject);
@@ -24,7 +25,7 @@ export async function startApi(services: Services): Promise<RunningApi> {
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actualPort}`;
-  services.log.info({ url }, 'API listening');
+  domain.log.info({ url }, 'API listening');
   return {
     server,
     url,

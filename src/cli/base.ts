@@ -1,8 +1,8 @@
 import { Command, Flags } from '@oclif/core';
 import Table from 'cli-table3';
-import { ApiError, ConnectionError, type LibrarianClient } from '../client/librarianClient';
+import { ApiError, ConnectionError, type LibrarianClient } from '../shared/librarianClient';
 import { ConfigError, loadConfig, type Config } from '../config';
-import { isLibrarianError } from '../errors';
+import { isLibrarianError } from '../shared/errors';
 import { clientFor, resolveConnection, type Connection } from './connections';
 
 /** Every command: `--json` prints the command's result as JSON; errors exit non-zero with a reason. */

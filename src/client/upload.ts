@@ -9,29 +9,9 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { ChecksumPool, listDataFiles, type DataFile } from '../services/checksums';
-import { DEFAULT_ALGORITHM, type Algorithm } from '../services/hashers';
-import { ApiError, ConnectionError, type LibrarianClient } from './librarianClient';
-
-export interface Staged {
-  transfer_id: number;
-  store_name: string;
-  staging_name: string;
-  staging_location: string;
-  upload_name: string;
-  destination_location: string;
-  transfer_providers: { local?: { hostnames: string[] } };
-  superseded_transfer_ids: number[];
-}
-
-export interface Committed {
-  success: true;
-  transfer_id: number;
-  file_name: string;
-  instance_id: number;
-  store_name: string;
-  path: string;
-}
+import { ChecksumPool, DEFAULT_ALGORITHM, listDataFiles, type Algorithm, type DataFile } from '../shared/checksums';
+import { ApiError, ConnectionError, type LibrarianClient } from '../shared/librarianClient';
+import type { UploadCommitResponse, UploadStageResponse, UploadStatusResponse } from '../shared/wire';
 
 export type Via = 'copy' | 'http' | 'auto';
 
@@ -51,7 +31,7 @@ export interface UploadOptions {
   resumeAttempts?: number;
 }
 
-export interface UploadResult extends Committed {
+export interface UploadResult extends UploadCommitResponse {
   checksum: string;
   size: number;
   via: 'copy' | 'http';
@@ -66,7 +46,7 @@ function counting(onBytes: (n: number) => void): Transform {
   });
 }
 
-async function canCopyLocally(staged: Staged): Promise<boolean> {
+async function canCopyLocally(staged: UploadStageResponse): Promise<boolean> {
   try {
     await fs.access(path.dirname(staged.staging_location), fs.constants.W_OK);
     return true;
@@ -102,10 +82,10 @@ function tarOf(files: DataFile[], onBytes: (n: number) => void): AsyncIterable<U
   return pack as unknown as AsyncIterable<Uint8Array>;
 }
 
-async function sendHttp(client: LibrarianClient, staged: Staged, files: DataFile[], directory: boolean, total: number, opts: UploadOptions): Promise<void> {
+async function sendHttp(client: LibrarianClient, staged: UploadStageResponse, files: DataFile[], directory: boolean, total: number, opts: UploadOptions): Promise<void> {
   const attempts = opts.resumeAttempts ?? 5;
   for (let attempt = 1; ; attempt++) {
-    const status = await client.post<{ received_bytes: number; received_files: { path: string; size: number }[] }>('upload/status', { transfer_id: staged.transfer_id });
+    const status = await client.post<UploadStatusResponse>('upload/status', { transfer_id: staged.transfer_id });
     let sent = status.received_bytes;
     opts.progress?.('sending', sent, total);
     const onBytes = (n: number) => {
@@ -146,7 +126,7 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
     await pool.close();
   }
   const { directory, files } = await listDataFiles(localPath);
-  const staged = await client.post<Staged>('upload/stage', {
+  const staged = await client.post<UploadStageResponse>('upload/stage', {
     upload_size: hashed.size,
     upload_checksum: hashed.checksum,
     upload_name: path.posix.basename(destination),
@@ -162,7 +142,7 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
     await sendHttp(client, staged, files, directory, hashed.size, opts);
   }
   opts.progress?.('committing', 0, 1);
-  const committed = await client.post<Committed>('upload/commit', { transfer_id: staged.transfer_id, deletion_policy: opts.deletionPolicy ?? 'disallowed' }, 24 * 3600_000);
+  const committed = await client.post<UploadCommitResponse>('upload/commit', { transfer_id: staged.transfer_id, deletion_policy: opts.deletionPolicy ?? 'disallowed' }, 24 * 3600_000);
   opts.progress?.('committing', 1, 1);
   return { ...committed, checksum: hashed.checksum, size: hashed.size, via };
 }

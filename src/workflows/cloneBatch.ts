@@ -25,19 +25,9 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { CloneBatchSettings } from '../domain/clone/planner';
 import { describeFailure, failureDetails } from './failures';
 import { PHASE } from './searchAttributes';
-
-export interface CloneBatchSettings {
-  methods: ('local' | 'globus')[];
-  globusEnabled: boolean;
-  retry: { initialInterval: number; maximumInterval: number };
-  giveUpAfterMs: number;
-  callbackWaitMs: number;
-  pollIntervalMs: number;
-  fatalFaultPolls: number;
-  heartbeatTimeoutMs: number;
-}
 
 export interface CloneBatchInput {
   peer: string;

@@ -3,6 +3,7 @@
  *
  *   wait     for the data: the source says STAGED (or reports failure); if nothing is heard for
  *            clone.receiveTimeout, ask the source whether the transfer still comes;
+ *   staged   record that the data is in staging (this workflow is the one writer of STAGED);
  *   verify   size and checksum of the staged data; a mismatch is never catalogued: the
  *            transfer fails and the source is told (FAILED), so it offers the file again;
  *   commit   into the store, File + Instance keeping the original uploader and creation time;
@@ -11,7 +12,7 @@
  */
 import { condition, defineSignal, getExternalWorkflowHandle, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { DeletionPolicyName } from '../services/uploads';
+import type { DeletionPolicyName } from '../domain/ingest';
 import { PHASE } from './searchAttributes';
 
 export interface ReceiveCloneInput {
@@ -24,12 +25,14 @@ export interface ReceiveCloneInput {
   deletionPolicy: DeletionPolicyName;
   /** The data is already in staging (SneakerNet ingest): skip waiting for it. */
   staged?: boolean;
+  /** How the data came, recorded with STAGED (e.g. "sneakernet"). */
+  method?: string;
   /** Workflow to tell (signal entryDone) once the file is committed or rejected, before confirming. */
   notify?: string;
 }
 
 /** The part of the input that comes from configuration. */
-export type ReceiveSettings = Omit<ReceiveCloneInput, 'transferId' | 'source' | 'staged' | 'notify'>;
+export type ReceiveSettings = Omit<ReceiveCloneInput, 'transferId' | 'source' | 'staged' | 'method' | 'notify'>;
 
 export interface EntryDone {
   transferId: number;
@@ -68,10 +71,8 @@ export async function receiveClone(input: ReceiveCloneInput) {
     else if (mine === 'FAILED' || mine === 'CANCELLED' || mine === 'COMPLETED') failed = `transfer is ${mine}`;
     else {
       const theirs = await source.askSourceStatus(input.transferId);
-      if (theirs === 'STAGED') {
-        await local.markIncoming(input.transferId, 'STAGED');
-        staged = true;
-      } else if (theirs !== 'INITIATED' && theirs !== 'ONGOING') {
+      if (theirs === 'STAGED') staged = true;
+      else if (theirs !== 'INITIATED' && theirs !== 'ONGOING') {
         failed = `${input.source} no longer sends it (its status: ${theirs ?? 'unknown'})`;
       }
     }
@@ -83,6 +84,7 @@ export async function receiveClone(input: ReceiveCloneInput) {
     return { transferId: input.transferId, outcome: 'failed', reason: failed };
   }
 
+  await local.markIncomingStaged(input.transferId, input.method);
   setPhase('verifying');
   const verdict = await long.verifyIncoming(input.transferId);
   if (!verdict.ok) {

@@ -20,7 +20,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ManifestEntry } from '../services/sneakernet';
+import type { ManifestEntry } from '../domain/sneakernet/manifest';
+import { workflowIds } from '../shared/workflowIds';
 import { failureDetails } from './failures';
 import { entryDoneSignal, receiveClone, tellSource, type EntryDone, type ReceiveSettings } from './receiveClone';
 import { LIBRARIAN, PEER, PHASE } from './searchAttributes';
@@ -84,6 +85,7 @@ export async function sneakernetIngest(input: SneakernetIngestInput): Promise<In
   upsertSearchAttributes([{ key: PHASE, value: 'ingesting' }]);
   const me = workflowInfo().workflowId;
   const librarian = workflowInfo().typedSearchAttributes.get(LIBRARIAN);
+  const ids = workflowIds(librarian ?? 'librarian');
   const children = { parentClosePolicy: ParentClosePolicy.ABANDON };
   const reject = (name: string, reason: string) => {
     if (p.rejected.length < MAX_REJECTIONS_LISTED) p.rejected.push({ name, reason });
@@ -94,7 +96,7 @@ export async function sneakernetIngest(input: SneakernetIngestInput): Promise<In
   const ingestOne = async (e: ManifestEntry) => {
     const staged = await db.stageDriveEntry(input.source, input.operator, e);
     if (staged.kind === 'present') {
-      await startChild(tellSource, { ...children, workflowId: `${me}/present/${e.outgoing_transfer_id}`, args: [{ kind: 'present', source: input.source, sourceTransferId: e.outgoing_transfer_id, storeId: staged.storeId, ...tellArgs }] });
+      await startChild(tellSource, { ...children, workflowId: ids.ingestPresent(me, e.outgoing_transfer_id), args: [{ kind: 'present', source: input.source, sourceTransferId: e.outgoing_transfer_id, storeId: staged.storeId, ...tellArgs }] });
       p.present++;
     } else if (staged.kind === 'refused') {
       reject(e.name, staged.reason);
@@ -105,15 +107,15 @@ export async function sneakernetIngest(input: SneakernetIngestInput): Promise<In
       } catch (err) {
         const reason = failureDetails(err)?.reason ?? String((err as Error).message);
         await db.failIncoming(staged.transferId, reason, 404);
-        await startChild(tellSource, { ...children, workflowId: `${me}/failed/${staged.transferId}`, args: [{ kind: 'failed', transferId: staged.transferId, reason, ...tellArgs }] });
+        await startChild(tellSource, { ...children, workflowId: ids.ingestFailed(me, staged.transferId), args: [{ kind: 'failed', transferId: staged.transferId, reason, ...tellArgs }] });
         reject(e.name, reason);
         copied = false;
       }
       if (copied) {
         await startChild(receiveClone, {
           ...children,
-          workflowId: `receive/${librarian ?? 'librarian'}/${staged.transferId}`,
-          args: [{ ...input.receive, transferId: staged.transferId, source: input.source, staged: true, notify: me }],
+          workflowId: ids.receive(staged.transferId),
+          args: [{ ...input.receive, transferId: staged.transferId, source: input.source, staged: true, method: 'sneakernet', notify: me }],
           typedSearchAttributes: [...(librarian ? [{ key: LIBRARIAN, value: librarian }] : []), { key: PEER, value: input.source }],
         });
         await condition(() => outcomes.has(staged.transferId));

@@ -1,8 +1,8 @@
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { createStoreHealthActivities } from '../activities/storeHealth';
+import type { Activities } from '../activities';
 import { PHASE, STORE } from './searchAttributes';
 
-const { listStoreNames, checkStoreHealth } = proxyActivities<ReturnType<typeof createStoreHealthActivities>>({
+const { listStoreNames, checkStoreHealth } = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
   retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 5 },
 });

@@ -13,7 +13,6 @@
 import {
   allHandlersFinished,
   condition,
-  defineQuery,
   defineSignal,
   defineUpdate,
   proxyActivities,
@@ -23,7 +22,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { CommitResult, DeletionPolicyName, StageResult } from '../services/uploads';
+import type { Catalogued, DeletionPolicyName } from '../domain/ingest';
+import type { StageResult } from '../domain/uploads/uploads';
 import { failureDetails, librarianFailure, rethrowForCaller } from './failures';
 import { BYTES, FILE_NAME, PHASE } from './searchAttributes';
 
@@ -47,14 +47,13 @@ export interface CommitInput {
 }
 
 export type UploadVerdict =
-  | { ok: true; transferId: number; result: CommitResult }
+  | { ok: true; transferId: number; result: Catalogued }
   | { ok: false; transferId?: number; status: number; reason: string; suggestedRemedy: string };
 
 export const stageUpdate = defineUpdate<StageResult, [StageInput]>('stage');
-export const commitUpdate = defineUpdate<CommitResult, [CommitInput]>('commit');
+export const commitUpdate = defineUpdate<Catalogued, [CommitInput]>('commit');
 /** Sent by the API while data arrives, so a slow upload is not mistaken for an abandoned one. */
 export const touchSignal = defineSignal('touch');
-export const uploadStateQuery = defineQuery<{ phase: string; transferId?: number; verdict?: UploadVerdict }>('state');
 
 export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: false; status: number; reason: string; suggestedRemedy: string }> {
   const quick = proxyActivities<Activities>({
@@ -73,7 +72,6 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
     retry: { initialInterval: '1s', maximumInterval: '1m' },
   });
 
-  let phase = 'staging';
   let attempt: StageResult | undefined;
   const superseded = new Map<number, number>();
   let commit: CommitInput | undefined;
@@ -82,12 +80,8 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
   let stagesDone = 0;
   let touched = Date.now();
 
-  const setPhase = (p: string) => {
-    phase = p;
-    upsertSearchAttributes([{ key: PHASE, value: p }]);
-  };
+  const setPhase = (p: string) => upsertSearchAttributes([{ key: PHASE, value: p }]);
 
-  setHandler(uploadStateQuery, () => ({ phase, transferId: attempt?.transferId, verdict }));
   setHandler(touchSignal, () => {
     touched = Date.now();
   });

@@ -62,7 +62,7 @@ test('200 files and 5 books through Globus (A on PostgreSQL, B on SQLite)', asyn
 
     // One task per batch, one submission id per task, and one token for the whole run.
     const svc = await a.services();
-    const batches = await svc.cloneSend.inFlightBatches();
+    const batches = await svc.transfers.outgoing.inFlightBatches();
     expect(batches).toEqual([]);
     const records = await svc.db.transferRecord.findMany({ where: { destination: b.name } });
     expect(records.length).toBe(fake.tasks.size);

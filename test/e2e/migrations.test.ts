@@ -5,8 +5,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { Config } from '../../src/config';
 import { loadConfig } from '../../src/config';
-import { createServices } from '../../src/services';
-import { migrate, migrationsFor, migrationStatus } from '../../src/services/migrate';
+import { createDomain } from '../../src/domain';
+import { migrate, migrationsFor, migrationStatus } from '../../src/domain/catalog/migrate';
 import { createPgDatabase } from '../support/librarian';
 
 async function databases(): Promise<Record<'sqlite' | 'postgresql', Config['database']>> {
@@ -59,7 +59,7 @@ describe('catalog migrations', () => {
     const db = (await databases())[provider];
     await migrate(db);
     const config = loadConfig(undefined, {});
-    const svc = await createServices({ ...config, database: db }, 'test');
+    const svc = await createDomain({ ...config, database: db }, 'test');
     try {
       const d = svc.db;
       const t = new Date('2026-01-02T03:04:05.678Z');
@@ -95,7 +95,7 @@ describe('catalog migrations', () => {
   test('services refuse to start on an unmigrated catalog, and a catalog from a newer version is detected', async () => {
     const db = (await databases()).sqlite;
     const config = loadConfig(undefined, {});
-    await expect(createServices({ ...config, database: db }, 'test')).rejects.toThrow(/missing \d+ migration\(s\).*Run "librarian setup"/);
+    await expect(createDomain({ ...config, database: db }, 'test')).rejects.toThrow(/missing \d+ migration\(s\).*Run "librarian setup"/);
     await migrate(db);
     const d = new Database(db.url.slice(5));
     d.prepare(`INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, applied_steps_count) VALUES ('x', 'y', '2030-01-01', '20300101000000_future', 1)`).run();

@@ -6,9 +6,9 @@ import { cpSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, wri
 import http from 'node:http';
 import path from 'node:path';
 import tar from 'tar-stream';
-import type { LibrarianClient } from '../../src/client/librarianClient';
+import type { LibrarianClient } from '../../src/shared/librarianClient';
 import { uploadPath } from '../../src/client/upload';
-import { parseChecksum } from '../../src/services/checksums';
+import { parseChecksum } from '../../src/shared/checksums';
 import { checksumOf, closeChecksums, listTree, makeBook, makeFile, tmpDir, treeDigest } from '../support/data';
 import { apiError } from '../support/http';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';

@@ -40,7 +40,7 @@ export async function cloneAll(from: LibrarianHandle, to: LibrarianHandle, expec
       async () => {
         const done = await svc.db.remoteInstance.count({ where: { librarianId: peer.id } });
         if (done >= expected) return true;
-        const inFlight = await svc.cloneSend.inFlightBatches(to.name);
+        const inFlight = await svc.transfers.outgoing.inFlightBatches(to.name);
         if (inFlight.length === 0) await from.client().post('admin/clone/send', { peer: to.name }, Math.max(1000, deadline - Date.now()));
         return false;
       },

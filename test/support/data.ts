@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ChecksumPool } from '../../src/services/checksums';
-import type { Algorithm } from '../../src/services/hashers';
+import { ChecksumPool } from '../../src/shared/checksums';
+import type { Algorithm } from '../../src/shared/checksums';
 
 export function tmpDir(prefix = 'data-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -1,4 +1,4 @@
-import { ApiError } from '../../src/client/librarianClient';
+import { ApiError } from '../../src/shared/librarianClient';
 
 /** The ApiError a call fails with (the test fails if the call succeeds or fails otherwise). */
 export async function apiError(p: Promise<unknown>): Promise<ApiError> {

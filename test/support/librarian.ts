@@ -11,9 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import YAML from 'yaml';
-import { LibrarianClient } from '../../src/client/librarianClient';
+import { LibrarianClient } from '../../src/shared/librarianClient';
 import { loadConfig } from '../../src/config';
-import { createServices, type Services } from '../../src/services';
+import { createDomain, type Domain } from '../../src/domain';
 import { freePort, waitFor } from './ports';
 import { ROOT } from './temporalServer';
 
@@ -80,7 +80,7 @@ export interface LibrarianOptions {
 export class LibrarianHandle {
   api?: ChildProcess;
   worker?: ChildProcess;
-  private servicesP?: Promise<Services>;
+  private servicesP?: Promise<Domain>;
   readonly clientConfig: string;
 
   constructor(
@@ -107,8 +107,8 @@ export class LibrarianHandle {
   }
 
   /** In-process services over the same catalog, for assertions on rows. */
-  services(): Promise<Services> {
-    this.servicesP ??= createServices(loadConfig(this.configPath, {}), 'test');
+  services(): Promise<Domain> {
+    this.servicesP ??= createDomain(loadConfig(this.configPath, {}), 'test');
     return this.servicesP;
   }
 

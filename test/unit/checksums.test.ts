@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ChecksumPool, parseChecksum, sameChecksum } from '../../src/services/checksums';
-import { LibrarianError } from '../../src/errors';
-import type { Algorithm } from '../../src/services/hashers';
+import { ChecksumPool, parseChecksum, sameChecksum } from '../../src/shared/checksums';
+import { LibrarianError } from '../../src/shared/errors';
+import type { Algorithm } from '../../src/shared/checksums';
 
 /**
  * Expected values computed with Python (hashlib, xxhash.xxh3_128) and the SO Librarian's dirhash

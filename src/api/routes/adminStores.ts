@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { StoreView } from '../../services/stores';
-import { runStoreHealthCheck } from '../../services/workflows';
+import type { StoreView } from '../../domain/stores/stores';
 import { endpoint } from '../endpoint';
 
 const storeOut = (s: StoreView) => ({
@@ -29,7 +28,7 @@ export const adminStoreEndpoints = [
     summary: 'Every store with its free space (bytes; -1 when not mounted) and state.',
     body: z.object({}).passthrough(),
     response: z.array(storeResponse),
-    handler: async ({ services }) => (await services.stores.list()).map(storeOut),
+    handler: async ({ domain }) => (await domain.stores.list()).map(storeOut),
   }),
   endpoint({
     path: '/admin/stores/state_change',
@@ -38,8 +37,8 @@ export const adminStoreEndpoints = [
     body: z.object({ store_name: z.string(), enabled: z.boolean() }),
     response: z.object({ store_name: z.string(), enabled: z.boolean(), success: z.literal(true) }),
     errors: [404],
-    handler: async ({ body, services }) => {
-      const s = await services.stores.setEnabled(body.store_name, body.enabled);
+    handler: async ({ body, domain }) => {
+      const s = await domain.stores.setEnabled(body.store_name, body.enabled);
       return { store_name: s.name, enabled: s.enabled, success: true };
     },
   }),
@@ -49,8 +48,8 @@ export const adminStoreEndpoints = [
     summary: 'Run the store health-check workflow for one store and return its verdict.',
     body: z.object({ store_name: z.string() }),
     errors: [404, 503],
-    handler: async ({ body, services }) => {
-      const r = await runStoreHealthCheck(services, body.store_name);
+    handler: async ({ body, flows }) => {
+      const r = await flows.runNow.storeHealthCheck(body.store_name);
       const s = r.stores[0]!;
       return { workflow_id: r.workflowId, ...storeOut(s), writable: s.writable, full: s.full, problem: s.problem ?? null };
     },

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { LibrarianError } from '../../errors';
-import type { BatchStageResult, CloneItem } from '../../services/cloneReceive';
-import { signalBatches, signalIncoming, startReceiveWorkflows } from '../../services/cloneWorkflows';
-import { STATUS_VALUE, statusName, type TransferStatus } from '../../services/transferStatus';
+import type { BatchStageResult, CloneItem } from '../../domain/clone/receiver';
+import { LibrarianError } from '../../shared/errors';
+import { statusName, type TransferStatus } from '../../shared/transferStatus';
+import type { BatchStageResponse, StagedClone, TransferProviders } from '../../shared/wire';
 import { endpoint } from '../endpoint';
 
 const itemSchema = z.object({
@@ -36,14 +36,14 @@ const statusSchema = z.union([z.number().int(), z.string()]).transform((v, ctx):
 
 const idsPair = z.object({ source_transfer_id: z.number().int(), destination_transfer_id: z.number().int() });
 
-function providers(r: BatchStageResult) {
+function providers(r: BatchStageResult): TransferProviders {
   return {
     ...(r.transferMethods.local ? { local: r.transferMethods.local } : {}),
     ...(r.transferMethods.globus ? { globus: { endpoint_id: r.transferMethods.globus.endpointId, root: r.transferMethods.globus.root } } : {}),
   };
 }
 
-function stagedOut(s: BatchStageResult['staged'][number]) {
+function stagedOut(s: BatchStageResult['staged'][number]): StagedClone {
   return {
     staging_name: s.stagingName,
     staging_location: s.stagingLocation,
@@ -54,8 +54,6 @@ function stagedOut(s: BatchStageResult['staged'][number]) {
   };
 }
 
-const values = (m: Record<number, TransferStatus | null>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v === null ? null : STATUS_VALUE[v]]));
-
 export const cloneEndpoints = [
   endpoint({
     path: '/clone/batch_stage',
@@ -65,9 +63,8 @@ export const cloneEndpoints = [
     body: z.object({ source: z.string().min(1), uploads: z.array(itemSchema).max(10_000), total_size: z.number().int().optional() }),
     status: 201,
     errors: [403],
-    handler: async ({ body, services, principal }) => {
-      const r = await services.cloneReceive.batchStage(principal!, body.source, body.uploads.map(toItem));
-      await startReceiveWorkflows(services, r.created, body.source);
+    handler: async ({ body, flows, principal }): Promise<BatchStageResponse> => {
+      const r = await flows.clone.stageIncoming(principal!, body.source, body.uploads.map(toItem));
       return {
         available_bytes_on_store: r.availableBytes,
         store_name: r.storeName,
@@ -85,9 +82,8 @@ export const cloneEndpoints = [
     body: itemSchema.extend({ source: z.string().min(1) }),
     status: 201,
     errors: [403, 409, 413, 425],
-    handler: async ({ body, services, principal }) => {
-      const r = await services.cloneReceive.batchStage(principal!, body.source, [toItem(body)]);
-      await startReceiveWorkflows(services, r.created, body.source);
+    handler: async ({ body, flows, principal }) => {
+      const r = await flows.clone.stageIncoming(principal!, body.source, [toItem(body)]);
       if (r.alreadyPresent[0]) throw new LibrarianError(409, 'File already exists on librarian.', 'Nothing to send: the destination has it with the same checksum.', { store_id: r.alreadyPresent[0].storeId, already_present: true });
       if (r.refused[0]) throw new LibrarianError(r.refused[0].status, r.refused[0].reason, 'See the reason; the file may be offered again later.');
       return { available_bytes_on_store: r.availableBytes, store_name: r.storeName, transfer_providers: providers(r), ...stagedOut(r.staged[0]!) };
@@ -99,8 +95,8 @@ export const cloneEndpoints = [
     summary: 'Destination side: the sender started moving the data (INITIATED → ONGOING).',
     body: idsPair,
     errors: [403, 404, 406],
-    handler: async ({ body, services, principal }) => {
-      await services.cloneReceive.step(principal!, body.destination_transfer_id, 'INITIATED', 'ONGOING');
+    handler: async ({ body, domain, principal }) => {
+      await domain.cloneReceiver.ongoing(principal!, body.destination_transfer_id);
       return { ...body, success: true };
     },
   }),
@@ -110,9 +106,8 @@ export const cloneEndpoints = [
     summary: 'Destination side: the data is in the staging area (ONGOING → STAGED); verification and commit start.',
     body: idsPair,
     errors: [403, 404, 406],
-    handler: async ({ body, services, principal }) => {
-      const c = await services.cloneReceive.step(principal!, body.destination_transfer_id, 'ONGOING', 'STAGED');
-      await signalIncoming(services, [{ id: c.id, to: 'STAGED' }]);
+    handler: async ({ body, flows, principal }) => {
+      await flows.clone.incomingStaged(principal!, body.destination_transfer_id);
       return { ...body, success: true };
     },
   }),
@@ -122,9 +117,8 @@ export const cloneEndpoints = [
     summary: 'Destination side: the sender gave up on this transfer; its staging is removed.',
     body: idsPair.extend({ reason: z.string().default('no reason given') }),
     errors: [403, 404, 406],
-    handler: async ({ body, services, principal }) => {
-      const c = await services.cloneReceive.fail(principal!, body.destination_transfer_id, body.reason);
-      await signalIncoming(services, [{ id: c.id, to: 'FAILED' }]);
+    handler: async ({ body, flows, principal }) => {
+      await flows.clone.incomingFailed(principal!, body.destination_transfer_id, body.reason);
       return { source_transfer_id: body.source_transfer_id, destination_transfer_id: body.destination_transfer_id, success: true };
     },
   }),
@@ -134,9 +128,8 @@ export const cloneEndpoints = [
     summary: "Source side: the destination verified and catalogued the file; it becomes a RemoteInstance. Only the destination's own account may call it.",
     body: idsPair.extend({ store_id: z.number().int() }),
     errors: [404],
-    handler: async ({ body, services, principal }) => {
-      const r = await services.cloneSend.complete(principal!, body.source_transfer_id, body.store_id);
-      await signalBatches(services, [r.batchId]);
+    handler: async ({ body, flows, principal }) => {
+      const r = await flows.clone.outgoingCompleted(principal!, body.source_transfer_id, body.store_id);
       return { ...body, success: true, file_name: r.fileName };
     },
   }),
@@ -151,37 +144,14 @@ export const cloneEndpoints = [
       new_status: statusSchema,
       reason: z.string().optional(),
     }),
-    handler: async ({ body, services, principal }) => {
-      if (body.new_status === 'COMPLETED') {
-        throw new LibrarianError(400, 'COMPLETED cannot be set with checkin/update.', 'The destination confirms a copy with clone/complete.');
-      }
-      const incoming = await services.cloneReceive.updateIncoming(principal!, body.destination_transfer_ids, body.new_status);
-      await signalIncoming(services, incoming.modified.filter((c) => c.from !== c.to));
-      const outgoing = await services.cloneSend.updateOutgoing(principal!, body.source_transfer_ids, body.new_status, body.reason);
-      await signalBatches(services, outgoing.batches);
-      return {
-        modified_source_transfer_ids: outgoing.modified,
-        modified_destination_transfer_ids: incoming.modified.map((c) => c.id),
-        unmodified_source_transfer_ids: outgoing.unmodified,
-        unmodified_destination_transfer_ids: incoming.unmodified,
-        reasons: [...outgoing.reasons, ...incoming.reasons],
-        destination_transfer_status: values(incoming.statuses),
-      };
-    },
+    handler: ({ body, flows, principal }) =>
+      flows.clone.checkinUpdate(principal!, { sourceIds: body.source_transfer_ids, destinationIds: body.destination_transfer_ids, to: body.new_status, reason: body.reason }),
   }),
   endpoint({
     path: '/checkin/status',
     level: 'CALLBACK',
     summary: 'Status of transfers between two Librarians (null: not found or not yours), and for incoming ones the store that holds them.',
     body: z.object({ source_transfer_ids: z.array(z.number().int()).default([]), destination_transfer_ids: z.array(z.number().int()).default([]) }),
-    handler: async ({ body, services, principal }) => {
-      const out = await services.cloneSend.statusOfOutgoing(principal!, body.source_transfer_ids);
-      const inc = await services.cloneReceive.statusOfIncoming(principal!, body.destination_transfer_ids);
-      return {
-        source_transfer_status: values(out),
-        destination_transfer_status: Object.fromEntries(Object.entries(inc).map(([k, v]) => [k, v ? STATUS_VALUE[v.status] : null])),
-        destination_transfer_store_ids: Object.fromEntries(Object.entries(inc).map(([k, v]) => [k, v?.status === 'COMPLETED' ? v.storeId : null])),
-      };
-    },
+    handler: ({ body, domain, principal }) => domain.cloneCallbacks.checkinStatus(principal!, { sourceIds: body.source_transfer_ids, destinationIds: body.destination_transfer_ids }),
   }),
 ];

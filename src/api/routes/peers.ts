@@ -1,15 +1,8 @@
 import { z } from 'zod';
-import { conflict } from '../../errors';
-import { cloneStatus, ensurePeerSchedules, sendNow, setPeerPaused } from '../../services/cloneWorkflows';
-import { PeerService } from '../../services/peers';
-import { temporalClient } from '../../services/workflows';
+import { PeerRegistry } from '../../domain/peers/registry';
 import { endpoint } from '../endpoint';
 
 const nameSchema = z.string().min(1);
-
-async function syncSchedules(services: Parameters<typeof ensurePeerSchedules>[1]) {
-  await ensurePeerSchedules(await temporalClient(services), services);
-}
 
 export const peerEndpoints = [
   endpoint({
@@ -24,13 +17,9 @@ export const peerEndpoints = [
       check_connection: z.boolean().default(true),
     }),
     errors: [409, 503],
-    handler: async ({ body, services }) => {
-      const r = await services.peers.add({ name: body.librarian_name, url: body.url, port: body.port, authenticator: body.authenticator, checkConnection: body.check_connection });
-      if (r.alreadyExists) {
-        throw conflict(`A peer named "${body.librarian_name}" already exists.`, 'Remove it first to change its address or credentials.', { success: false, already_exists: true });
-      }
-      await syncSchedules(services);
-      return { success: true, already_exists: false, ping_success: r.ping ? r.ping.ok : null };
+    handler: async ({ body, flows }) => {
+      const r = await flows.peers.add({ name: body.librarian_name, url: body.url, port: body.port, authenticator: body.authenticator, checkConnection: body.check_connection });
+      return { success: true, already_exists: false, ping_success: r.pingSuccess };
     },
   }),
   endpoint({
@@ -38,17 +27,16 @@ export const peerEndpoints = [
     level: 'ADMIN',
     summary: 'Peers, with whether they answer (when ping is true) and whether transfers to them are enabled.',
     body: z.object({ ping: z.boolean().default(true) }),
-    handler: async ({ body, services }) => {
-      const peers = await services.peers.list();
-      const pings = await Promise.all(peers.map((p) => (body.ping ? services.peers.pingPeer(p.name).catch((e) => ({ ok: false, error: (e as Error).message })) : null)));
+    handler: async ({ body, domain }) => {
+      const peers = await domain.peers.listWithPing(body.ping);
       return {
-        librarians: peers.map((p, i) => ({
+        librarians: peers.map((p) => ({
           name: p.name,
           url: p.url,
           port: p.port,
-          base_url: PeerService.baseUrl(p.url, p.port),
-          available: pings[i] ? pings[i]!.ok : null,
-          ping_error: pings[i] && !pings[i]!.ok ? (pings[i] as { error?: string }).error ?? null : null,
+          base_url: PeerRegistry.baseUrl(p.url, p.port),
+          available: p.ping ? p.ping.ok : null,
+          ping_error: p.ping && !p.ping.ok ? (p.ping.error ?? null) : null,
           enabled: p.transfersEnabled,
           last_seen: p.lastSeen,
           last_heard: p.lastHeard,
@@ -62,9 +50,8 @@ export const peerEndpoints = [
     summary: 'Remove a peer. remove_outgoing_transfers fails its unfinished outgoing transfers (finished ones are kept); remove_remote_instances is needed when copies there are recorded.',
     body: z.object({ librarian_name: nameSchema, remove_outgoing_transfers: z.boolean().default(false), remove_remote_instances: z.boolean().default(false) }),
     errors: [404, 409],
-    handler: async ({ body, services }) => {
-      const r = await services.peers.remove(body.librarian_name, { removeOutgoingTransfers: body.remove_outgoing_transfers, removeRemoteInstances: body.remove_remote_instances });
-      await syncSchedules(services);
+    handler: async ({ body, flows }) => {
+      const r = await flows.peers.remove(body.librarian_name, { removeOutgoingTransfers: body.remove_outgoing_transfers, removeRemoteInstances: body.remove_remote_instances });
       return { success: true, number_of_transfers_removed: r.transfersFailed };
     },
   }),
@@ -74,8 +61,8 @@ export const peerEndpoints = [
     summary: 'Pause (false) or resume (true) sending to a peer: no new batches, and batches in flight hold before their next step until resumed.',
     body: z.object({ librarian_name: nameSchema, transfers_enabled: z.boolean() }),
     errors: [404],
-    handler: async ({ body, services }) => {
-      const held = await setPeerPaused(services, body.librarian_name, !body.transfers_enabled);
+    handler: async ({ body, flows }) => {
+      const held = await flows.peers.setPaused(body.librarian_name, !body.transfers_enabled);
       return { librarian_name: body.librarian_name, transfers_enabled: body.transfers_enabled, batches_signalled: held };
     },
   }),
@@ -85,8 +72,8 @@ export const peerEndpoints = [
     summary: 'In-flight clone batches (phase, what each waits for, next retry) and, per peer, the files waiting and why.',
     body: z.object({ peer: z.string().optional() }),
     errors: [404],
-    handler: async ({ body, services }) => {
-      const s = await cloneStatus(services, body.peer);
+    handler: async ({ body, flows }) => {
+      const s = await flows.clone.status(body.peer);
       return {
         peers: s.peers.map((p) => ({ name: p.name, enabled: p.enabled, in_flight_batches: p.inFlightBatches, max_batches: p.maxBatches, waiting_files: p.waitingFiles, waiting_reason: p.waitingReason })),
         batches: s.batches.map((b) => ({
@@ -111,8 +98,8 @@ export const peerEndpoints = [
     summary: "Run a peer's sending step now (what its Schedule does): start batches for files it lacks, within the caps.",
     body: z.object({ peer: nameSchema }),
     errors: [404, 503],
-    handler: async ({ body, services }) => {
-      const r = await sendNow(services, body.peer);
+    handler: async ({ body, flows }) => {
+      const r = await flows.clone.sendNow(body.peer);
       return { peer: body.peer, batches_started: r.started, files: 'files' in r ? r.files : 0, batch_ids: 'batchIds' in r ? r.batchIds : [], waiting: 'waiting' in r ? r.waiting : null };
     },
   }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PingResponse } from '../../shared/wire';
 import { endpoint } from '../endpoint';
 
 const pingResponse = z.object({ name: z.string(), description: z.string(), librarian_name: z.string(), username: z.string().nullable() });
@@ -10,10 +11,10 @@ const ping = (path: string, level: 'NONE' | 'READONLY' | 'ADMIN', summary: strin
     summary,
     body: z.object({}).passthrough(),
     response: pingResponse,
-    handler: async ({ services, principal }) => ({
-      name: services.config.displayedSiteName,
-      description: services.config.displayedSiteDescription,
-      librarian_name: services.config.name,
+    handler: async ({ domain, principal }): Promise<PingResponse> => ({
+      name: domain.config.displayedSiteName,
+      description: domain.config.displayedSiteDescription,
+      librarian_name: domain.config.name,
       username: principal?.username ?? null,
     }),
   });

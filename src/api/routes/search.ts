@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { notFound } from '../../errors';
-import { runValidateFile } from '../../services/workflows';
+import { notFound } from '../../shared/errors';
 import { endpoint } from '../endpoint';
 
 const POLICY_VALUE = { DISALLOWED: 0, ALLOWED: 1 } as const;
@@ -21,9 +20,9 @@ export const searchEndpoints = [
       cursor: z.string().optional(),
     }),
     errors: [404],
-    handler: async ({ body, services, res }) => {
-      const limit = Math.min(body.max_results ?? services.config.api.maxSearchResults, services.config.api.maxSearchResults);
-      const r = await services.search.files({
+    handler: async ({ body, domain, res }) => {
+      const limit = Math.min(body.max_results ?? domain.config.api.maxSearchResults, domain.config.api.maxSearchResults);
+      const r = await domain.search.files({
         name: body.name,
         namePrefix: body.name_prefix,
         uploader: body.uploader,
@@ -62,8 +61,8 @@ export const searchEndpoints = [
       "Recompute the checksums of the file's available local instances (a checksum verified within checksums.cacheLifetime is reused unless force) and report each against the catalogued one. The status does not say whether they match: computed_same_checksum does.",
     body: z.object({ file_name: z.string(), force: z.boolean().optional() }),
     errors: [404, 503],
-    handler: async ({ body, services }) =>
-      (await runValidateFile(services, body.file_name, body.force ?? false)).map((v) => ({
+    handler: async ({ body, flows }) =>
+      (await flows.runNow.validateFile(body.file_name, body.force ?? false)).map((v) => ({
         librarian: v.librarian,
         store: v.store,
         store_name: v.storeName,

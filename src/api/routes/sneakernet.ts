@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { ingestStatus, manifestTrip, provisionTrip, runLocalClone, sealTrip, startIngest, tripStatuses, wipeTrip } from '../../services/sneakernetWorkflows';
 import { endpoint } from '../endpoint';
 
 const store = z.object({ store_name: z.string().min(1) });
@@ -11,8 +10,8 @@ export const sneakernetEndpoints = [
     summary: 'Run a configured local clone now (what its Schedule does) and return what it copied.',
     body: z.object({ name: z.string().min(1) }),
     errors: [404, 503],
-    handler: async ({ body, services }) => {
-      const r = await runLocalClone(services, body.name);
+    handler: async ({ body, flows }) => {
+      const r = await flows.runNow.localClone(body.name);
       return { name: body.name, copied: r.copied, present: r.present, failed: r.failed, full_stores: r.full, stopped_because: r.stoppedBecause };
     },
   }),
@@ -22,7 +21,7 @@ export const sneakernetEndpoints = [
     summary: 'Start a trip of a SneakerNet drive (a configured non-ingestable store whose disk is mounted): enables it for filling by the local clone.',
     body: store,
     errors: [400, 404, 409],
-    handler: async ({ body, services }) => ({ store_name: body.store_name, trip_id: (await provisionTrip(services, body.store_name)).tripId, state: 'filling' }),
+    handler: async ({ body, flows }) => ({ store_name: body.store_name, trip_id: (await flows.sneakernet.provision(body.store_name)).tripId, state: 'filling' }),
   }),
   endpoint({
     path: '/sneakernet/seal',
@@ -30,8 +29,8 @@ export const sneakernetEndpoints = [
     summary: 'Declare a drive full: stop filling it and alert the operators.',
     body: store,
     errors: [400, 404],
-    handler: async ({ body, services }) => {
-      const r = await sealTrip(services, body.store_name);
+    handler: async ({ body, flows }) => {
+      const r = await flows.sneakernet.seal(body.store_name);
       return { store_name: body.store_name, trip_id: r.tripId, files: r.files, bytes: r.bytes };
     },
   }),
@@ -42,7 +41,7 @@ export const sneakernetEndpoints = [
       "Write a drive's manifest for its destination: records an outgoing transfer per file, marks the drive's instances unavailable and disables the store. Asking again returns the same manifest.",
     body: store.extend({ destination_librarian: z.string().min(1) }),
     errors: [400, 404, 409],
-    handler: async ({ body, services }) => manifestTrip(services, body.store_name, body.destination_librarian),
+    handler: ({ body, flows }) => flows.sneakernet.manifest(body.store_name, body.destination_librarian),
   }),
   endpoint({
     path: '/sneakernet/wipe',
@@ -50,15 +49,15 @@ export const sneakernetEndpoints = [
     summary: "Delete a drive's data once every file on it is confirmed at the destination (otherwise 409 listing what is missing), and ready it for the next trip.",
     body: store,
     errors: [400, 404, 409],
-    handler: async ({ body, services }) => ({ store_name: body.store_name, files_deleted: (await wipeTrip(services, body.store_name)).files }),
+    handler: async ({ body, flows }) => ({ store_name: body.store_name, files_deleted: (await flows.sneakernet.wipe(body.store_name)).files }),
   }),
   endpoint({
     path: '/sneakernet/status',
     level: 'ADMIN',
     summary: "Every drive trip: its state, file count, bytes, and what it waits for.",
     body: z.object({}).passthrough(),
-    handler: async ({ services }) => ({
-      trips: (await tripStatuses(services)).map((t) => ({
+    handler: async ({ flows }) => ({
+      trips: (await flows.sneakernet.statuses()).map((t) => ({
         workflow_id: t.workflowId,
         store_name: t.store,
         state: t.state,
@@ -79,8 +78,8 @@ export const sneakernetEndpoints = [
     summary: 'Destination side: ingest a drive. Every file is verified against the manifest before it is committed; the source is told of each file. Runs durably; repeated calls with the same manifest join the same ingest.',
     body: z.object({ manifest: z.unknown(), drive_root: z.string().min(1) }),
     errors: [400, 404, 409],
-    handler: async ({ body, services, principal }) => {
-      const r = await startIngest(services, body.manifest, body.drive_root, principal!.username);
+    handler: async ({ body, flows, principal }) => {
+      const r = await flows.sneakernet.startIngest(body.manifest, body.drive_root, principal!.username);
       return { ingest_id: r.ingestId, files: r.files, bytes: r.bytes };
     },
   }),
@@ -90,8 +89,8 @@ export const sneakernetEndpoints = [
     summary: 'Progress of a drive ingest, and its summary when finished: ingested, already present, rejected with the reason.',
     body: z.object({ ingest_id: z.string().min(1) }),
     errors: [404],
-    handler: async ({ body, services }) => {
-      const p = await ingestStatus(services, body.ingest_id);
+    handler: async ({ body, flows }) => {
+      const p = await flows.sneakernet.ingestStatus(body.ingest_id);
       return {
         ingest_id: body.ingest_id,
         running: p.running,

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { badRequest } from '../../errors';
-import { receiveUploadData, ownedTransfer } from '../../services/uploadReceiver';
-import type { DeletionPolicyName, StageResult } from '../../services/uploads';
-import { commitUpload, stageUpload, touchUpload } from '../../services/workflows';
+import type { DeletionPolicyName } from '../../domain/ingest';
+import type { StageResult } from '../../domain/uploads/uploads';
+import { badRequest } from '../../shared/errors';
+import type { UploadCommitResponse, UploadStageResponse, UploadStatusResponse } from '../../shared/wire';
 import { API_PREFIX } from '../constants';
 import { endpoint } from '../endpoint';
 
@@ -20,7 +20,7 @@ const deletionPolicySchema = z
 
 const transferIdSchema = z.coerce.number().int().positive();
 
-function stagedOut(r: StageResult, publicUrl: string) {
+function stagedOut(r: StageResult, publicUrl: string): UploadStageResponse {
   return {
     transfer_id: r.transferId,
     available_bytes_on_store: r.availableBytes,
@@ -49,17 +49,16 @@ export const uploadEndpoints = [
     }),
     status: 201,
     errors: [409, 413, 503],
-    handler: async ({ body, services, principal }) =>
+    handler: async ({ body, domain, flows, principal }) =>
       stagedOut(
-        await stageUpload(services, {
+        await flows.upload.stage(principal!, {
           uploadSize: body.upload_size,
           uploadChecksum: body.upload_checksum,
           uploadName: body.upload_name,
           destination: body.destination_location,
           uploader: body.uploader ?? principal!.username,
-          createdBy: principal!.username,
         }),
-        services.config.api.publicUrl,
+        domain.config.api.publicUrl,
       ),
   }),
   endpoint({
@@ -69,26 +68,20 @@ export const uploadEndpoints = [
     summary:
       'Send the data of a staged upload. A file is the raw body (resume with Upload-Offset: <bytes the server holds>); a directory is a tar stream of its contents (Content-Type: application/x-tar; resume by sending the files not yet listed by upload/status).',
     errors: [403, 404, 409, 507],
-    handler: async ({ req, services, principal }) => {
+    handler: async ({ req, flows, principal }) => {
       const transferId = transferIdSchema.safeParse(req.params.transfer_id);
       if (!transferId.success) throw badRequest(`"${req.params.transfer_id}" is not a transfer id.`, 'Use the transfer_id returned by upload/stage.');
       const header = req.headers['upload-offset'];
       const offset = header === undefined ? undefined : Number(header);
       if (offset !== undefined && (!Number.isInteger(offset) || offset < 0)) throw badRequest(`Upload-Offset "${header}" is not a byte offset.`, 'Send a non-negative integer.');
-      const t = await ownedTransfer(services, transferId.data, principal!);
-      await touchUpload(services, t.workflowId);
-      try {
-        const r = await receiveUploadData(services, { transferId: transferId.data, principal: principal!, body: req, contentType: req.headers['content-type'], offset });
-        return {
-          transfer_id: r.transferId,
-          received_bytes: r.receivedBytes,
-          upload_size: r.uploadSize,
-          complete: r.complete,
-          ...(r.receivedFiles !== undefined ? { received_files: r.receivedFiles } : {}),
-        };
-      } finally {
-        await touchUpload(services, t.workflowId);
-      }
+      const r = await flows.upload.receiveData({ transferId: transferId.data, principal: principal!, body: req, contentType: req.headers['content-type'], offset });
+      return {
+        transfer_id: r.transferId,
+        received_bytes: r.receivedBytes,
+        upload_size: r.uploadSize,
+        complete: r.complete,
+        ...(r.receivedFiles !== undefined ? { received_files: r.receivedFiles } : {}),
+      };
     },
   }),
   endpoint({
@@ -97,9 +90,8 @@ export const uploadEndpoints = [
     summary: 'What the server holds of a staged upload, for resuming an HTTP upload.',
     body: z.object({ transfer_id: transferIdSchema }),
     errors: [403, 404],
-    handler: async ({ body, services, principal }) => {
-      await ownedTransfer(services, body.transfer_id, principal!);
-      const p = await services.uploads.progress(body.transfer_id);
+    handler: async ({ body, domain, principal }): Promise<UploadStatusResponse> => {
+      const p = await domain.uploads.progress(principal!, body.transfer_id);
       return {
         transfer_id: p.transfer.id,
         status: p.transfer.status,
@@ -122,8 +114,8 @@ export const uploadEndpoints = [
       })
       .passthrough(),
     errors: [403, 404, 406, 409],
-    handler: async ({ body, services, principal }) => {
-      const r = await commitUpload(services, principal!, body.transfer_id, body.deletion_policy);
+    handler: async ({ body, flows, principal }): Promise<UploadCommitResponse> => {
+      const r = await flows.upload.commit(principal!, body.transfer_id, body.deletion_policy);
       return { success: true, transfer_id: body.transfer_id, file_name: r.fileName, instance_id: r.instanceId, store_name: r.storeName, path: r.path };
     },
   }),

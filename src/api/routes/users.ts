@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { authLevelSchema, levelValue } from '../../services/authLevels';
-import { passwordSchema, usernameSchema, type UserView } from '../../services/users';
+import { passwordSchema, usernameSchema, type UserView } from '../../domain/users/users';
+import { authLevelSchema, levelValue } from '../../shared/authLevels';
 import { endpoint } from '../endpoint';
 
 const userOut = (u: UserView) => ({ username: u.username, permission: levelValue(u.level), permission_name: u.level });
@@ -16,8 +16,8 @@ export const userEndpoints = [
     response: success,
     status: 201,
     errors: [409],
-    handler: async ({ body, services }) => {
-      const u = await services.users.create(body.username, body.password, body.permission);
+    handler: async ({ body, domain }) => {
+      const u = await domain.users.create(body.username, body.password, body.permission);
       return { success: true, username: u.username };
     },
   }),
@@ -28,8 +28,8 @@ export const userEndpoints = [
     body: z.object({ username: z.string(), password: passwordSchema.optional(), permission: authLevelSchema.optional() }),
     response: success,
     errors: [404, 409],
-    handler: async ({ body, services }) => {
-      const u = await services.users.update(body.username, { password: body.password, level: body.permission });
+    handler: async ({ body, domain }) => {
+      const u = await domain.users.update(body.username, { password: body.password, level: body.permission });
       return { success: true, username: u.username };
     },
   }),
@@ -40,8 +40,8 @@ export const userEndpoints = [
     body: z.object({ username: z.string() }),
     response: success,
     errors: [404, 409],
-    handler: async ({ body, services }) => {
-      await services.users.delete(body.username);
+    handler: async ({ body, domain }) => {
+      await domain.users.delete(body.username);
       return { success: true, username: body.username };
     },
   }),
@@ -52,7 +52,7 @@ export const userEndpoints = [
     body: z.object({ username: z.string() }),
     response: userResponse,
     errors: [404],
-    handler: async ({ body, services }) => userOut(await services.users.get(body.username)),
+    handler: async ({ body, domain }) => userOut(await domain.users.get(body.username)),
   }),
   endpoint({
     path: '/users/list',
@@ -60,7 +60,7 @@ export const userEndpoints = [
     summary: 'All users and their permission levels.',
     body: z.object({}).passthrough(),
     response: z.object({ users: z.array(userResponse) }),
-    handler: async ({ services }) => ({ users: (await services.users.list()).map(userOut) }),
+    handler: async ({ domain }) => ({ users: (await domain.users.list()).map(userOut) }),
   }),
   endpoint({
     path: '/users/password_update',
@@ -69,8 +69,8 @@ export const userEndpoints = [
     body: z.object({ password: z.string(), new_password: passwordSchema }),
     response: success,
     errors: [403],
-    handler: async ({ body, services, principal }) => {
-      await services.users.changePassword(principal!.username, body.password, body.new_password);
+    handler: async ({ body, domain, principal }) => {
+      await domain.users.changePassword(principal!.username, body.password, body.new_password);
       return { success: true, username: principal!.username };
     },
   }),

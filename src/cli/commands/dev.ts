@@ -2,12 +2,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import YAML from 'yaml';
-import { startApi } from '../../api/server';
 import { loadConfig } from '../../config';
-import { createServices } from '../../services';
-import { generatePassword } from '../../services/passwords';
-import { setup } from '../../services/setup';
-import { startWorker } from '../../worker';
+import { setup } from '../../flows/setup';
+import { runLibrarian } from '../../server';
+import { generatePassword } from '../../shared/passwords';
 import { BaseCommand } from '../base';
 import { loadConnections, saveConnections } from '../connections';
 import { portInUse, portOf, startDevTemporal, type DevTemporal } from '../devServer';
@@ -75,16 +73,7 @@ export default class Dev extends BaseCommand {
         adminPassword = candidate;
         writeFileSync(credentialsFile, JSON.stringify({ username: ADMIN, password: candidate }) + '\n', { mode: 0o600 });
       }
-      const services = await createServices(config, 'dev');
-      const api = await startApi(services).catch(async (e: unknown) => {
-        await services.close();
-        throw e;
-      });
-      const worker = await startWorker(services).catch(async (e: unknown) => {
-        await api.close();
-        await services.close();
-        throw e;
-      });
+      const librarian = await runLibrarian(config, { api: true, worker: true }, 'dev');
 
       const { host, port } = portOf(config.temporal.address);
       const conn = loadConnections();
@@ -105,18 +94,16 @@ export default class Dev extends BaseCommand {
 
       this.log('');
       this.log(`Librarian "${config.name}" is running.`);
-      this.log(`  API:             ${api.url}/api/v2   (OpenAPI: ${api.url}/api/v2/openapi.json)`);
+      this.log(`  API:             ${librarian.api!.url}/api/v2   (OpenAPI: ${librarian.api!.url}/api/v2/openapi.json)`);
       this.log(`  Temporal Web UI: ${config.temporal.uiUrl}`);
       this.log(`  Admin:           ${ADMIN} / ${password ?? '(unknown: the admin was created elsewhere; reset it with "librarian users passwd")'}`);
       this.log(`  Configuration:   ${configFile}`);
       this.log(`  Catalog:         ${config.database.url}`);
       this.log(`The CLI connection "dev" points here; try "librarian ping" or "librarian stores list". Ctrl-C stops everything.`);
 
-      const sig = await Promise.race([waitForSignal(), worker.done.then(() => 'worker-stopped' as const)]);
+      const sig = await Promise.race([waitForSignal(), librarian.workerStopped.then(() => 'worker-stopped' as const)]);
       this.log(`\nStopping (${sig})...`);
-      await api.close();
-      await worker.shutdown();
-      await services.close();
+      await librarian.stop();
     } finally {
       await temporal?.stop();
     }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
-import { setup } from '../../services/setup';
+import { setup } from '../../flows/setup';
 import { configFlag, ServerCommand } from '../base';
 import { readStdin } from '../signals';
 

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { uploadPath } from '../../client/upload';
-import { ALGORITHMS, DEFAULT_ALGORITHM, type Algorithm } from '../../services/hashers';
+import { ALGORITHMS, DEFAULT_ALGORITHM, type Algorithm } from '../../shared/checksums';
 import { ClientCommand, connectionFlag } from '../base';
 import { formatBytes } from '../format';
 import { phaseBars } from '../progress';

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { LibrarianClient } from '../../../client/librarianClient';
+import { LibrarianClient } from '../../../shared/librarianClient';
 import { BaseCommand } from '../../base';
 import { connectionsPath, connectionUrl, loadConnections, saveConnections, type Connection } from '../../connections';
 import { readStdin } from '../../signals';

@@ -1,5 +1,4 @@
-import { startApi } from '../../../api/server';
-import { createServices } from '../../../services';
+import { runLibrarian } from '../../../server';
 import { configFlag, ServerCommand } from '../../base';
 import { waitForSignal } from '../../signals';
 
@@ -11,12 +10,10 @@ export default class ServerStart extends ServerCommand {
 
   async run() {
     const { flags } = await this.parse(ServerStart);
-    const services = await createServices(this.loadConfig(flags.config), 'api');
-    const api = await startApi(services);
-    this.log(`Librarian API listening on ${api.url}`);
+    const l = await runLibrarian(this.loadConfig(flags.config), { api: true, worker: false });
+    this.log(`Librarian API listening on ${l.api!.url}`);
     const sig = await waitForSignal();
-    services.log.info({ signal: sig }, 'stopping API');
-    await api.close();
-    await services.close();
+    l.domain.log.info({ signal: sig }, 'stopping API');
+    await l.stop();
   }
 }

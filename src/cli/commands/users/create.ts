@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { AUTH_LEVEL_NAMES } from '../../../services/authLevels';
-import { generatePassword } from '../../../services/passwords';
+import { AUTH_LEVEL_NAMES } from '../../../shared/authLevels';
+import { generatePassword } from '../../../shared/passwords';
 import { ClientCommand, connectionFlag } from '../../base';
 import { readStdin } from '../../signals';
 

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { generatePassword } from '../../../services/passwords';
+import { generatePassword } from '../../../shared/passwords';
 import { ClientCommand, connectionFlag } from '../../base';
 import { loadConnections, saveConnections } from '../../connections';
 import { readStdin } from '../../signals';

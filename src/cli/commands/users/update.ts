@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { AUTH_LEVEL_NAMES } from '../../../services/authLevels';
+import { AUTH_LEVEL_NAMES } from '../../../shared/authLevels';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class UsersUpdate extends ClientCommand {

@@ -1,5 +1,4 @@
-import { createServices } from '../../../services';
-import { startWorker } from '../../../worker';
+import { runLibrarian } from '../../../server';
 import { configFlag, ServerCommand } from '../../base';
 import { waitForSignal } from '../../signals';
 
@@ -11,12 +10,11 @@ export default class WorkerStart extends ServerCommand {
 
   async run() {
     const { flags } = await this.parse(WorkerStart);
-    const services = await createServices(this.loadConfig(flags.config), 'worker');
-    const worker = await startWorker(services);
-    this.log(`Librarian worker polling ${services.config.temporal.taskQueue} on ${services.config.temporal.address}`);
-    const stopped = await Promise.race([waitForSignal(), worker.done.then(() => 'worker-stopped' as const)]);
-    services.log.info({ reason: stopped }, 'stopping worker');
-    await worker.shutdown();
-    await services.close();
+    const config = this.loadConfig(flags.config);
+    const l = await runLibrarian(config, { api: false, worker: true });
+    this.log(`Librarian worker polling ${config.temporal.taskQueue} on ${config.temporal.address}`);
+    const stopped = await Promise.race([waitForSignal(), l.workerStopped.then(() => 'worker-stopped' as const)]);
+    l.domain.log.info({ reason: stopped }, 'stopping worker');
+    await l.stop();
   }
 }

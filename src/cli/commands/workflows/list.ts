@@ -1,29 +1,8 @@
 import { Flags } from '@oclif/core';
-import type { WorkflowExecutionInfo } from '@temporalio/client';
+import { listWorkflows } from '../../../flows/inspect';
 import { BaseCommand } from '../../base';
 import { formatTime } from '../../format';
 import { resolveTemporal, temporalClientFor, temporalFlags } from '../../temporal';
-
-export function searchAttributesOf(w: Pick<WorkflowExecutionInfo, 'typedSearchAttributes'>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const pair of w.typedSearchAttributes.getAll()) {
-    if (pair.key.name.startsWith('Librarian')) out[pair.key.name] = pair.value instanceof Date ? pair.value.toISOString() : pair.value;
-  }
-  return out;
-}
-
-export function workflowRow(w: Omit<WorkflowExecutionInfo, 'raw'>) {
-  return {
-    workflow_id: w.workflowId,
-    run_id: w.runId,
-    type: w.type,
-    status: w.status.name,
-    task_queue: w.taskQueue,
-    start_time: w.startTime.toISOString(),
-    close_time: w.closeTime?.toISOString() ?? null,
-    search_attributes: searchAttributesOf(w),
-  };
-}
 
 export default class WorkflowsList extends BaseCommand {
   static override summary = "List this Librarian's workflows (newest first) through the Temporal client.";
@@ -42,16 +21,7 @@ export default class WorkflowsList extends BaseCommand {
     const target = resolveTemporal(flags);
     const client = await temporalClientFor(target);
     try {
-      const clauses: string[] = [];
-      if (!flags.all && target.librarianName) clauses.push(`Librarian = "${target.librarianName}"`);
-      if (flags.type) clauses.push(`WorkflowType = "${flags.type}"`);
-      if (flags.status) clauses.push(`ExecutionStatus = "${flags.status}"`);
-      if (flags.query) clauses.push(`(${flags.query})`);
-      const rows = [];
-      for await (const w of client.workflow.list({ query: clauses.join(' AND ') || undefined, pageSize: Math.min(flags.limit, 1000) })) {
-        rows.push(workflowRow(w));
-        if (rows.length >= flags.limit) break;
-      }
+      const rows = await listWorkflows(client, { librarian: flags.all ? undefined : target.librarianName, type: flags.type, status: flags.status, query: flags.query, limit: flags.limit });
       this.table(
         ['WORKFLOW ID', 'TYPE', 'STATUS', 'STARTED', 'CLOSED', 'PHASE'],
         rows.map((r) => [r.workflow_id, r.type, r.status, formatTime(r.start_time), formatTime(r.close_time), String(r.search_attributes.LibrarianPhase ?? '')]),

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "incoming_transfers" ADD COLUMN     "receiving_until" TIMESTAMPTZ(3);

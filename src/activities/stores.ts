@@ -1,0 +1,11 @@
+import type { Domain } from '../domain';
+import { run, withHeartbeat } from './support';
+
+export function storeActivities(domain: Domain) {
+  return {
+    listStoreNames: () => run(() => domain.stores.names()),
+    checkStoreHealth: (storeName: string) => run(() => domain.stores.health(storeName)),
+    listInstancesToValidate: (fileName: string) => run(() => domain.validation.instancesOf(fileName)),
+    validateInstance: (instanceId: number, force: boolean) => withHeartbeat((h) => domain.validation.validateInstance(instanceId, { ...h, force })),
+  };
+}

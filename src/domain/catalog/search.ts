@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { badRequest, notFound } from '../../shared/errors';
+import type { Db, Prisma } from './db';
+import type { StoreService } from '../stores/stores';
+
+export interface FileSearch {
+  name?: string;
+  namePrefix?: string;
+  uploader?: string;
+  source?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
+  limit: number;
+  cursor?: string;
+}
+
+const cursorSchema = z.object({ t: z.string(), n: z.string() });
+
+function encodeCursor(createTime: Date, name: string): string {
+  return Buffer.from(JSON.stringify({ t: createTime.toISOString(), n: name })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { t: Date; n: string } {
+  try {
+    const c = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    return { t: new Date(c.t), n: c.n };
+  } catch {
+    throw badRequest('The cursor is not valid.', 'Pass back the X-Next-Cursor header of the previous page unchanged.');
+  }
+}
+
+export class SearchService {
+  constructor(
+    private readonly db: Db,
+    private readonly stores: StoreService,
+  ) {}
+
+  /** Newest first (then by name); `nextCursor` is set when more results exist. */
+  async files(q: FileSearch) {
+    const where: Prisma.FileWhereInput = {
+      ...(q.name !== undefined ? { name: q.name } : {}),
+      ...(q.namePrefix !== undefined ? { name: { startsWith: q.namePrefix } } : {}),
+      ...(q.uploader !== undefined ? { uploader: q.uploader } : {}),
+      ...(q.source !== undefined ? { source: q.source } : {}),
+      ...(q.createdAfter || q.createdBefore ? { createTime: { ...(q.createdAfter ? { gte: q.createdAfter } : {}), ...(q.createdBefore ? { lte: q.createdBefore } : {}) } } : {}),
+    };
+    if (q.name !== undefined && q.namePrefix !== undefined) where.AND = [{ name: q.name }, { name: { startsWith: q.namePrefix } }];
+    if (q.cursor) {
+      const c = decodeCursor(q.cursor);
+      where.OR = [{ createTime: { lt: c.t } }, { createTime: c.t, name: { gt: c.n } }];
+    }
+    const rows = await this.db.file.findMany({
+      where,
+      orderBy: [{ createTime: 'desc' }, { name: 'asc' }],
+      take: q.limit + 1,
+      include: { instances: { include: { store: true }, orderBy: { id: 'asc' } }, remoteInstances: { include: { librarian: true }, orderBy: { id: 'asc' } } },
+    });
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return {
+      files: page.map((f) => ({
+        name: f.name,
+        createTime: f.createTime,
+        size: Number(f.size),
+        checksum: f.checksum,
+        uploader: f.uploader,
+        source: f.source,
+        instances: f.instances.map((i) => ({
+          id: i.id,
+          path: this.stores.local(i.store).storePathFor(i.path),
+          storeId: i.storeId,
+          storeName: i.store.name,
+          deletionPolicy: i.deletionPolicy,
+          createdTime: i.createdTime,
+          available: i.available,
+          checksumTime: i.checksumTime,
+        })),
+        remoteInstances: f.remoteInstances.map((r) => ({ librarianName: r.librarian.name, storeId: r.storeId, copyTime: r.copyTime })),
+      })),
+      nextCursor: rows.length > q.limit && last ? encodeCursor(last.createTime, last.name) : undefined,
+    };
+  }
+
+  async requireFile(name: string) {
+    const f = await this.db.file.findUnique({ where: { name } });
+    if (!f) throw notFound(`No file named "${name}".`, 'Check the name with search/file (librarian search --name-prefix ...).');
+    return f;
+  }
+}

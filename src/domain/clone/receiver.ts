@@ -1,0 +1,331 @@
+/**
+ * The receiving side of remote clones (inventory §2.4-2.5) and of drive ingests: batch staging
+ * with per-item results, what the source reports about its transfers, committing what arrived,
+ * and telling the source. The receiveClone workflow runs these steps for each transfer, and is
+ * the one writer of its STAGED status (whoever learns that the data is there signals it).
+ */
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../../config';
+import type { Logger } from '../../logger';
+import { parseChecksum, sameChecksum } from '../../shared/checksums';
+import { badRequest, forbidden, isLibrarianError, LibrarianError, notAcceptable, notFound } from '../../shared/errors';
+import { canMove, STATUS_VALUE, statusName, type TransferStatus } from '../../shared/transferStatus';
+import type { Db } from '../catalog/db';
+import type { DeletionPolicyName, Ingest } from '../ingest';
+import type { PeerRegistry } from '../peers/registry';
+import { safeRelativePath, type LocalStore } from '../stores/localStore';
+import type { StoreService } from '../stores/stores';
+import type { IncomingTransfer, IncomingTransfers, Transition } from '../transfers/incoming';
+import type { Principal } from '../users/users';
+
+export interface CloneItem {
+  uploadSize: number;
+  uploadChecksum: string;
+  destination: string;
+  uploader: string;
+  sourceTransferId: number;
+  createTime?: Date;
+}
+
+export interface StagedItem {
+  sourceTransferId: number;
+  destinationTransferId: number;
+  stagingName: string;
+  stagingLocation: string;
+  uploadName: string;
+  destination: string;
+}
+
+export interface BatchStageResult {
+  storeName: string | null;
+  storeId: number | null;
+  availableBytes: number;
+  staged: StagedItem[];
+  alreadyPresent: { sourceTransferId: number; storeId: number; checksum: string }[];
+  refused: { sourceTransferId: number; status: number; reason: string }[];
+  transferMethods: { local?: { hostnames: string[] }; globus?: { endpointId: string; root: string } };
+  /** Incoming transfers created now (their receive workflows must be started). */
+  created: number[];
+}
+
+export interface IncomingUpdate {
+  /** Transfers whose receive workflow must hear of the change (to STAGED, FAILED or CANCELLED). */
+  changed: Transition[];
+  modified: number[];
+  unmodified: number[];
+  reasons: string[];
+  statuses: Record<number, TransferStatus | null>;
+}
+
+function isAdmin(p: Principal): boolean {
+  return p.level === 'ADMIN';
+}
+
+/** A peer sees and changes only the transfers it sent (an admin, all of them). */
+function sentBy(p: Principal, t: { source: string; createdBy: string | null }): boolean {
+  return isAdmin(p) || t.source === p.username || t.createdBy === p.username;
+}
+
+export class CloneReceiver {
+  constructor(
+    private readonly db: Db,
+    private readonly config: Config,
+    private readonly stores: StoreService,
+    private readonly incoming: IncomingTransfers,
+    private readonly ingest: Ingest,
+    private readonly peers: PeerRegistry,
+    private readonly log: Logger,
+  ) {}
+
+  /** Clones come from a registered peer, through that peer's own account. */
+  private async checkSource(principal: Principal, source: string): Promise<void> {
+    if (!isAdmin(principal) && principal.username !== source) {
+      throw forbidden(`Account "${principal.username}" cannot send clones on behalf of "${source}".`, 'A peer sends through the account named after it.');
+    }
+    await this.peers.row(source).catch((e) => {
+      if (isLibrarianError(e) && e.status === 404) {
+        throw badRequest(`"${source}" is not a peer of this Librarian, so it could not be told when its files arrive.`, `Add it first: librarian peers add ${source} ...`);
+      }
+      throw e;
+    });
+  }
+
+  async batchStage(principal: Principal, source: string, items: CloneItem[]): Promise<BatchStageResult> {
+    await this.checkSource(principal, source);
+    const result: BatchStageResult = { storeName: null, storeId: null, availableBytes: 0, staged: [], alreadyPresent: [], refused: [], transferMethods: {}, created: [] };
+    const toStage: CloneItem[] = [];
+    for (const item of items) {
+      try {
+        parseChecksum(item.uploadChecksum);
+        safeRelativePath(item.destination, 'destination path');
+        if (item.uploadSize < 0) throw badRequest('Upload size must be positive.', 'Send the file size in bytes.');
+      } catch (e) {
+        if (!isLibrarianError(e)) throw e;
+        result.refused.push({ sourceTransferId: item.sourceTransferId, status: e.status, reason: e.reason });
+        continue;
+      }
+      const file = await this.db.file.findUnique({ where: { name: item.destination }, include: { instances: { where: { available: true }, take: 1 } } });
+      if (file) {
+        if (sameChecksum(file.checksum, item.uploadChecksum) && file.instances[0]) {
+          result.alreadyPresent.push({ sourceTransferId: item.sourceTransferId, storeId: file.instances[0].storeId, checksum: file.checksum });
+        } else {
+          result.refused.push({ sourceTransferId: item.sourceTransferId, status: 409, reason: `"${item.destination}" already exists here with checksum ${file.checksum}.` });
+        }
+        continue;
+      }
+      const active = await this.incoming.activeFor(item.destination);
+      const mine = active.find((t) => t.source === source && t.sourceTransferId === item.sourceTransferId);
+      if (mine) {
+        // The source asks again (its earlier reply was lost): same transfer, same staging.
+        result.staged.push(await this.stagedItem(mine));
+        continue;
+      }
+      if (active.length) {
+        const t = active[0]!;
+        result.refused.push({ sourceTransferId: item.sourceTransferId, status: t.status === 'INITIATED' ? 409 : 425, reason: `"${item.destination}" is already being received (transfer ${t.id} from ${t.source}, ${t.status}).` });
+        continue;
+      }
+      toStage.push(item);
+    }
+    if (toStage.length) {
+      let picked;
+      try {
+        picked = await this.stores.pickForIngest(toStage.reduce((s, i) => s + i.uploadSize, 0));
+      } catch (e) {
+        if (!isLibrarianError(e)) throw e;
+        for (const i of toStage) result.refused.push({ sourceTransferId: i.sourceTransferId, status: e.status, reason: e.reason });
+      }
+      if (picked) {
+        result.storeName = picked.row.name;
+        result.storeId = picked.row.id;
+        result.availableBytes = picked.free;
+        result.transferMethods = this.stores.transferMethods(picked.row);
+        for (const item of toStage) {
+          const t = await this.incoming.stage({
+            store: picked,
+            stagingName: randomUUID(),
+            uploader: item.uploader,
+            source,
+            createdBy: principal.username,
+            uploadName: path.posix.basename(item.destination),
+            destination: item.destination,
+            size: item.uploadSize,
+            checksum: item.uploadChecksum,
+            sourceTransferId: item.sourceTransferId,
+            fileCreateTime: item.createTime,
+            deletionPolicy: this.config.clone.deletionPolicy,
+          });
+          result.created.push(t.id);
+          result.staged.push(stagedItemOf(t, picked.store));
+        }
+      }
+    }
+    if (!result.storeName && result.staged.length) {
+      const { row } = await this.incoming.storeOf(await this.incoming.get(result.staged[0]!.destinationTransferId));
+      result.storeName = row.name;
+      result.storeId = row.id;
+      result.transferMethods = this.stores.transferMethods(row);
+      result.availableBytes = await this.stores.free(row);
+    }
+    this.log.info({ source, staged: result.staged.length, present: result.alreadyPresent.length, refused: result.refused.length }, 'clone batch staged');
+    return result;
+  }
+
+  private async stagedItem(t: IncomingTransfer): Promise<StagedItem> {
+    return stagedItemOf(t, (await this.incoming.storeOf(t)).store);
+  }
+
+  private async incomingFor(principal: Principal, id: number): Promise<IncomingTransfer> {
+    const t = await this.db.incomingTransfer.findUnique({ where: { id } });
+    if (!t) throw notFound(`No incoming transfer with id ${id}.`, 'Use the destination_transfer_id returned by clone/stage or clone/batch_stage.');
+    if (!sentBy(principal, t)) {
+      throw forbidden(`Incoming transfer ${id} does not belong to "${principal.username}".`, 'Only the sending Librarian (or an admin) may change it.');
+    }
+    return t;
+  }
+
+  /** clone/ongoing: the source started moving the data (INITIATED → ONGOING). */
+  async ongoing(principal: Principal, id: number): Promise<Transition> {
+    const t = await this.incomingFor(principal, id);
+    if (t.status === 'ONGOING') return { id, from: 'ONGOING', to: 'ONGOING', changed: false };
+    if (t.status !== 'INITIATED') throw notAcceptable(`Incoming transfer ${id} is ${t.status}, not INITIATED.`, 'Only a INITIATED transfer can become ONGOING.');
+    return this.incoming.ongoing(id);
+  }
+
+  /**
+   * clone/staged: the source says the data is in staging (ONGOING → STAGED). Checked here; the
+   * transfer's receive workflow records it when told (see the module comment).
+   */
+  async stagedBySource(principal: Principal, id: number): Promise<Transition> {
+    const t = await this.incomingFor(principal, id);
+    if (t.status === 'STAGED') return { id, from: 'STAGED', to: 'STAGED', changed: false };
+    if (t.status !== 'ONGOING') throw notAcceptable(`Incoming transfer ${id} is ${t.status}, not ONGOING.`, 'Only a ONGOING transfer can become STAGED.');
+    return { id, from: t.status, to: 'STAGED', changed: true };
+  }
+
+  /** clone/fail: the source gave up on a transfer. */
+  async failedBySource(principal: Principal, id: number, reason: string): Promise<Transition> {
+    const t = await this.incomingFor(principal, id);
+    if (t.status === 'COMPLETED') throw notAcceptable(`Incoming transfer ${id} is already COMPLETED.`, 'The file arrived; nothing to fail.');
+    await this.incoming.failed(id, `The source reported: ${reason}`, 409);
+    return { id, from: t.status, to: 'FAILED', changed: t.status !== 'FAILED' };
+  }
+
+  /** checkin/update for incoming transfers (this side is the destination). */
+  async updateIncoming(principal: Principal, ids: number[], to: TransferStatus): Promise<IncomingUpdate> {
+    const out: IncomingUpdate = { changed: [], modified: [], unmodified: [], reasons: [], statuses: {} };
+    for (const id of ids) {
+      const t = await this.db.incomingTransfer.findUnique({ where: { id } });
+      if (!t || !sentBy(principal, t)) {
+        out.unmodified.push(id);
+        out.statuses[id] = null;
+        out.reasons.push(`Incoming transfer ${id}: not found.`);
+        continue;
+      }
+      if (t.status === to) {
+        out.modified.push(id);
+        out.statuses[id] = to;
+        continue;
+      }
+      const from = t.status;
+      if (!canMove(from, to)) {
+        out.unmodified.push(id);
+        out.statuses[id] = from;
+        out.reasons.push(`Incoming transfer ${id}: cannot go from ${from} to ${to}.`);
+        continue;
+      }
+      if (to === 'FAILED' || to === 'CANCELLED') await this.incoming.failed(id, `The source set it ${to}.`, 409, to);
+      else if (to === 'ONGOING') await this.incoming.ongoing(id);
+      // STAGED is recorded by the transfer's receive workflow, which the caller tells.
+      out.changed.push({ id, from, to, changed: true });
+      out.modified.push(id);
+      out.statuses[id] = to;
+    }
+    return out;
+  }
+
+  async statusOfIncoming(principal: Principal, ids: number[]) {
+    const out: Record<number, { status: TransferStatus; storeId: number | null } | null> = {};
+    for (const id of ids) {
+      const t = await this.db.incomingTransfer.findUnique({ where: { id } });
+      out[id] = t && sentBy(principal, t) ? { status: t.status, storeId: t.storeId } : null;
+    }
+    return out;
+  }
+
+  // ---- steps of the receive workflow ----
+
+  /** The data is in staging (the one writer of STAGED for clones and drive entries). */
+  async markStaged(transferId: number, method?: string): Promise<TransferStatus> {
+    const t = await this.incoming.get(transferId);
+    if (t.status !== 'INITIATED' && t.status !== 'ONGOING') return t.status;
+    return (await this.incoming.staged(transferId, method)).to;
+  }
+
+  async status(transferId: number): Promise<TransferStatus> {
+    return (await this.incoming.get(transferId)).status;
+  }
+
+  /**
+   * Catalogues a verified clone, keeping its original uploader and creation time. When the same
+   * file arrived by another way meanwhile, that copy is what counts: this transfer ends and the
+   * source is told the store that holds it.
+   */
+  async commit(transferId: number, deletionPolicy: DeletionPolicyName, opts: Parameters<Ingest['commit']>[2] = {}): Promise<{ storeId: number }> {
+    try {
+      return { storeId: (await this.ingest.commit(transferId, deletionPolicy, opts)).storeId };
+    } catch (e) {
+      if (!isLibrarianError(e) || e.status !== 409) throw e;
+      const t = await this.incoming.get(transferId);
+      const file = await this.db.file.findUnique({ where: { name: t.storePath }, include: { instances: { where: { available: true }, take: 1 } } });
+      if (!file || file.checksum !== t.transferChecksum || !file.instances[0]) throw e;
+      await this.incoming.failed(transferId, 'The file arrived by another transfer.', 409);
+      return { storeId: file.instances[0].storeId };
+    }
+  }
+
+  /** Tells the source its file arrived and where. */
+  async tellSourceComplete(transferId: number, storeId: number): Promise<void> {
+    const t = await this.incoming.get(transferId);
+    await (await this.peers.client(t.source)).cloneComplete({ source_transfer_id: t.sourceTransferId!, destination_transfer_id: t.id, store_id: storeId });
+  }
+
+  /** Tells the source this copy failed here, so it offers the file again. */
+  async tellSourceFailed(transferId: number, reason: string): Promise<{ acknowledged: boolean }> {
+    const t = await this.incoming.get(transferId);
+    const r = await (await this.peers.client(t.source)).checkinUpdate({ source_transfer_ids: [t.sourceTransferId!], destination_transfer_ids: [], new_status: STATUS_VALUE.FAILED, reason });
+    return { acknowledged: !r.unmodified_source_transfer_ids.includes(t.sourceTransferId!) };
+  }
+
+  /** The source's view of a transfer (for a clone whose data is late). */
+  async askSource(transferId: number): Promise<TransferStatus | null> {
+    const t = await this.incoming.get(transferId);
+    const r = await (await this.peers.client(t.source)).checkinStatus({ source_transfer_ids: [t.sourceTransferId!], destination_transfer_ids: [] });
+    const v = r.source_transfer_status[String(t.sourceTransferId)];
+    return v === null || v === undefined ? null : (statusName(v) ?? null);
+  }
+
+  /** Tells a source that a file it put on a drive is already here, so it records the copy. */
+  async tellSourcePresent(source: string, sourceTransferId: number, storeId: number): Promise<void> {
+    try {
+      await (await this.peers.client(source)).cloneComplete({ source_transfer_id: sourceTransferId, destination_transfer_id: -1, store_id: storeId });
+    } catch (e) {
+      // The source no longer knows the transfer (e.g. its trip was wiped): nothing to confirm.
+      if (e instanceof LibrarianError && e.status === 404) return;
+      throw e;
+    }
+  }
+}
+
+/** What the source needs to know about a staged item: where to put its data. */
+function stagedItemOf(t: IncomingTransfer, store: LocalStore): StagedItem {
+  return {
+    sourceTransferId: t.sourceTransferId ?? -1,
+    destinationTransferId: t.id,
+    stagingName: t.stagingPath!,
+    stagingLocation: path.join(store.stagingDirFor(t.stagingPath!), t.uploadName),
+    uploadName: t.uploadName,
+    destination: t.storePath,
+  };
+}

@@ -1,0 +1,236 @@
+/**
+ * The sending side of one clone batch: telling the destination about its items, moving the bytes
+ * by local copy (or handing Globus the items), and settling what the destination reports. Every
+ * step is idempotent: the cloneBatch workflow retries it through outages.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Config } from '../../config';
+import type { Logger } from '../../logger';
+import { STATUS_VALUE, statusName } from '../../shared/transferStatus';
+import type { Db } from '../catalog/db';
+import { toCollectionPath, type GlobusItem, type GlobusService } from '../globus/globus';
+import type { NotificationService } from '../notifications';
+import type { PeerRegistry } from '../peers/registry';
+import type { StoreService } from '../stores/stores';
+import type { OutgoingTransfers } from '../transfers/outgoing';
+
+export interface PeerOffer {
+  local?: { hostnames: string[] };
+  globus?: { endpointId: string; root: string };
+}
+
+export interface BatchStaged {
+  /** Items the destination staged, ready for data. */
+  staged: { id: number; remoteId: number; sourcePath: string; destPath: string; size: number }[];
+  /** Resolved at once (already there, or refused). */
+  resolved: number;
+  methods: PeerOffer;
+  /** Whether this host can write into the destination's staging area directly. */
+  localUsable: boolean;
+}
+
+export interface TransferRecordInput {
+  batchId: string;
+  method: string;
+  taskId: string;
+  sourceEndpointId?: string;
+  destinationEndpointId?: string;
+  start: Date;
+  end: Date;
+  bytes: number;
+  files: number;
+}
+
+export class CloneSender {
+  constructor(
+    private readonly db: Db,
+    private readonly config: Config,
+    private readonly stores: StoreService,
+    private readonly peers: PeerRegistry,
+    private readonly outgoing: OutgoingTransfers,
+    private readonly globus: GlobusService,
+    private readonly notifications: NotificationService,
+    private readonly log: Logger,
+  ) {}
+
+  /** clone/batch_stage on the destination for the batch's items that are not resolved yet. */
+  async stageBatch(batchId: string): Promise<BatchStaged> {
+    const peer = await this.outgoing.destinationOf(batchId);
+    const transfers = (await this.outgoing.batch(batchId)).filter((t) => t.status === 'INITIATED' || t.status === 'ONGOING');
+    if (transfers.length === 0) return { staged: [], resolved: 0, methods: {}, localUsable: false };
+    const client = await this.peers.client(peer);
+    const r = await client.batchStage({
+      source: this.config.name,
+      total_size: transfers.reduce((s, t) => s + Number(t.transferSize), 0),
+      uploads: transfers.map((t) => ({
+        upload_size: Number(t.transferSize),
+        upload_checksum: t.transferChecksum,
+        upload_name: t.fileName,
+        destination_location: t.fileName,
+        uploader: t.file.uploader,
+        source_transfer_id: t.id,
+        create_time: t.file.createTime.toISOString(),
+      })),
+    });
+    const byId = new Map(transfers.map((t) => [t.id, t]));
+    const peerRow = await this.peers.row(peer);
+    let resolved = 0;
+    for (const p of r.already_present) {
+      if (!byId.has(p.source_transfer_id)) continue;
+      await this.outgoing.confirmed(p.source_transfer_id, peerRow.id, p.store_id, 'already present at the destination');
+      resolved++;
+    }
+    for (const x of r.refused) {
+      if (!byId.has(x.source_transfer_id)) continue;
+      const reason = `${peer} refused it (${x.status}): ${x.reason}`;
+      // 425: the destination is receiving the file from elsewhere; not a failure of this copy.
+      if (x.status === 425) await this.outgoing.cancelled([x.source_transfer_id], reason);
+      else await this.outgoing.failed([x.source_transfer_id], reason);
+      resolved++;
+    }
+    const staged: BatchStaged['staged'] = [];
+    for (const u of r.uploads) {
+      const t = byId.get(u.source_transfer_id);
+      if (!t || !t.instance) continue;
+      const sourcePath = this.stores.local(t.instance.store).storePathFor(t.instance.path);
+      await this.outgoing.setDestination(t.id, { remoteTransferId: u.destination_transfer_id, sourcePath, destPath: u.staging_location });
+      staged.push({ id: t.id, remoteId: u.destination_transfer_id, sourcePath, destPath: u.staging_location, size: Number(t.transferSize) });
+    }
+    const offer = r.async_transfer_providers ?? {};
+    const methods: PeerOffer = {
+      ...(offer.local ? { local: offer.local } : {}),
+      ...(offer.globus ? { globus: { endpointId: offer.globus.endpoint_id, root: offer.globus.root } } : {}),
+    };
+    let localUsable = false;
+    if (methods.local && staged[0]) {
+      const hostOk = methods.local.hostnames.length === 0 || methods.local.hostnames.includes(os.hostname());
+      localUsable = hostOk && (await fs.access(path.dirname(staged[0].destPath), fs.constants.W_OK).then(() => true, () => false));
+    }
+    return { staged, resolved, methods, localUsable };
+  }
+
+  /**
+   * checkin/update on the destination for the batch's items; items the destination has
+   * already moved past `to` count as done. Returns items the destination says are gone.
+   */
+  async setPeerStatus(batchId: string, to: 'ONGOING' | 'STAGED', method?: string): Promise<{ failed: number[] }> {
+    const peer = await this.outgoing.destinationOf(batchId);
+    const items = (await this.outgoing.unfinished(batchId)).filter((t) => t.remoteTransferId !== null);
+    if (items.length === 0) return { failed: [] };
+    const client = await this.peers.client(peer);
+    const r = await client.checkinUpdate({ destination_transfer_ids: items.map((t) => t.remoteTransferId!), source_transfer_ids: [], new_status: STATUS_VALUE[to] });
+    const failed: number[] = [];
+    const moved: number[] = [];
+    for (const t of items) {
+      const remote = r.destination_transfer_status?.[String(t.remoteTransferId)];
+      const name = remote === null || remote === undefined ? null : statusName(remote);
+      if (name === 'FAILED' || name === 'CANCELLED' || name === null) {
+        await this.outgoing.failed([t.id], `${peer} reports the transfer ${name ?? 'unknown'}`);
+        failed.push(t.id);
+      } else if (name !== 'COMPLETED') moved.push(t.id);
+    }
+    if (to === 'ONGOING') await this.outgoing.ongoing(moved, method);
+    else await this.outgoing.staged(moved);
+    return { failed };
+  }
+
+  /** Copies each staged item from our store into the destination's staging area. */
+  async copyLocally(batchId: string, opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): Promise<{ bytes: number; seconds: number }> {
+    const items = (await this.outgoing.unfinished(batchId)).filter((t) => t.destPath && t.sourcePath);
+    const total = items.reduce((s, t) => s + Number(t.transferSize), 0);
+    const started = Date.now();
+    let done = 0;
+    for (const t of items) {
+      if (opts.signal?.aborted) throw new Error('cancelled');
+      await fs.rm(t.destPath!, { recursive: true, force: true });
+      await fs.cp(t.sourcePath!, t.destPath!, { recursive: true, force: true, preserveTimestamps: true });
+      done += Number(t.transferSize);
+      opts.onProgress?.(done, total);
+    }
+    return { bytes: total, seconds: (Date.now() - started) / 1000 };
+  }
+
+  /** Submits the batch's items as one Globus task (a retry with the same submission id makes no second task). */
+  async submitToGlobus(batchId: string, submissionId: string, destinationEndpointId: string, destinationRoot: string): Promise<string> {
+    return this.globus.submit(submissionId, destinationEndpointId, await this.globusItems(batchId, destinationRoot), `librarian ${batchId}`);
+  }
+
+  /** The batch's items as Globus paths: ours under globus.localRoot, theirs under the root they offered. */
+  private async globusItems(batchId: string, destinationRoot: string): Promise<GlobusItem[]> {
+    const items = (await this.outgoing.unfinished(batchId)).filter((t) => t.destPath && t.sourcePath);
+    return Promise.all(
+      items.map(async (t) => ({
+        sourcePath: toCollectionPath(this.config.globus.localRoot, t.sourcePath!),
+        destinationPath: toCollectionPath(destinationRoot, t.destPath!),
+        recursive: (await fs.stat(t.sourcePath!)).isDirectory(),
+      })),
+    );
+  }
+
+  /** Records a finished data movement (bytes, duration, bandwidth). Idempotent per batch. */
+  async recordTransfer(rec: TransferRecordInput): Promise<void> {
+    const peer = await this.outgoing.destinationOf(rec.batchId);
+    const seconds = Math.max((rec.end.getTime() - rec.start.getTime()) / 1000, 0.001);
+    const data = {
+      batchId: rec.batchId,
+      destination: peer,
+      transferMethod: rec.method,
+      taskId: rec.taskId,
+      sourceEndpointId: rec.sourceEndpointId,
+      destinationEndpointId: rec.destinationEndpointId,
+      startTime: rec.start,
+      endTime: rec.end,
+      durationSeconds: seconds,
+      bytesTransferred: BigInt(rec.bytes),
+      fileCount: rec.files,
+      effectiveBandwidthBps: rec.bytes / seconds,
+    };
+    await this.db.transferRecord.upsert({ where: { batchId: rec.batchId }, create: data, update: data });
+  }
+
+  /** Asks the destination how the batch's items stand (for late callbacks), and records the answers. */
+  async reconcile(batchId: string): Promise<{ pending: number[] }> {
+    const peer = await this.outgoing.destinationOf(batchId);
+    const withRemote = (await this.outgoing.unfinished(batchId)).filter((t) => t.remoteTransferId !== null);
+    if (withRemote.length) {
+      const client = await this.peers.client(peer);
+      const r = await client.checkinStatus({ destination_transfer_ids: withRemote.map((t) => t.remoteTransferId!), source_transfer_ids: [] });
+      const peerRow = await this.peers.row(peer);
+      for (const t of withRemote) {
+        const v = r.destination_transfer_status[String(t.remoteTransferId)];
+        const name = v === null || v === undefined ? null : statusName(v);
+        if (name === 'COMPLETED') {
+          const storeId = r.destination_transfer_store_ids?.[String(t.remoteTransferId)];
+          if (storeId !== null && storeId !== undefined) await this.outgoing.confirmed(t.id, peerRow.id, storeId, 'the destination reports it COMPLETED (callback missing)');
+        } else if (name === 'FAILED' || name === 'CANCELLED' || name === null) {
+          await this.outgoing.failed([t.id], `${peer} reports the transfer ${name ?? 'unknown'}`);
+        }
+      }
+    }
+    return { pending: await this.outgoing.pending(batchId) };
+  }
+
+  /**
+   * Fails what is left of a batch (it will be offered again in a later one) and tells the
+   * destination, once, so it can free its staging; its receive workflows also find out on their own.
+   */
+  async abandon(batchId: string, reason: string): Promise<number> {
+    const peer = await this.outgoing.destinationOf(batchId);
+    const items = await this.outgoing.unfinished(batchId);
+    await this.outgoing.failed(items.map((t) => t.id), reason);
+    const remote = items.filter((t) => t.remoteTransferId !== null);
+    if (remote.length) {
+      try {
+        const client = await this.peers.client(peer, 20_000);
+        await client.checkinUpdate({ destination_transfer_ids: remote.map((t) => t.remoteTransferId!), source_transfer_ids: [], new_status: STATUS_VALUE.FAILED });
+      } catch (e) {
+        this.log.warn({ batchId, peer, err: (e as Error).message }, 'could not tell the destination that the batch was abandoned');
+      }
+    }
+    await this.notifications.alert('error', `Clone batch ${batchId} to ${peer} gave up on ${items.length} files; they will be offered again. Reason: ${reason}`, { batchId, peer });
+    this.log.error({ batchId, peer, files: items.length, reason }, 'clone batch abandoned; its files will be offered again');
+    return items.length;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The domain layer: everything that touches the catalog, the disks, peers and Globus, and nothing
+ * that knows Temporal, Express or oclif. Each service takes its dependencies explicitly; this
+ * module wires them once per process.
+ */
+import type { Config } from '../config';
+import { createLogger, type Logger } from '../logger';
+import { ChecksumPool } from '../shared/checksums';
+import { openDb, type Db } from './catalog/db';
+import { migrationStatus } from './catalog/migrate';
+import { SearchService } from './catalog/search';
+import { CloneCallbacks } from './clone/callbacks';
+import { ClonePlanner } from './clone/planner';
+import { CloneReceiver } from './clone/receiver';
+import { CloneSender } from './clone/sender';
+import { GlobusService } from './globus/globus';
+import { Ingest } from './ingest';
+import { LocalCloneService } from './localClone';
+import { NotificationService } from './notifications';
+import { PeerRegistry } from './peers/registry';
+import { DriveIngest } from './sneakernet/ingest';
+import { DriveTrips } from './sneakernet/trips';
+import { Placement } from './stores/placement';
+import { StoreService } from './stores/stores';
+import { IncomingTransfers } from './transfers/incoming';
+import { LocalCopies } from './transfers/localCopies';
+import { OutgoingTransfers } from './transfers/outgoing';
+import { UploadReceiver } from './uploads/receiver';
+import { UploadService } from './uploads/uploads';
+import { UserService } from './users/users';
+import { ValidationService } from './validation';
+
+export interface Domain {
+  config: Config;
+  log: Logger;
+  db: Db;
+  checksums: ChecksumPool;
+  users: UserService;
+  stores: StoreService;
+  placement: Placement;
+  transfers: { incoming: IncomingTransfers; outgoing: OutgoingTransfers; localCopies: LocalCopies };
+  ingest: Ingest;
+  uploads: UploadService;
+  uploadReceiver: UploadReceiver;
+  search: SearchService;
+  validation: ValidationService;
+  notifications: NotificationService;
+  peers: PeerRegistry;
+  globus: GlobusService;
+  clonePlanner: ClonePlanner;
+  cloneSender: CloneSender;
+  cloneReceiver: CloneReceiver;
+  cloneCallbacks: CloneCallbacks;
+  localClone: LocalCloneService;
+  driveTrips: DriveTrips;
+  driveIngest: DriveIngest;
+  close(): Promise<void>;
+}
+
+export async function createDomain(config: Config, component: string, opts: { requireMigrated?: boolean } = {}): Promise<Domain> {
+  const log = createLogger(config, component);
+  if (opts.requireMigrated !== false) {
+    const { pending } = await migrationStatus(config.database);
+    if (pending.length) {
+      throw new Error(
+        `The catalog (${config.database.provider}) is missing ${pending.length} migration(s): ${pending.join(', ')}. ` +
+          'Run "librarian setup" with the same configuration first.',
+      );
+    }
+  }
+  const db = await openDb(config.database);
+  const checksums = new ChecksumPool(config.checksums.threads);
+  const stores = new StoreService(db, log);
+  const placement = new Placement(checksums, log);
+  const incoming = new IncomingTransfers(db, stores, log);
+  const outgoing = new OutgoingTransfers(db, config.name, log);
+  const localCopies = new LocalCopies(db);
+  const ingest = new Ingest(db, incoming, placement, checksums, log);
+  const uploads = new UploadService(db, config, stores, incoming, ingest, log);
+  const notifications = new NotificationService(config, log);
+  const peers = new PeerRegistry(db, config, outgoing, log);
+  const cloneReceiver = new CloneReceiver(db, config, stores, incoming, ingest, peers, log);
+  const globus = new GlobusService(config.globus, log);
+  return {
+    config,
+    log,
+    db,
+    checksums,
+    users: new UserService(db),
+    stores,
+    placement,
+    transfers: { incoming, outgoing, localCopies },
+    ingest,
+    uploads,
+    uploadReceiver: new UploadReceiver(uploads, incoming),
+    search: new SearchService(db, stores),
+    validation: new ValidationService(db, config, stores, checksums, log),
+    notifications,
+    peers,
+    globus,
+    clonePlanner: new ClonePlanner(db, config, peers, outgoing, log),
+    cloneSender: new CloneSender(db, config, stores, peers, outgoing, globus, notifications, log),
+    cloneReceiver,
+    cloneCallbacks: new CloneCallbacks(db, peers, outgoing, cloneReceiver),
+    localClone: new LocalCloneService(db, config, stores, placement, localCopies, checksums, notifications, log),
+    driveTrips: new DriveTrips(db, config, stores, peers, outgoing, log),
+    driveIngest: new DriveIngest(db, config, cloneReceiver, incoming, peers),
+    async close() {
+      await checksums.close();
+      await db.$disconnect();
+    },
+  };
+}
+
+export type { Logger };

@@ -1,0 +1,146 @@
+/**
+ * The last two steps of every arrival (upload, network clone, drive entry): verify what is in
+ * staging against the declared size and checksum, and catalogue it (data placed into the store,
+ * then File + Instance in one transaction with the transfer's COMPLETED). Nothing unverified is
+ * ever catalogued. Each step is idempotent, because Temporal retries it after a crash.
+ */
+import type { Logger } from '../logger';
+import { parseChecksum, sameChecksum, type ChecksumPool, type HashOptions } from '../shared/checksums';
+import { conflict, LibrarianError } from '../shared/errors';
+import type { Db, Prisma } from './catalog/db';
+import { exists, removeTree } from './stores/files';
+import { safeRelativePath } from './stores/localStore';
+import type { Placement } from './stores/placement';
+import type { IncomingTransfers } from './transfers/incoming';
+import { readUploadState } from './uploads/uploadState';
+
+export type DeletionPolicyName = 'DISALLOWED' | 'ALLOWED';
+export type Progress = Pick<HashOptions, 'onProgress' | 'signal'>;
+
+export type Verdict = { ok: true; size: number; checksum: string } | { ok: false; status: number; reason: string; suggestedRemedy: string; size?: number; checksum?: string };
+
+export interface Catalogued {
+  fileName: string;
+  instanceId: number;
+  storeId: number;
+  storeName: string;
+  path: string;
+}
+
+export class Ingest {
+  constructor(
+    private readonly db: Db,
+    private readonly incoming: IncomingTransfers,
+    private readonly placement: Placement,
+    private readonly checksums: ChecksumPool,
+    private readonly log: Logger,
+  ) {}
+
+  /** Checks size and checksum of the staged data. Never throws for a mismatch: returns the verdict. */
+  async verify(transferId: number, opts: Progress = {}): Promise<Verdict> {
+    const t = await this.incoming.get(transferId);
+    if (t.status === 'COMPLETED') return { ok: true, size: Number(t.transferSize), checksum: t.transferChecksum };
+    if (t.status === 'FAILED' || t.status === 'CANCELLED') {
+      return { ok: false, status: 409, reason: `Transfer ${t.id} is ${t.status}: ${t.failureReason ?? 'no reason recorded'}.`, suggestedRemedy: 'Stage the upload again.' };
+    }
+    const staging = await this.incoming.staging(t);
+    if (!(await exists(staging.location))) {
+      return {
+        ok: false,
+        status: 404,
+        reason: `Nothing was found in the staging area at ${staging.location}.`,
+        suggestedRemedy: 'Copy the data to staging_location (or send it with PUT upload/<transfer_id>/data) before committing; then stage again.',
+      };
+    }
+    const expected = parseChecksum(t.transferChecksum);
+    let result;
+    try {
+      // Digests computed while an HTTP upload was written are reused while the files are unchanged.
+      const state = await readUploadState(staging.dir);
+      const known = state?.algorithm === expected.algorithm ? state.files : undefined;
+      result = await this.checksums.hashPath(staging.location, expected.algorithm, { ...opts, known });
+    } catch (e) {
+      if (e instanceof LibrarianError) return { ok: false, status: e.status, reason: e.reason, suggestedRemedy: e.suggestedRemedy };
+      throw e;
+    }
+    if (result.size !== Number(t.transferSize)) {
+      return {
+        ok: false,
+        status: 406,
+        reason: `Size mismatch: the upload declared ${t.transferSize} bytes, the staging area holds ${result.size}.`,
+        suggestedRemedy: 'Check the source data and upload it again.',
+        size: result.size,
+        checksum: result.checksum,
+      };
+    }
+    if (!sameChecksum(result.checksum, t.transferChecksum)) {
+      return {
+        ok: false,
+        status: 406,
+        reason: `Checksum mismatch: the upload declared ${t.transferChecksum}, the staged data hashes to ${result.checksum}.`,
+        suggestedRemedy: 'The data changed or was damaged on the way: check the source and upload it again.',
+        size: result.size,
+        checksum: result.checksum,
+      };
+    }
+    return { ok: true, size: result.size, checksum: result.checksum };
+  }
+
+  /**
+   * Moves verified (STAGED) data into the store and catalogues it. Safe to repeat after a crash
+   * at any point: a previous attempt's move is recognised (the name is ours since stage), and a
+   * finished commit only has its staging removed.
+   */
+  async commit(transferId: number, deletionPolicy: DeletionPolicyName, opts: Progress = {}): Promise<Catalogued> {
+    const t = await this.incoming.get(transferId);
+    const { dir, location, store, row } = await this.incoming.staging(t);
+    if (t.status === 'COMPLETED') {
+      await removeTree(dir);
+      return this.catalogued(transferId);
+    }
+    if (t.status !== 'STAGED') {
+      throw conflict(`Transfer ${t.id} is ${t.status} and cannot be committed.`, 'Only verified (STAGED) transfers are committed; stage the upload again.');
+    }
+    const final = store.storePathFor(t.storePath);
+    await store.assertInside(store.storeRoot, final);
+    await this.placement.place(store, location, final, t.transferChecksum, opts);
+
+    const now = new Date();
+    try {
+      await this.db.$transaction(async (tx: Prisma.TransactionClient) => {
+        await tx.file.create({
+          data: { name: t.storePath, createTime: t.fileCreateTime ?? now, size: t.transferSize, checksum: t.transferChecksum, uploader: t.uploader, source: t.source },
+        });
+        await tx.instance.create({
+          data: {
+            path: safeRelativePath(t.storePath),
+            fileName: t.storePath,
+            storeId: row.id,
+            deletionPolicy,
+            createdTime: now,
+            calculatedChecksum: t.transferChecksum,
+            calculatedSize: t.transferSize,
+            checksumTime: now,
+          },
+        });
+        await this.incoming.completed(tx, t.id);
+      });
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'P2002') throw e;
+      const file = await this.db.file.findUnique({ where: { name: t.storePath } });
+      throw conflict(`"${t.storePath}" was catalogued by someone else while this upload was committing${file ? ` (checksum ${file.checksum})` : ''}.`, 'Search for the existing file.');
+    }
+    await removeTree(dir);
+    const done = await this.catalogued(transferId);
+    this.log.info({ transfer: t.id, file: t.storePath, store: row.name, instance: done.instanceId }, 'transfer committed');
+    return done;
+  }
+
+  /** Where a COMPLETED transfer's data was catalogued. */
+  async catalogued(transferId: number): Promise<Catalogued> {
+    const t = await this.incoming.get(transferId);
+    const { row, store } = await this.incoming.storeOf(t);
+    const inst = await this.db.instance.findUniqueOrThrow({ where: { fileName_storeId: { fileName: t.storePath, storeId: row.id } } });
+    return { fileName: t.storePath, instanceId: inst.id, storeId: row.id, storeName: row.name, path: store.storePathFor(inst.path) };
+  }
+}

@@ -1,0 +1,59 @@
+/** Filesystem helpers for data in stores, staging areas and drives. */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+export async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+/** Removes a file or tree, including read-only ones. */
+export async function removeTree(p: string): Promise<void> {
+  try {
+    await fs.rm(p, { recursive: true, force: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EACCES' && (e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+    await makeWritable(p);
+    await fs.rm(p, { recursive: true, force: true });
+  }
+}
+
+async function walkTree(p: string, fn: (p: string, isDir: boolean) => Promise<void>): Promise<void> {
+  const st = await fs.lstat(p);
+  if (st.isDirectory()) {
+    for (const e of await fs.readdir(p)) await walkTree(path.join(p, e), fn);
+  }
+  await fn(p, st.isDirectory());
+}
+
+export async function makeReadOnly(p: string): Promise<void> {
+  await walkTree(p, (q, dir) => fs.chmod(q, dir ? 0o555 : 0o444));
+}
+
+async function makeWritable(p: string): Promise<void> {
+  const st = await fs.lstat(p).catch(() => undefined);
+  if (!st) return;
+  if (st.isDirectory()) {
+    await fs.chmod(p, 0o755);
+    for (const e of await fs.readdir(p)) await makeWritable(path.join(p, e));
+  } else await fs.chmod(p, 0o644);
+}
+
+export async function chownTree(p: string, uid: number, gid: number): Promise<void> {
+  await walkTree(p, (q) => fs.lchown(q, uid, gid));
+}
+
+/** Removes the empty directories below `root` (not root itself). */
+export async function pruneEmptyDirs(root: string): Promise<void> {
+  for (const e of await fs.readdir(root, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    const p = path.join(root, e.name);
+    await pruneEmptyDirs(p);
+    if ((await fs.readdir(p)).length === 0) await fs.rmdir(p);
+  }
+}

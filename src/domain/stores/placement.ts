@@ -1,0 +1,83 @@
+/**
+ * Putting verified data at its final path in a store: a rename, or a copy that is verified again
+ * when the store changes ownership or permissions (or lives on another filesystem). Used by
+ * uploads, clones, drive ingests and local clones alike.
+ */
+import { constants as fsConstants } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../../logger';
+import { parseChecksum, sameChecksum, type ChecksumPool, type HashOptions } from '../../shared/checksums';
+import { LibrarianError, notAcceptable } from '../../shared/errors';
+import { chownTree, exists, makeReadOnly, removeTree } from './files';
+import type { LocalStore } from './localStore';
+
+export type Progress = Pick<HashOptions, 'onProgress' | 'signal'>;
+
+export class Placement {
+  constructor(
+    private readonly checksums: ChecksumPool,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Moves `staged` to `final` in `store`. Safe to repeat after a crash: data already at `final`
+   * is recognised (and checked again when the staged copy is gone).
+   */
+  async place(store: LocalStore, staged: string, final: string, checksum: string, opts: Progress = {}): Promise<void> {
+    const copyMode = store.settings.ownAfterCommit || store.settings.readonlyAfterCommit;
+    if (await exists(staged)) {
+      if (!(await exists(final))) {
+        await fs.mkdir(path.dirname(final), { recursive: true });
+        let moved = false;
+        if (!copyMode) {
+          try {
+            await fs.rename(staged, final);
+            moved = true;
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+          }
+        }
+        if (!moved) await this.copyVerified(staged, final, checksum, store, opts);
+      }
+      // else: a previous attempt already put it there (verified) and crashed before cataloguing.
+    } else if (await exists(final)) {
+      // A previous attempt moved it and crashed before cataloguing: check it before trusting it.
+      const again = await this.checksums.hashPath(final, parseChecksum(checksum).algorithm, opts);
+      if (!sameChecksum(again.checksum, checksum)) {
+        await removeTree(final);
+        throw notAcceptable(`The data at ${final} no longer matches ${checksum}.`, 'Send the file again.');
+      }
+    } else {
+      throw new LibrarianError(500, `The staged data is gone from ${staged}.`, 'Send the file again.');
+    }
+    if (store.settings.readonlyAfterCommit) await makeReadOnly(final);
+  }
+
+  /** Copies into a temporary name next to the destination, verifies, then renames into place. */
+  private async copyVerified(from: string, to: string, checksum: string, store: LocalStore, opts: Progress): Promise<void> {
+    const algorithm = parseChecksum(checksum).algorithm;
+    const tries = store.settings.maxCopyRetries;
+    // A fixed name per destination: a copy cut short by a crash is found and replaced on retry.
+    const tmp = path.join(path.dirname(to), `.librarian-incoming-${path.basename(to)}`);
+    for (let attempt = 1; ; attempt++) {
+      await removeTree(tmp);
+      try {
+        await fs.cp(from, tmp, { recursive: true, errorOnExist: true, force: false, mode: fsConstants.COPYFILE_FICLONE });
+        const copy = await this.checksums.hashPath(tmp, algorithm, opts);
+        if (sameChecksum(copy.checksum, checksum)) {
+          await fs.rename(tmp, to);
+          if (store.settings.ownAfterCommit && process.getuid && process.getgid) await chownTree(to, process.getuid(), process.getgid());
+          await removeTree(from);
+          return;
+        }
+        this.log.warn({ to, attempt, expected: checksum, got: copy.checksum }, 'copy into the store did not verify');
+      } finally {
+        await removeTree(tmp);
+      }
+      if (attempt >= tries) {
+        throw notAcceptable(`Copying into the store did not verify after ${tries} attempts.`, 'Operators: check the store disk for errors. Then upload the file again.');
+      }
+    }
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The one owner of IncomingTransfer rows: data arriving here by upload, network clone or drive.
+ * Every change of a transfer's status goes through a named transition below, guarded by the
+ * transition table of shared/transferStatus; nothing else writes a status. Staging (the row and
+ * its UUID directory) is created here too, the same way for every kind of arrival.
+ *
+ *   stage      → INITIATED, with its staging directory on the chosen store
+ *   ongoing    INITIATED → ONGOING       (data is arriving: HTTP upload, clone/ongoing)
+ *   staged     INITIATED|ONGOING → STAGED (all the data is in staging)
+ *   completed  STAGED → COMPLETED        (inside the commit's catalog transaction)
+ *   failed     any unfinished → FAILED   (staging removed)
+ *   cancelled  any unfinished → CANCELLED (staging removed)
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../../logger';
+import { LibrarianError, conflict, notAcceptable, notFound } from '../../shared/errors';
+import { sourcesOf, TERMINAL_STATUSES, type TransferStatus } from '../../shared/transferStatus';
+import type { Db, Prisma, Query } from '../catalog/db';
+import type { LocalStore } from '../stores/localStore';
+import type { StoreRow, StoreService } from '../stores/stores';
+
+export type IncomingTransfer = Prisma.IncomingTransferGetPayload<object>;
+
+export interface StageIncoming {
+  store: { row: StoreRow; store: LocalStore };
+  /** UUID naming the staging directory; a retried stage with the same name finds its transfer. */
+  stagingName: string;
+  uploader: string;
+  source: string;
+  createdBy: string;
+  /** Name of the data inside the staging directory. */
+  uploadName: string;
+  destination: string;
+  size: number;
+  checksum: string;
+  workflowId?: string;
+  sourceTransferId?: number;
+  fileCreateTime?: Date;
+  deletionPolicy?: 'DISALLOWED' | 'ALLOWED';
+}
+
+export interface Transition {
+  id: number;
+  from: TransferStatus;
+  to: TransferStatus;
+  /** False when the transfer already was in `to`. */
+  changed: boolean;
+}
+
+/** How long an HTTP request may hold a transfer's staging area without renewing its claim. */
+export const RECEIVING_LEASE_MS = 30_000;
+
+export class IncomingTransfers {
+  constructor(
+    private readonly db: Db,
+    private readonly stores: StoreService,
+    private readonly log: Logger,
+  ) {}
+
+  async find(id: number): Promise<IncomingTransfer | null> {
+    return this.db.incomingTransfer.findUnique({ where: { id } });
+  }
+
+  async get(id: number): Promise<IncomingTransfer> {
+    const t = await this.find(id);
+    if (!t) throw notFound(`No transfer with id ${id}.`, 'Use the transfer_id returned by upload/stage (or the destination_transfer_id of a clone).');
+    return t;
+  }
+
+  /** Unfinished transfers to one destination name. */
+  async activeFor(destination: string): Promise<IncomingTransfer[]> {
+    return this.db.incomingTransfer.findMany({ where: { storePath: destination, status: { notIn: TERMINAL_STATUSES } }, orderBy: { id: 'asc' } });
+  }
+
+  async storeOf(t: Pick<IncomingTransfer, 'id' | 'storeId'>): Promise<{ row: StoreRow; store: LocalStore }> {
+    if (t.storeId === null) throw new LibrarianError(500, `Transfer ${t.id} has no store.`, 'Stage it again.');
+    const row = await this.stores.rowById(t.storeId);
+    return { row, store: this.stores.local(row) };
+  }
+
+  /** The transfer's staging directory, and where its data goes inside it. */
+  async staging(t: IncomingTransfer): Promise<{ dir: string; location: string; store: LocalStore; row: StoreRow }> {
+    const { row, store } = await this.storeOf(t);
+    const dir = store.stagingDirFor(t.stagingPath!);
+    return { dir, location: path.join(dir, t.uploadName), store, row };
+  }
+
+  /**
+   * The one staging routine: a UUID directory on the store and an INITIATED transfer naming it.
+   * Repeating it with the same staging name returns the transfer made the first time.
+   */
+  async stage(s: StageIncoming): Promise<IncomingTransfer> {
+    const again = await this.db.incomingTransfer.findUnique({ where: { stagingPath: s.stagingName } });
+    if (again) return again;
+    const dir = await s.store.store.makeStagingDir(s.stagingName);
+    try {
+      return await this.db.incomingTransfer.create({
+        data: {
+          status: 'INITIATED',
+          uploader: s.uploader,
+          source: s.source,
+          createdBy: s.createdBy,
+          uploadName: s.uploadName,
+          transferSize: BigInt(s.size),
+          transferChecksum: s.checksum,
+          storeId: s.store.row.id,
+          stagingPath: s.stagingName,
+          storePath: s.destination,
+          workflowId: s.workflowId,
+          sourceTransferId: s.sourceTransferId,
+          fileCreateTime: s.fileCreateTime,
+          deletionPolicy: s.deletionPolicy,
+        },
+      });
+    } catch (e) {
+      const raced = await this.db.incomingTransfer.findUnique({ where: { stagingPath: s.stagingName } });
+      if (raced) return raced;
+      await fs.rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /**
+   * Moves one transfer to `to` if the table allows it from where it is; already being in `to` is
+   * fine. `extra` is written with the status (method, end time, failure).
+   */
+  private async move(id: number, to: TransferStatus, extra: Prisma.IncomingTransferUpdateManyMutationInput = {}, q: Query = this.db): Promise<Transition> {
+    for (;;) {
+      const t = await q.incomingTransfer.findUnique({ where: { id } });
+      if (!t) throw notFound(`No transfer with id ${id}.`, 'Use the transfer id this Librarian gave you.');
+      if (t.status === to) return { id, from: to, to, changed: false };
+      if (!sourcesOf(to).includes(t.status)) {
+        throw notAcceptable(`Transfer ${id} is ${t.status}; it cannot become ${to}.`, t.status === 'FAILED' || t.status === 'CANCELLED' ? 'Stage it again.' : 'Nothing to do.');
+      }
+      // Conditional on the status just read: a concurrent change makes this match nothing, and
+      // the loop looks again (statuses only move forward, so it ends).
+      const r = await q.incomingTransfer.updateMany({ where: { id, status: t.status }, data: { ...extra, status: to } });
+      if (r.count === 1) return { id, from: t.status, to, changed: true };
+    }
+  }
+
+  ongoing(id: number, method?: string): Promise<Transition> {
+    return this.move(id, 'ONGOING', method ? { transferMethod: method } : {});
+  }
+
+  staged(id: number, method?: string): Promise<Transition> {
+    return this.move(id, 'STAGED', method ? { transferMethod: method } : {});
+  }
+
+  /** Within the transaction that catalogues the File and Instance. */
+  completed(tx: Prisma.TransactionClient, id: number): Promise<Transition> {
+    return this.move(id, 'COMPLETED', { endTime: new Date() }, tx);
+  }
+
+  /**
+   * Ends an unfinished transfer as FAILED (or CANCELLED) with a reason and removes its staging.
+   * Idempotent; a COMPLETED transfer stays COMPLETED (its staging, if any, is still removed).
+   */
+  async failed(id: number, reason: string, status = 409, to: 'FAILED' | 'CANCELLED' = 'FAILED'): Promise<void> {
+    const t = await this.find(id);
+    if (!t) return;
+    const r = await this.db.incomingTransfer.updateMany({
+      where: { id, status: { notIn: TERMINAL_STATUSES } },
+      data: { status: to, endTime: new Date(), failureReason: reason, failureStatus: status },
+    });
+    await this.removeStaging(t);
+    if (r.count) this.log.info({ transfer: id, status: to, reason }, 'incoming transfer ended');
+  }
+
+  async removeStaging(t: IncomingTransfer): Promise<void> {
+    if (t.storeId === null || !t.stagingPath) return;
+    const { store } = await this.storeOf(t);
+    await fs.rm(store.stagingDirFor(t.stagingPath), { recursive: true, force: true });
+  }
+
+  /**
+   * Claims the right to write a transfer's staging area for one HTTP request, in whichever API
+   * process it arrives: a lease in the catalog, renewed while data flows and released at the end
+   * (or expiring, if the process dies). Returns a release function.
+   */
+  async claimReceiving(id: number): Promise<{ renew(): Promise<void>; release(): Promise<void> }> {
+    const until = () => new Date(Date.now() + RECEIVING_LEASE_MS);
+    const r = await this.db.incomingTransfer.updateMany({
+      where: { id, OR: [{ receivingUntil: null }, { receivingUntil: { lt: new Date() } }] },
+      data: { receivingUntil: until() },
+    });
+    if (r.count === 0) throw conflict(`Another request is already sending data for transfer ${id}.`, 'Wait for it to finish, or close it, then resume (upload/status tells what the server holds).');
+    return {
+      renew: async () => {
+        await this.db.incomingTransfer.updateMany({ where: { id }, data: { receivingUntil: until() } });
+      },
+      release: async () => {
+        await this.db.incomingTransfer.updateMany({ where: { id }, data: { receivingUntil: null } });
+      },
+    };
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * Streamed HTTP upload into a staging area, hashing in the same pass as writing.
+ *
+ * - A file is sent as the request body (any content type but application/x-tar). Sending
+ *   `Upload-Offset: N` resumes at byte N, which must be exactly what the server holds (see
+ *   upload/status); without it the upload starts again from byte 0.
+ * - A directory is sent as a tar stream (Content-Type: application/x-tar) of its contents, paths
+ *   relative to the directory. Each complete file is recorded; a file cut off by a broken
+ *   connection is discarded. To resume, send a tar of the files upload/status does not list.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { createHasher, parseChecksum, type Algorithm } from '../../shared/checksums';
+import { badRequest, conflict, insufficientStorage, isLibrarianError, LibrarianError } from '../../shared/errors';
+import { safeRelativePath } from '../stores/localStore';
+import type { IncomingTransfers } from '../transfers/incoming';
+import type { Principal } from '../users/users';
+import type { UploadService } from './uploads';
+import { readUploadState, writeUploadState, type UploadState } from './uploadState';
+
+export interface ReceiveRequest {
+  transferId: number;
+  principal: Principal;
+  body: Readable;
+  contentType: string | undefined;
+  /** Upload-Offset header, for resuming a file. */
+  offset: number | undefined;
+}
+
+export interface ReceiveResult {
+  transferId: number;
+  receivedBytes: number;
+  uploadSize: number;
+  receivedFiles?: number;
+  complete: boolean;
+}
+
+function diskError(e: unknown, received: number): never {
+  if ((e as NodeJS.ErrnoException).code === 'ENOSPC' || (e as NodeJS.ErrnoException).code === 'EDQUOT') {
+    throw insufficientStorage('The staging disk is full.', 'Nothing received so far is lost: resume the upload (upload/status gives the offset) once the operators have freed space.', {
+      received_bytes: received,
+    });
+  }
+  throw e;
+}
+
+async function hashPrefix(file: string, length: number, algorithm: Algorithm) {
+  const hasher = await createHasher(algorithm);
+  if (length > 0) for await (const c of createReadStream(file, { start: 0, end: length - 1, highWaterMark: 1 << 20 })) hasher.update(c as Buffer);
+  return hasher;
+}
+
+/** How often a request that is receiving data renews its claim on the transfer. */
+const RENEW_EVERY_MS = 10_000;
+
+export class UploadReceiver {
+  constructor(
+    private readonly uploads: UploadService,
+    private readonly incoming: IncomingTransfers,
+  ) {}
+
+  async receive(req: ReceiveRequest): Promise<ReceiveResult> {
+    const t = await this.uploads.owned(req.principal, req.transferId);
+    if (t.status !== 'INITIATED' && t.status !== 'ONGOING') {
+      throw conflict(`Transfer ${t.id} is ${t.status}; data can only be sent before it is committed.`, 'Stage the upload again to send new data.');
+    }
+    const claim = await this.incoming.claimReceiving(t.id);
+    const renewing = setInterval(() => void claim.renew().catch(() => undefined), RENEW_EVERY_MS);
+    try {
+      const { dir, location } = await this.incoming.staging(t);
+      if (!(await fs.stat(dir).catch(() => undefined))) {
+        throw conflict(`The staging area of transfer ${t.id} no longer exists.`, 'The upload failed or timed out; stage it again.');
+      }
+      await this.incoming.ongoing(t.id, 'http');
+      const algorithm = parseChecksum(t.transferChecksum).algorithm;
+      const size = Number(t.transferSize);
+      if ((req.contentType ?? '').split(';')[0]!.trim() === 'application/x-tar') {
+        return await receiveDirectory(t.id, dir, location, algorithm, size, req.body);
+      }
+      return await receiveFile(t.id, dir, location, algorithm, size, req);
+    } finally {
+      clearInterval(renewing);
+      await claim.release();
+    }
+  }
+}
+
+async function receiveFile(transferId: number, stagingDir: string, target: string, algorithm: Algorithm, size: number, req: ReceiveRequest): Promise<ReceiveResult> {
+  const st = await fs.lstat(target).catch(() => undefined);
+  if (st && !st.isFile()) throw conflict(`Transfer ${transferId} already holds a directory.`, 'Send the directory as a tar stream (Content-Type: application/x-tar).');
+  const have = st?.size ?? 0;
+  const start = req.offset ?? 0;
+  if (req.offset !== undefined && req.offset !== have) {
+    throw conflict(`Upload-Offset ${req.offset} does not match the ${have} bytes the server holds.`, `Resume from byte ${have} (Upload-Offset: ${have}).`, { received_bytes: have });
+  }
+  const hasher = await hashPrefix(target, start, algorithm);
+  let position = start;
+  // Hash each chunk as it passes on its way to the file: one read of the network, one write.
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (position + chunk.length > size) {
+        cb(badRequest(`More data than the declared upload size of ${size} bytes.`, 'Send exactly upload_size bytes, or stage the upload again with the right size.', { received_bytes: start }));
+        return;
+      }
+      hasher.update(chunk);
+      position += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  try {
+    // flush: fsync before the stream closes, so a completed request is on disk.
+    await pipeline(req.body, meter, createWriteStream(target, { flags: start === 0 ? 'w' : 'r+', start, flush: true, highWaterMark: 4 << 20 }));
+  } catch (e) {
+    if (isLibrarianError(e) && e.status === 400) {
+      await fs.truncate(target, start);
+      throw e;
+    }
+    // What reached the disk survives a broken connection: it is the resume point.
+    diskError(e, (await fs.stat(target)).size);
+  }
+  if (position === size) {
+    const after = await fs.stat(target);
+    await writeUploadState(stagingDir, { kind: 'file', algorithm, files: { '': { size: after.size, mtimeMs: after.mtimeMs, digest: hasher.digest() } } });
+  }
+  return { transferId, receivedBytes: position, uploadSize: size, complete: position === size };
+}
+
+async function receiveDirectory(transferId: number, stagingDir: string, root: string, algorithm: Algorithm, size: number, body: Readable): Promise<ReceiveResult> {
+  const existing = await readUploadState(stagingDir);
+  if (existing?.kind === 'file' || (await fs.lstat(root).catch(() => undefined))?.isFile()) {
+    throw conflict(`Transfer ${transferId} already holds a file.`, 'Send a file as the plain request body, not as a tar stream.');
+  }
+  const state: UploadState = existing ?? { kind: 'directory', algorithm, files: {} };
+  await fs.mkdir(root, { recursive: true });
+  // A running sum: a book has hundreds of files, and the limit is checked before each one.
+  let received = Object.values(state.files).reduce((s, f) => s + f.size, 0);
+  const total = () => received;
+  const extract = tar.extract();
+  let current: string | undefined;
+
+  extract.on('entry', (header, stream, next) => {
+    const handle = async () => {
+      const name = header.name.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+      if (name === '' && header.type === 'directory') return stream.resume();
+      const rel = safeRelativePath(name, 'tar entry');
+      const abs = path.join(root, rel);
+      if (header.type === 'directory') {
+        await fs.mkdir(abs, { recursive: true });
+        return stream.resume();
+      }
+      if (header.type !== 'file' && header.type !== 'contiguous-file') {
+        throw badRequest(`The tar entry "${name}" is a ${header.type}.`, 'A Librarian stores only regular files and directories.');
+      }
+      const previous = state.files[rel]?.size ?? 0;
+      if (total() - previous + (header.size ?? 0) > size) {
+        throw badRequest(`The directory's files add up to more than the declared upload size of ${size} bytes.`, 'Stage the upload again with the right size.');
+      }
+      await fs.mkdir(path.dirname(abs), { recursive: true });
+      delete state.files[rel];
+      received -= previous;
+      current = abs;
+      const hasher = await createHasher(algorithm);
+      const hashing = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          hasher.update(chunk);
+          cb(null, chunk);
+        },
+      });
+      await pipeline(stream, hashing, createWriteStream(abs, { flush: true, highWaterMark: 4 << 20 })).catch((e) => diskError(e, total()));
+      const st = await fs.stat(abs);
+      state.files[rel] = { size: st.size, mtimeMs: st.mtimeMs, digest: hasher.digest() };
+      received += st.size;
+      current = undefined;
+      await writeUploadState(stagingDir, state);
+    };
+    handle().then(
+      () => next(),
+      (e) => next(e),
+    );
+  });
+
+  try {
+    await pipeline(body, extract);
+  } catch (e) {
+    // A file cut off mid-way is not kept; complete ones are, for resuming.
+    if (current) await fs.rm(current, { force: true });
+    await writeUploadState(stagingDir, state);
+    if (isLibrarianError(e)) throw e;
+    if ((e as Error).message?.includes('Unexpected end of data') || (e as Error).message?.includes('Invalid tar header')) {
+      throw new LibrarianError(400, `The tar stream is not valid: ${(e as Error).message}.`, 'Send a POSIX tar of the directory contents; files received completely are kept for resuming.', {
+        received_bytes: total(),
+      });
+    }
+    throw e;
+  }
+  await writeUploadState(stagingDir, state);
+  return { transferId, receivedBytes: total(), uploadSize: size, receivedFiles: Object.keys(state.files).length, complete: total() === size };
+}

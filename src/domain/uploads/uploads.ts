@@ -1,0 +1,183 @@
+/**
+ * Uploads from clients, the state machine around the shared ingest steps:
+ *
+ *   stage   an IncomingTransfer and a UUID staging directory on the first store with room
+ *           (a new stage of the same name supersedes a stale attempt);
+ *   verify  size and checksum of what is staged; a good verdict makes the transfer STAGED;
+ *   commit  into the store and the catalogue (domain/ingest);
+ *   fail    FAILED and staging removed.
+ *
+ * The upload workflow owns one destination name at a time (its id is derived from the name),
+ * so between stage and commit nobody else writes that store path.
+ */
+import fs from 'node:fs/promises';
+import type { Config } from '../../config';
+import type { Logger } from '../../logger';
+import { parseChecksum, sameChecksum } from '../../shared/checksums';
+import { badRequest, conflict, forbidden, tooLarge } from '../../shared/errors';
+import type { Db } from '../catalog/db';
+import type { Ingest, Progress, Verdict } from '../ingest';
+import { exists } from '../stores/files';
+import { safeRelativePath } from '../stores/localStore';
+import type { StoreService } from '../stores/stores';
+import type { IncomingTransfer, IncomingTransfers } from '../transfers/incoming';
+import type { Principal } from '../users/users';
+import { readUploadState } from './uploadState';
+
+export interface StageRequest {
+  uploadSize: number;
+  uploadChecksum: string;
+  uploadName: string;
+  destination: string;
+  uploader: string;
+  /** The authenticated account; only it (or an admin) may send data and commit. */
+  createdBy: string;
+  workflowId: string;
+  /** Chosen by the workflow; names the staging directory, so a retried stage finds its own. */
+  attemptId: string;
+}
+
+export interface StageResult {
+  transferId: number;
+  storeId: number;
+  storeName: string;
+  stagingName: string;
+  stagingDir: string;
+  stagingLocation: string;
+  uploadName: string;
+  destination: string;
+  availableBytes: number;
+  transferMethods: { local?: { hostnames: string[] } };
+  supersededTransferIds: number[];
+}
+
+export function validateUploadName(name: string): string {
+  const clean = safeRelativePath(name, 'upload name');
+  if (clean.includes('/') || clean.startsWith('.librarian')) {
+    throw badRequest(`The upload name "${name}" must be a single file or directory name.`, 'Use the last segment of the destination path, e.g. "book_123".');
+  }
+  return clean;
+}
+
+export class UploadService {
+  constructor(
+    private readonly db: Db,
+    private readonly config: Config,
+    private readonly stores: StoreService,
+    private readonly incoming: IncomingTransfers,
+    private readonly ingest: Ingest,
+    private readonly log: Logger,
+  ) {}
+
+  /** Cheap checks before any workflow exists, so bad requests leave nothing behind. */
+  async precheck(req: { uploadSize: number; uploadChecksum: string; uploadName: string; destination: string }): Promise<void> {
+    if (req.uploadSize > this.config.api.maxUploadSizeBytes) {
+      throw tooLarge(
+        `Upload size ${req.uploadSize} bytes is larger than this Librarian accepts (${this.config.api.maxUploadSizeBytes} bytes).`,
+        'Split the data, or ask the operators to raise api.maxUploadSizeBytes.',
+      );
+    }
+    parseChecksum(req.uploadChecksum);
+    safeRelativePath(req.destination, 'destination path');
+    validateUploadName(req.uploadName);
+    const file = await this.db.file.findUnique({ where: { name: req.destination } });
+    if (file) {
+      throw conflict(`File "${req.destination}" already exists on this Librarian.`, 'Files are immutable: upload under a new name, or search for the existing one.', {
+        existing_checksum: file.checksum,
+      });
+    }
+  }
+
+  /** A transfer as the account that staged it (or an admin) may act on it. */
+  async owned(principal: Principal, transferId: number): Promise<IncomingTransfer> {
+    const t = await this.incoming.get(transferId);
+    if (t.createdBy !== principal.username && principal.level !== 'ADMIN') {
+      throw forbidden(`Transfer ${transferId} belongs to "${t.createdBy}".`, 'Only the account that staged an upload (or an admin) can send its data or commit it.');
+    }
+    return t;
+  }
+
+  async stage(req: StageRequest): Promise<StageResult> {
+    const retried = await this.db.incomingTransfer.findUnique({ where: { stagingPath: req.attemptId } });
+    if (retried) return this.describeStaged(retried, []);
+    await this.precheck(req);
+
+    const superseded: number[] = [];
+    for (const t of await this.incoming.activeFor(req.destination)) {
+      const stale = t.workflowId === req.workflowId && (sameChecksum(t.transferChecksum, req.uploadChecksum) || t.createdBy === req.createdBy);
+      if (!stale) {
+        throw conflict(
+          `"${req.destination}" is already being received (transfer ${t.id}, from ${t.source}, with ${sameChecksum(t.transferChecksum, req.uploadChecksum) ? 'the same' : 'a different'} checksum).`,
+          'Wait for that transfer to finish or fail, then try again.',
+        );
+      }
+      superseded.push(t.id);
+    }
+    for (const id of superseded) await this.incoming.failed(id, 'Superseded by a new stage of the same destination.');
+
+    const picked = await this.stores.pickForIngest(req.uploadSize);
+    const final = picked.store.storePathFor(req.destination);
+    await picked.store.assertInside(picked.store.storeRoot, final);
+    if (await exists(final)) {
+      throw conflict(
+        `Store "${picked.row.name}" already holds data at ${final}, which the catalog does not list.`,
+        'Operators: inspect that path, then register or remove it before uploading this name.',
+      );
+    }
+    const t = await this.incoming.stage({
+      store: picked,
+      stagingName: req.attemptId,
+      uploader: req.uploader,
+      source: req.createdBy,
+      createdBy: req.createdBy,
+      uploadName: req.uploadName,
+      destination: req.destination,
+      size: req.uploadSize,
+      checksum: req.uploadChecksum,
+      workflowId: req.workflowId,
+    });
+    this.log.info({ transfer: t.id, destination: req.destination, store: picked.row.name, size: req.uploadSize }, 'upload staged');
+    return { ...(await this.describeStaged(t, superseded)), availableBytes: picked.free };
+  }
+
+  private async describeStaged(t: IncomingTransfer, supersededTransferIds: number[]): Promise<StageResult> {
+    const { dir, location, row } = await this.incoming.staging(t);
+    const local = this.stores.transferMethods(row).local;
+    return {
+      transferId: t.id,
+      storeId: row.id,
+      storeName: row.name,
+      stagingName: t.stagingPath!,
+      stagingDir: dir,
+      stagingLocation: location,
+      uploadName: t.uploadName,
+      destination: t.storePath,
+      availableBytes: await this.stores.free(row),
+      transferMethods: local ? { local } : {},
+      supersededTransferIds,
+    };
+  }
+
+  /** The commit's first step: the staged data must match what was declared; then it is STAGED. */
+  async verify(transferId: number, opts: Progress = {}): Promise<Verdict> {
+    const verdict = await this.ingest.verify(transferId, opts);
+    if (!verdict.ok) return verdict;
+    const { status } = await this.incoming.get(transferId);
+    if (status === 'INITIATED' || status === 'ONGOING') await this.incoming.staged(transferId);
+    return verdict;
+  }
+
+  /** What the staging area holds for an HTTP upload, for resuming it. */
+  async progress(principal: Principal, transferId: number) {
+    const t = await this.owned(principal, transferId);
+    if (t.storeId === null || !t.stagingPath) return { transfer: t, receivedBytes: 0, files: [] as { path: string; size: number }[] };
+    const { dir, location } = await this.incoming.staging(t);
+    const state = await readUploadState(dir);
+    if (state?.kind === 'directory') {
+      const files = Object.entries(state.files).map(([p, f]) => ({ path: p, size: f.size }));
+      return { transfer: t, receivedBytes: files.reduce((s, f) => s + f.size, 0), files };
+    }
+    const st = await fs.stat(location).catch(() => undefined);
+    return { transfer: t, receivedBytes: st?.isFile() ? st.size : 0, files: [] };
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The flows layer: the only code besides the worker that talks to Temporal. Each flow starts,
+ * signals, updates and queries the workflows of one part of the protocol, calling the domain for
+ * the rest; API routes, CLI commands and activities call one function of a flow or of the domain.
+ */
+import type { Domain } from '../domain';
+import { CloneFlow } from './clone';
+import { PeerFlow } from './peers';
+import { RunNowFlow } from './runNow';
+import { ScheduleFlow } from './schedules';
+import { SneakernetFlow } from './sneakernet';
+import { TemporalAccess } from './temporal';
+import { UploadFlow } from './upload';
+
+export interface Flows {
+  temporal: TemporalAccess;
+  upload: UploadFlow;
+  clone: CloneFlow;
+  peers: PeerFlow;
+  sneakernet: SneakernetFlow;
+  runNow: RunNowFlow;
+  schedules: ScheduleFlow;
+  close(): Promise<void>;
+}
+
+export function createFlows(domain: Domain): Flows {
+  const temporal = new TemporalAccess(domain.config, domain.log);
+  const schedules = new ScheduleFlow(domain, temporal);
+  const clone = new CloneFlow(domain, temporal);
+  return {
+    temporal,
+    upload: new UploadFlow(domain, temporal),
+    clone,
+    peers: new PeerFlow(domain, temporal, schedules, clone),
+    sneakernet: new SneakernetFlow(domain, temporal),
+    runNow: new RunNowFlow(domain, temporal),
+    schedules,
+    close: () => temporal.close(),
+  };
+}

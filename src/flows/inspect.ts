@@ -1,0 +1,82 @@
+/**
+ * The operator's view of workflows (`librarian workflows list|show`): what Temporal knows about a
+ * Librarian's workflows, read with any client of its namespace.
+ */
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+
+const EventType = temporal.api.enums.v1.EventType;
+
+export function timestamp(t: { seconds?: unknown; nanos?: number | null } | null | undefined): string | null {
+  if (!t || t.seconds === undefined || t.seconds === null) return null;
+  return new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
+}
+
+export function searchAttributesOf(w: Pick<WorkflowExecutionInfo, 'typedSearchAttributes'>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of w.typedSearchAttributes.getAll()) {
+    if (pair.key.name.startsWith('Librarian')) out[pair.key.name] = pair.value instanceof Date ? pair.value.toISOString() : pair.value;
+  }
+  return out;
+}
+
+export function workflowRow(w: Omit<WorkflowExecutionInfo, 'raw'>) {
+  return {
+    workflow_id: w.workflowId,
+    run_id: w.runId,
+    type: w.type,
+    status: w.status.name,
+    task_queue: w.taskQueue,
+    start_time: w.startTime.toISOString(),
+    close_time: w.closeTime?.toISOString() ?? null,
+    search_attributes: searchAttributesOf(w),
+  };
+}
+
+export interface ListFilter {
+  /** Only this Librarian's workflows (its search attribute). */
+  librarian?: string;
+  type?: string;
+  status?: string;
+  /** A Temporal visibility query, ANDed with the rest. */
+  query?: string;
+  limit: number;
+}
+
+/** Workflows newest first. */
+export async function listWorkflows(client: Client, f: ListFilter) {
+  const clauses: string[] = [];
+  if (f.librarian) clauses.push(`Librarian = "${f.librarian}"`);
+  if (f.type) clauses.push(`WorkflowType = "${f.type}"`);
+  if (f.status) clauses.push(`ExecutionStatus = "${f.status}"`);
+  if (f.query) clauses.push(`(${f.query})`);
+  const rows = [];
+  for await (const w of client.workflow.list({ query: clauses.join(' AND ') || undefined, pageSize: Math.min(f.limit, 1000) })) {
+    rows.push(workflowRow(w));
+    if (rows.length >= f.limit) break;
+  }
+  return rows;
+}
+
+/** One workflow: status, times, search attributes, pending activities, the last failure, and its events. */
+export async function describeWorkflow(client: Client, id: string) {
+  const handle = client.workflow.getHandle(id);
+  const d = await handle.describe();
+  const pending = (d.raw.pendingActivities ?? []).map((a) => ({
+    activity: a.activityType?.name ?? '',
+    state: a.state !== undefined && a.state !== null ? temporal.api.enums.v1.PendingActivityState[a.state] : '',
+    attempt: a.attempt ?? 0,
+    last_failure: a.lastFailure?.message ?? null,
+    next_attempt: timestamp(a.nextAttemptScheduleTime),
+    last_heartbeat: timestamp(a.lastHeartbeatTime),
+  }));
+  const history = await handle.fetchHistory();
+  let lastFailure: string | null = null;
+  const events = (history.events ?? []).map((e) => {
+    const attrs = e.workflowExecutionFailedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.workflowTaskFailedEventAttributes;
+    if (attrs?.failure?.message) lastFailure = `${attrs.failure.message}${attrs.failure.cause?.message ? `: ${attrs.failure.cause.message}` : ''}`;
+    return { id: Number(e.eventId), time: timestamp(e.eventTime), type: EventType[e.eventType ?? 0]?.replace('EVENT_TYPE_', '') ?? String(e.eventType) };
+  });
+  for (const p of pending) if (p.last_failure) lastFailure = `${p.activity}: ${p.last_failure}`;
+  return { ...workflowRow(d), history_length: d.historyLength, last_failure: lastFailure, pending_activities: pending, events };
+}

@@ -1,0 +1,125 @@
+/**
+ * This process's side of Temporal for the flows: one client, connected on first use, and how
+ * failures come back. A failure that carries a LibrarianError (raised in an activity, or by a
+ * workflow's update handler) comes back as that error, so the HTTP caller sees the same status
+ * and reason whichever process found the problem.
+ */
+import {
+  Client,
+  Connection,
+  WorkflowIdConflictPolicy,
+  WorkflowNotFoundError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
+import type { SearchAttributePair, SignalDefinition, Workflow, WorkflowResultType } from '@temporalio/common';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { LibrarianError, unavailable } from '../shared/errors';
+import { workflowIds, type WorkflowIds } from '../shared/workflowIds';
+import { failureDetails } from '../workflows/failures';
+import { LIBRARIAN } from '../workflows/searchAttributes';
+
+export async function connectClient(temporal: Config['temporal']): Promise<Client> {
+  const connection = await Connection.connect({ address: temporal.address, connectTimeout: '10s' });
+  return new Client({ connection, namespace: temporal.namespace });
+}
+
+/** Turns a workflow or update failure into the LibrarianError it carries. */
+export function asLibrarianError(e: unknown): unknown {
+  const d = failureDetails(e);
+  if (d) {
+    const { status, reason, suggested_remedy, ...extra } = d;
+    return new LibrarianError(status, reason, suggested_remedy, extra);
+  }
+  if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (e as { code?: number }).code === 4 /* DEADLINE_EXCEEDED */) {
+    return unavailable('No Librarian worker answered in time.', 'Check that "librarian worker start" is running for this Librarian, then retry.');
+  }
+  return e;
+}
+
+export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw asLibrarianError(e);
+  }
+}
+
+/** A signal to a workflow that may have finished meanwhile: one that is gone needs no signal. */
+export async function ifRunning(signalled: Promise<void>): Promise<void> {
+  await signalled.catch((e) => {
+    if (!(e instanceof WorkflowNotFoundError)) throw e;
+  });
+}
+
+export class TemporalAccess {
+  readonly ids: WorkflowIds;
+  private connecting: Promise<Client> | undefined;
+
+  constructor(
+    readonly config: Config,
+    readonly log: Logger,
+  ) {
+    this.ids = workflowIds(config.name);
+  }
+
+  get taskQueue(): string {
+    return this.config.temporal.taskQueue;
+  }
+
+  /** The Librarian search attribute every workflow of this Librarian carries. */
+  get librarian(): SearchAttributePair {
+    return { key: LIBRARIAN, value: this.config.name };
+  }
+
+  /** The client; a Temporal that cannot be reached is a 503 with what to do. */
+  async client(): Promise<Client> {
+    this.connecting ??= connectClient(this.config.temporal).catch((e) => {
+      this.connecting = undefined;
+      throw e;
+    });
+    try {
+      return await this.connecting;
+    } catch (e) {
+      throw unavailable(
+        `Temporal at ${this.config.temporal.address} cannot be reached: ${(e as Error).message}`,
+        'Start the Temporal server (librarian dev starts one) or fix temporal.address in the configuration, then retry.',
+      );
+    }
+  }
+
+  async signal<A extends unknown[]>(workflowId: string, signal: SignalDefinition<A>, ...args: A): Promise<void> {
+    const client = await this.client();
+    await ifRunning(client.workflow.getHandle(workflowId).signal(signal, ...args));
+  }
+
+  /**
+   * Starts a workflow, or joins the one already running under the same id (so a repeated request
+   * does the work once), and waits for its result.
+   */
+  async runToCompletion<W extends Workflow>(
+    type: string,
+    id: string,
+    args: Parameters<W>,
+    extra: { searchAttributes?: SearchAttributePair[]; executionTimeout?: string } = {},
+  ): Promise<WorkflowResultType<W>> {
+    const client = await this.client();
+    const handle = await client.workflow.start<W>(type, {
+      taskQueue: this.taskQueue,
+      workflowId: id,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      args,
+      typedSearchAttributes: [this.librarian, ...(extra.searchAttributes ?? [])],
+      ...(extra.executionTimeout ? { workflowExecutionTimeout: extra.executionTimeout } : {}),
+      // The SDK's options type is conditional on W's parameters, which it cannot resolve for a generic W.
+    } as unknown as WorkflowStartOptions<W>);
+    return guarded(() => handle.result());
+  }
+
+  async close(): Promise<void> {
+    const c = await this.connecting?.catch(() => undefined);
+    this.connecting = undefined;
+    await c?.connection.close();
+  }
+}

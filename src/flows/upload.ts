@@ -1,0 +1,83 @@
+/**
+ * Uploads as the API sees them: each one is the `upload` workflow of its destination name
+ * (started by its first stage: update-with-start), told when data arrives, and asked to commit.
+ */
+import { WithStartWorkflowOperation, WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Domain } from '../domain';
+import type { Catalogued, DeletionPolicyName } from '../domain/ingest';
+import type { ReceiveRequest, ReceiveResult } from '../domain/uploads/receiver';
+import type { StageResult } from '../domain/uploads/uploads';
+import type { Principal } from '../domain/users/users';
+import { LibrarianError, notFound } from '../shared/errors';
+import { commitUpdate, stageUpdate, touchSignal, type StageInput, type upload } from '../workflows/upload';
+import { asLibrarianError, guarded, type TemporalAccess } from './temporal';
+
+/** How long an API call waits for a worker to pick up a short step before answering 503. */
+const SHORT_STEP_DEADLINE_MS = 120_000;
+
+export class UploadFlow {
+  constructor(
+    private readonly domain: Domain,
+    private readonly temporal: TemporalAccess,
+  ) {}
+
+  /** Stages an upload through its workflow (started if needed). */
+  async stage(principal: Principal, req: Omit<StageInput, 'createdBy'> & { destination: string }): Promise<StageResult> {
+    await this.domain.uploads.precheck(req);
+    const client = await this.temporal.client();
+    const { destination, ...stage } = req;
+    const c = this.domain.config;
+    const start = new WithStartWorkflowOperation<typeof upload>('upload', {
+      workflowId: this.temporal.ids.upload(destination),
+      taskQueue: this.temporal.taskQueue,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      args: [{ destination, stagingTimeoutMs: c.uploads.stagingTimeout, heartbeatTimeoutMs: c.workflows.heartbeatTimeout }],
+      typedSearchAttributes: [this.temporal.librarian],
+    });
+    return guarded(() =>
+      client.withDeadline(Date.now() + SHORT_STEP_DEADLINE_MS, () =>
+        client.workflow.executeUpdateWithStart(stageUpdate, { args: [{ ...stage, createdBy: principal.username }], startWorkflowOperation: start }),
+      ),
+    );
+  }
+
+  /** Receives an HTTP upload's data; the workflow hears of it so a slow upload is not taken for an abandoned one. */
+  async receiveData(req: ReceiveRequest): Promise<ReceiveResult> {
+    const t = await this.domain.uploads.owned(req.principal, req.transferId);
+    await this.touch(t.workflowId);
+    try {
+      return await this.domain.uploadReceiver.receive(req);
+    } finally {
+      await this.touch(t.workflowId);
+    }
+  }
+
+  private async touch(workflowId: string | null): Promise<void> {
+    if (!workflowId) return;
+    try {
+      await this.temporal.signal(workflowId, touchSignal);
+    } catch (e) {
+      this.domain.log.warn({ workflowId, err: (e as Error).message }, 'could not signal the upload workflow');
+    }
+  }
+
+  /**
+   * Commits a staged upload and waits for the verdict. After the workflow has finished, the
+   * verdict is read from the catalog, so repeating a commit is harmless.
+   */
+  async commit(principal: Principal, transferId: number, deletionPolicy: DeletionPolicyName): Promise<Catalogued> {
+    const t = await this.domain.uploads.owned(principal, transferId);
+    if (!t.workflowId) throw notFound(`Transfer ${transferId} is not an upload.`, 'Use the transfer_id returned by upload/stage.');
+    const client = await this.temporal.client();
+    const handle = client.workflow.getHandle<typeof upload>(t.workflowId);
+    try {
+      return await handle.executeUpdate(commitUpdate, { args: [{ transferId, deletionPolicy }] });
+    } catch (e) {
+      const closed = e instanceof WorkflowNotFoundError || (e instanceof WorkflowUpdateFailedError && /completed|closed/i.test(String(e.cause?.message ?? e.message)));
+      if (!closed) throw asLibrarianError(e);
+      const now = await this.domain.transfers.incoming.get(transferId);
+      if (now.status === 'COMPLETED') return this.domain.ingest.catalogued(transferId);
+      throw new LibrarianError(now.failureStatus ?? 409, `Transfer ${transferId} is ${now.status}: ${now.failureReason ?? 'no reason recorded'}`, 'Stage the upload again.');
+    }
+  }
+}

@@ -1,0 +1,13 @@
+import ms from 'ms';
+import { z } from 'zod';
+
+/** A duration given as seconds (number) or as text such as "90s", "10m", "7d". */
+export const durationSchema = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v * 1000;
+  const parsed = ms(v as ms.StringValue);
+  if (typeof parsed !== 'number' || Number.isNaN(parsed) || parsed < 0) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration; use seconds or text like "90s", "10m", "7d"` });
+    return z.NEVER;
+  }
+  return parsed;
+});

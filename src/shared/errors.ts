@@ -1,0 +1,40 @@
+/**
+ * The one error type that crosses layers. The domain throws it; the API turns it into
+ * `{reason, suggested_remedy}` with `status`; the CLI prints it; activities turn it into a
+ * Temporal failure (4xx are not retryable: asking again will not change the answer).
+ */
+export class LibrarianError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly suggestedRemedy: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(reason);
+    this.name = 'LibrarianError';
+  }
+
+  toBody(): Record<string, unknown> {
+    return { reason: this.reason, suggested_remedy: this.suggestedRemedy, ...this.details };
+  }
+}
+
+type Make = (reason: string, suggestedRemedy: string, details?: Record<string, unknown>) => LibrarianError;
+const make =
+  (status: number): Make =>
+  (reason, remedy, details) =>
+    new LibrarianError(status, reason, remedy, details);
+
+export const badRequest = make(400);
+export const unauthorized = make(401);
+export const forbidden = make(403);
+export const notFound = make(404);
+export const notAcceptable = make(406);
+export const conflict = make(409);
+export const tooLarge = make(413);
+export const unavailable = make(503);
+export const insufficientStorage = make(507);
+
+export function isLibrarianError(e: unknown): e is LibrarianError {
+  return e instanceof LibrarianError;
+}

@@ -1,0 +1,125 @@
+/**
+ * Bodies of the HTTP protocol (/api/v2) that more than one side reads: the CLI's client, peer
+ * Librarians (our peer client) and the API routes that answer them. The routes declare their
+ * answers with these types, so a field renamed on one side fails to compile on the other.
+ */
+
+export interface PingResponse {
+  name: string;
+  description: string;
+  librarian_name: string;
+  username: string | null;
+}
+
+// ---- uploads ----
+
+export interface UploadStageResponse {
+  transfer_id: number;
+  available_bytes_on_store: number;
+  store_name: string;
+  staging_name: string;
+  staging_location: string;
+  upload_name: string;
+  destination_location: string;
+  transfer_providers: { local?: { hostnames: string[] } };
+  http_upload: { url: string; status: string };
+  superseded_transfer_ids: number[];
+}
+
+export interface UploadStatusResponse {
+  transfer_id: number;
+  status: string;
+  upload_size: number;
+  received_bytes: number;
+  complete: boolean;
+  received_files: { path: string; size: number }[];
+  failure_reason: string | null;
+}
+
+export interface UploadCommitResponse {
+  success: true;
+  transfer_id: number;
+  file_name: string;
+  instance_id: number;
+  store_name: string;
+  path: string;
+}
+
+// ---- clones, between Librarians ----
+
+/** How a destination offers to receive data. */
+export interface TransferProviders {
+  local?: { hostnames: string[] };
+  globus?: { endpoint_id: string; root: string };
+}
+
+export interface CloneItem {
+  upload_size: number;
+  upload_checksum: string;
+  upload_name: string;
+  destination_location: string;
+  uploader: string;
+  source_transfer_id: number;
+  /** The file's original creation time (kept by the destination). */
+  create_time?: string;
+}
+
+export interface BatchStageRequest {
+  source: string;
+  total_size?: number;
+  uploads: CloneItem[];
+}
+
+export interface StagedClone {
+  staging_name: string;
+  staging_location: string;
+  upload_name: string;
+  destination_location: string;
+  source_transfer_id: number;
+  destination_transfer_id: number;
+}
+
+export interface BatchStageResponse {
+  available_bytes_on_store: number;
+  store_name: string | null;
+  uploads: StagedClone[];
+  already_present: { source_transfer_id: number; store_id: number; checksum: string }[];
+  refused: { source_transfer_id: number; status: number; reason: string }[];
+  async_transfer_providers: TransferProviders;
+}
+
+export interface CheckinUpdateRequest {
+  source_transfer_ids: number[];
+  destination_transfer_ids: number[];
+  /** TransferStatus wire value. */
+  new_status: number;
+  reason?: string;
+}
+
+export interface CheckinUpdateResponse {
+  modified_source_transfer_ids: number[];
+  modified_destination_transfer_ids: number[];
+  unmodified_source_transfer_ids: number[];
+  unmodified_destination_transfer_ids: number[];
+  reasons: string[];
+  /** Where each incoming transfer named now stands (null: not found or not yours). */
+  destination_transfer_status: Record<string, number | null>;
+}
+
+export interface CheckinStatusRequest {
+  source_transfer_ids: number[];
+  destination_transfer_ids: number[];
+}
+
+export interface CheckinStatusResponse {
+  source_transfer_status: Record<string, number | null>;
+  destination_transfer_status: Record<string, number | null>;
+  /** For incoming transfers that are COMPLETED: the store that holds the file. */
+  destination_transfer_store_ids: Record<string, number | null>;
+}
+
+export interface CloneCompleteRequest {
+  source_transfer_id: number;
+  destination_transfer_id: number;
+  store_id: number;
+}

@@ -1,0 +1,127 @@
+/**
+ * Staging, verifying and cataloguing what arrives (domain/uploads, domain/ingest), on each
+ * catalog, with real files: the verdicts, the one transaction that catalogues, and the repeats a
+ * crash causes.
+ */
+import { randomUUID } from 'node:crypto';
+import { cpSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { LibrarianError } from '../../src/shared/errors';
+import { workflowIds } from '../../src/shared/workflowIds';
+import { checksumOf, closeChecksums, listTree, makeBook, makeFile, tmpDir, treeDigest } from '../support/data';
+import { testDomain, type TestDomain } from '../support/domain';
+import { PROVIDERS } from '../support/librarian';
+
+afterAll(closeChecksums);
+
+async function error(p: Promise<unknown>): Promise<LibrarianError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof LibrarianError) return e;
+    throw e;
+  }
+  throw new Error('expected a LibrarianError');
+}
+
+describe.each(PROVIDERS)('ingest on %s', (provider) => {
+  let t: TestDomain;
+  const data = tmpDir('ingest-src-');
+  beforeAll(async () => {
+    t = await testDomain(provider);
+  });
+  afterAll(() => t.close());
+
+  async function stage(local: string, destination: string, createdBy = 'alice') {
+    const { checksum, size } = await checksumOf(local);
+    return t.domain.uploads.stage({
+      uploadSize: size,
+      uploadChecksum: checksum,
+      uploadName: path.posix.basename(destination),
+      destination,
+      uploader: 'pipeline-7',
+      createdBy,
+      workflowId: workflowIds(t.config.name).upload(destination),
+      attemptId: randomUUID(),
+    });
+  }
+
+  test('a book staged, verified (STAGED) and committed: File, Instance and COMPLETED together; committing again answers the same', async () => {
+    const book = makeBook(path.join(data, 'book_a'), 5, 20_000);
+    const s = await stage(book, 'obs/book_a');
+    cpSync(book, s.stagingLocation, { recursive: true });
+    expect(await t.domain.uploads.verify(s.transferId)).toMatchObject({ ok: true, size: 5 * 20_000 + 10 });
+    expect((await t.domain.transfers.incoming.get(s.transferId)).status).toBe('STAGED');
+    const done = await t.domain.ingest.commit(s.transferId, 'ALLOWED');
+    expect(done).toEqual({ fileName: 'obs/book_a', instanceId: expect.any(Number), storeId: s.storeId, storeName: 'main', path: path.join(t.dir, 'stores/main/store/obs/book_a') });
+    expect(await t.domain.ingest.commit(s.transferId, 'ALLOWED')).toEqual(done);
+    const file = await t.domain.db.file.findUniqueOrThrow({ where: { name: 'obs/book_a' }, include: { instances: true } });
+    expect(file).toMatchObject({ uploader: 'pipeline-7', source: 'alice', size: BigInt(5 * 20_000 + 10), checksum: (await checksumOf(book)).checksum });
+    expect(file.instances).toEqual([expect.objectContaining({ id: done.instanceId, path: 'obs/book_a', deletionPolicy: 'ALLOWED', available: true })]);
+    expect(await t.domain.transfers.incoming.get(s.transferId)).toMatchObject({ status: 'COMPLETED' });
+    expect(treeDigest(done.path)).toEqual(treeDigest(book));
+    expect(listTree(path.join(t.dir, 'stores/main/staging'))).toEqual([]);
+  });
+
+  test('size and checksum mismatches and missing data are verdicts, not errors; nothing becomes STAGED', async () => {
+    const local = makeFile(path.join(data, 'm.bin'), 10_000);
+    const s = await stage(local, 'obs/m.bin');
+    expect(await t.domain.uploads.verify(s.transferId)).toEqual({
+      ok: false,
+      status: 404,
+      reason: `Nothing was found in the staging area at ${s.stagingLocation}.`,
+      suggestedRemedy: expect.any(String),
+    });
+    writeFileSync(s.stagingLocation, readFileSync(local).subarray(1));
+    expect(await t.domain.uploads.verify(s.transferId)).toMatchObject({ ok: false, status: 406, reason: 'Size mismatch: the upload declared 10000 bytes, the staging area holds 9999.', size: 9999 });
+    const flipped = readFileSync(local);
+    flipped[5] = flipped[5]! ^ 1;
+    writeFileSync(s.stagingLocation, flipped);
+    const bad = await t.domain.uploads.verify(s.transferId);
+    expect(bad).toMatchObject({ ok: false, status: 406, reason: expect.stringMatching(/^Checksum mismatch: the upload declared xxh3:::[0-9a-f]{32}, the staged data hashes to xxh3:::[0-9a-f]{32}\.$/) });
+    expect((await t.domain.transfers.incoming.get(s.transferId)).status).toBe('INITIATED');
+    const refused = await error(t.domain.ingest.commit(s.transferId, 'DISALLOWED'));
+    expect([refused.status, refused.reason]).toEqual([409, `Transfer ${s.transferId} is INITIATED and cannot be committed.`]);
+  });
+
+  test('a commit cut short after the data moved is finished by the retry, which checks the data first', async () => {
+    const local = makeFile(path.join(data, 'crash.bin'), 30_000);
+    const s = await stage(local, 'obs/crash.bin');
+    cpSync(local, s.stagingLocation);
+    await t.domain.uploads.verify(s.transferId);
+    // The first attempt moved the data into the store and died before cataloguing it.
+    const final = path.join(t.dir, 'stores/main/store/obs/crash.bin');
+    renameSync(s.stagingLocation, final);
+    expect((await t.domain.ingest.commit(s.transferId, 'DISALLOWED')).path).toBe(final);
+    expect(await t.domain.db.file.count({ where: { name: 'obs/crash.bin' } })).toBe(1);
+    // The same, but the data was damaged meanwhile: it is removed, nothing is catalogued.
+    const other = makeFile(path.join(data, 'crash2.bin'), 30_000);
+    const s2 = await stage(other, 'obs/crash2.bin');
+    cpSync(other, s2.stagingLocation);
+    await t.domain.uploads.verify(s2.transferId);
+    const final2 = path.join(t.dir, 'stores/main/store/obs/crash2.bin');
+    renameSync(s2.stagingLocation, final2);
+    writeFileSync(final2, 'damaged');
+    const damaged = await error(t.domain.ingest.commit(s2.transferId, 'DISALLOWED'));
+    expect([damaged.status, damaged.reason]).toEqual([406, expect.stringMatching(/^The data at .* no longer matches xxh3:::/)]);
+    expect(existsSync(final2)).toBe(false);
+    expect(await t.domain.db.file.count({ where: { name: 'obs/crash2.bin' } })).toBe(0);
+  });
+
+  test('staging a name again: the same upload supersedes its stale attempt; someone else must wait; a catalogued name is refused', async () => {
+    const local = makeFile(path.join(data, 'again.bin'), 5000);
+    const first = await stage(local, 'obs/again.bin');
+    const second = await stage(local, 'obs/again.bin');
+    expect(second.supersededTransferIds).toEqual([first.transferId]);
+    expect(await t.domain.transfers.incoming.get(first.transferId)).toMatchObject({ status: 'FAILED', failureStatus: 409, failureReason: 'Superseded by a new stage of the same destination.' });
+    expect(existsSync(first.stagingDir)).toBe(false);
+    const other = makeFile(path.join(data, 'other.bin'), 5000);
+    const { checksum } = await checksumOf(other);
+    const clash = await error(
+      t.domain.uploads.stage({ uploadSize: 5000, uploadChecksum: checksum, uploadName: 'again.bin', destination: 'obs/again.bin', uploader: 'bob', createdBy: 'bob', workflowId: workflowIds(t.config.name).upload('obs/again.bin'), attemptId: randomUUID() }),
+    );
+    expect([clash.status, clash.reason]).toEqual([409, `"obs/again.bin" is already being received (transfer ${second.transferId}, from alice, with a different checksum).`]);
+    const exists = await error(stage(local, 'obs/book_a'));
+    expect([exists.status, exists.reason]).toEqual([409, 'File "obs/book_a" already exists on this Librarian.']);
+  });
+});

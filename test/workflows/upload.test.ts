@@ -1,0 +1,101 @@
+/**
+ * The upload workflow (src/workflows/upload.ts) at its real staging timeout (uploads.stagingTimeout,
+ * 1 day by default) on the time-skipping test server: an upload never committed is failed and its
+ * staging removed one day after its last activity; data arriving keeps it alive.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { StageResult } from '../../src/domain/uploads/uploads';
+import { commitUpdate, stageUpdate, touchSignal, type upload } from '../../src/workflows/upload';
+import { DAY, HOUR, productionConfig, withWorker, workflowEnv, type FakeActivities } from '../support/workflows';
+
+jest.setTimeout(5 * 60_000);
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await workflowEnv();
+});
+afterAll(() => env?.teardown());
+
+const config = productionConfig();
+const input = (destination: string) => ({ destination, stagingTimeoutMs: config.uploads.stagingTimeout, heartbeatTimeoutMs: config.workflows.heartbeatTimeout });
+const stageInput = { uploadSize: 10, uploadChecksum: `md5:::${'0'.repeat(32)}`, uploadName: 'f.dat', uploader: 'pipeline', createdBy: 'alice' };
+
+function fakes() {
+  const failed: { transferId: number; reason: string; status: number; at: number }[] = [];
+  let stagedAt = 0;
+  const activities: FakeActivities = {
+    async stageUpload(req): Promise<StageResult> {
+      stagedAt = await env.currentTimeMs();
+      return {
+        transferId: 7,
+        storeId: 1,
+        storeName: 'main',
+        stagingName: req.attemptId,
+        stagingDir: `/staging/${req.attemptId}`,
+        stagingLocation: `/staging/${req.attemptId}/f.dat`,
+        uploadName: 'f.dat',
+        destination: req.destination,
+        availableBytes: 1e12,
+        transferMethods: {},
+        supersededTransferIds: [],
+      };
+    },
+    async failUpload(transferId: number, reason: string, status: number) {
+      failed.push({ transferId, reason, status, at: await env.currentTimeMs() });
+    },
+  };
+  return { activities, failed, stagedAt: () => stagedAt };
+}
+
+test('staged and never committed: failed (408) and cleaned up a day later; a late commit gets that verdict', async () => {
+  const f = fakes();
+  await withWorker(env, f.activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start<typeof upload>('upload', { taskQueue, workflowId: 'upload/wf/obs/abandoned.dat', args: [input('obs/abandoned.dat')] });
+    expect(await handle.executeUpdate(stageUpdate, { args: [stageInput] })).toMatchObject({ transferId: 7, destination: 'obs/abandoned.dat' });
+    expect(await handle.result()).toEqual({
+      ok: false,
+      transferId: 7,
+      status: 408,
+      reason: 'Not committed within 86400 s of the last activity; staging removed.',
+      suggestedRemedy: 'Stage the upload again and commit it.',
+    });
+  });
+  expect(f.failed).toEqual([{ transferId: 7, reason: 'Not committed within 86400 s of the last activity; staging removed.', status: 408, at: expect.any(Number) }]);
+  expect(f.failed[0]!.at - f.stagedAt()).toBeGreaterThanOrEqual(DAY);
+  expect(f.failed[0]!.at - f.stagedAt()).toBeLessThan(DAY + 5_000);
+});
+
+test('data arriving after 20 hours restarts the day: the upload is failed 44 hours after it was staged', async () => {
+  const f = fakes();
+  await withWorker(env, f.activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start<typeof upload>('upload', { taskQueue, workflowId: 'upload/wf/obs/slow.dat', args: [input('obs/slow.dat')] });
+    await handle.executeUpdate(stageUpdate, { args: [stageInput] });
+    await env.sleep(20 * HOUR);
+    expect(f.failed).toEqual([]);
+    await handle.signal(touchSignal);
+    expect(await handle.result()).toMatchObject({ ok: false, status: 408 });
+  });
+  expect(f.failed[0]!.at - f.stagedAt()).toBeGreaterThanOrEqual(44 * HOUR);
+  expect(f.failed[0]!.at - f.stagedAt()).toBeLessThan(44 * HOUR + 60_000);
+});
+
+test('a commit a day later still verifies and catalogues: the timeout counts from the last activity', async () => {
+  const f = fakes();
+  const activities: FakeActivities = {
+    ...f.activities,
+    async verifyUpload() {
+      return { ok: true, size: 10, checksum: stageInput.uploadChecksum };
+    },
+    async commitUpload(transferId: number) {
+      return { fileName: 'obs/late.dat', instanceId: transferId, storeId: 1, storeName: 'main', path: '/store/obs/late.dat' };
+    },
+  };
+  await withWorker(env, activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start<typeof upload>('upload', { taskQueue, workflowId: 'upload/wf/obs/late.dat', args: [input('obs/late.dat')] });
+    await handle.executeUpdate(stageUpdate, { args: [stageInput] });
+    await env.sleep(23 * HOUR);
+    expect(await handle.executeUpdate(commitUpdate, { args: [{ transferId: 7, deletionPolicy: 'DISALLOWED' }] })).toEqual({ fileName: 'obs/late.dat', instanceId: 7, storeId: 1, storeName: 'main', path: '/store/obs/late.dat' });
+    expect(await handle.result()).toMatchObject({ ok: true, transferId: 7 });
+  });
+  expect(f.failed).toEqual([]);
+});
