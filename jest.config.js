@@ -9,6 +9,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/globalSetup.ts',
   globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
   testTimeout: 180_000,
-  // End-to-end suites start real servers; one at a time keeps 2-core CI machines predictable.
-  maxWorkers: 1,
+  // Two files at a time: end-to-end files mostly wait on their servers, and the time-skipping
+  // files each have their own test server.
+  maxWorkers: 2,
 };

@@ -48,7 +48,7 @@ async function main() {
       );
       const seconds = (Date.now() - t0) / 1000;
       latencies.sort((a, b) => a - b);
-      const svc = await lib.services();
+      const svc = await lib.domain();
       const catalogued = await svc.db.file.count();
       lines.push(
         `| ${provider} | ${count} | ${concurrency} | ${seconds.toFixed(1)} | ${(count / seconds).toFixed(1)} | ${latencies[Math.floor(count / 2)]} | ${latencies[Math.floor(count * 0.95)]} | ${catalogued} |`,

@@ -98,7 +98,7 @@ test('destination side: only the sending peer stages and changes its transfers',
 test('source side: only the destination confirms copies, and only its own transfers', async () => {
   const files = await fill(a, { files: 2, books: 0, prefix: 'perm-src' });
   await cloneAll(a, b, files.length);
-  const svc = await a.services();
+  const svc = await a.domain();
   const t = await svc.db.outgoingTransfer.findFirstOrThrow({ where: { destination: b.name } });
   const mallory = await apiError(malloryOnA.post('clone/complete', { source_transfer_id: t.id, destination_transfer_id: t.remoteTransferId, store_id: 1 }));
   expect([mallory.status, mallory.reason]).toEqual([404, `No outgoing transfer ${t.id} to "mallory".`]);
@@ -135,7 +135,7 @@ test('peer administration: duplicates, bad credentials, wrong names, forgetting 
     [b.name, true, true],
     ['offline', false, true],
   ]);
-  const svc = await a.services();
+  const svc = await a.domain();
   const stored = await svc.db.librarian.findUniqueOrThrow({ where: { name: b.name } });
   expect(stored.authenticator).not.toContain('a-on-b-password');
   expect(stored.authenticator).toMatch(/^v1:/);

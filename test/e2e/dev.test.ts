@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { portInUse } from '../../src/cli/devServer';
-import { runCli } from '../support/librarian';
+import { runCli, spawnCli } from '../support/cli';
 import { freePorts, waitFor } from '../support/ports';
 import { ROOT } from '../support/temporalServer';
 
@@ -51,12 +51,12 @@ test('librarian dev runs the whole Librarian and stops cleanly', async () => {
     expect(password.length).toBeGreaterThanOrEqual(16);
 
     // The saved "dev" connection works for the other commands, with mode 600.
-    const ping = runCli(['ping', '--json'], { env });
+    const ping = await runCli(['ping', '--json'], { env });
     expect(ping.status).toBe(0);
     expect(ping.json()).toMatchObject({ librarian_name: 'devtest', username: 'admin' });
     expect(statSync(path.join(dir, 'connections.json')).mode & 0o777).toBe(0o600);
     expect(statSync(path.join(data, 'dev-admin.json')).mode & 0o777).toBe(0o600);
-    expect(runCli(['stores', 'check', 'main', '--json'], { env }).json()).toMatchObject({ available: true, writable: true });
+    expect((await runCli(['stores', 'check', 'main', '--json'], { env })).json()).toMatchObject({ available: true, writable: true });
     const ui200 = await fetch(`http://127.0.0.1:${ui}/`);
     expect(ui200.status).toBe(200);
     expect(statSync(path.join(data, 'temporal.db')).size).toBeGreaterThan(0);
@@ -88,7 +88,7 @@ test('librarian dev with its API port taken says so and starts nothing', async (
         stores: [{ name: 'main', stagingPath: 'stores/main/staging', storePath: 'stores/main/store' }],
       }),
     );
-    const r = runCli(['dev', '--data-dir', data], { env: { ...process.env, LIBRARIAN_CLIENT_CONFIG: path.join(dir, 'connections.json') } });
+    const r = spawnCli(['dev', '--data-dir', data], { env: { ...process.env, LIBRARIAN_CLIENT_CONFIG: path.join(dir, 'connections.json') } });
     expect(r.status).toBe(1);
     // oclif wraps the message at the terminal width behind " ›" markers.
     expect(r.stderr.replace(/\s*›\s*/g, ' ').replace(/\s+/g, ' ')).toContain(`Port ${api} on 127.0.0.1 is already in use, so the API cannot start. Stop what uses it, or change api.port in ${path.join(data, 'librarian.yaml')}.`);

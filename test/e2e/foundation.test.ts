@@ -81,7 +81,7 @@ describe.each(PROVIDERS)('foundation on %s', (provider) => {
     expect(r.users).toEqual(
       expect.arrayContaining(AUTH_LEVEL_NAMES.map((l) => ({ username: `user-${l.toLowerCase()}`, permission: AUTH_LEVELS[l], permission_name: l }))),
     );
-    const svc = await lib.services();
+    const svc = await lib.domain();
     const row = await svc.db.user.findUniqueOrThrow({ where: { username: 'user-readappend' } });
     expect(row.authLevel).toBe('READAPPEND');
     expect(row.authToken).toMatch(/^\$argon2id\$/);
@@ -189,7 +189,7 @@ describe.each(PROVIDERS)('foundation on %s', (provider) => {
     expect(stores).toEqual([{ id: expect.any(Number), name: 'main', store_type: 'local', free_space: expect.any(Number), ingestable: true, available: true, enabled: true }]);
     expect(stores[0]!.free_space as number).toBeGreaterThan(0);
     expect(await admin.post('admin/stores/state_change', { store_name: 'main', enabled: false })).toEqual({ store_name: 'main', enabled: false, success: true });
-    const svc = await lib.services();
+    const svc = await lib.domain();
     expect((await svc.db.store.findUniqueOrThrow({ where: { name: 'main' } })).enabled).toBe(false);
     await admin.post('admin/stores/state_change', { store_name: 'main', enabled: true });
     expect((await svc.db.store.findUniqueOrThrow({ where: { name: 'main' } })).storeData).toMatchObject({ stagingPath: `${lib.dir}/stores/main/staging` });
@@ -198,12 +198,12 @@ describe.each(PROVIDERS)('foundation on %s', (provider) => {
   });
 
   test('the health-check workflow runs and the CLI lists it from Temporal', async () => {
-    const check = lib.cli(['stores', 'check', 'main', '--json']);
+    const check = await lib.cli(['stores', 'check', 'main', '--json']);
     expect(check.status).toBe(0);
     const verdict = check.json<Record<string, unknown>>();
     expect(verdict).toMatchObject({ workflow_id: `store-health/${lib.name}/main`, name: 'main', available: true, writable: true, full: false, problem: null });
 
-    const list = lib.cli(['workflows', 'list', '--json']);
+    const list = await lib.cli(['workflows', 'list', '--json']);
     expect(list.status).toBe(0);
     const rows = list.json<{ workflow_id: string; type: string; status: string; search_attributes: Record<string, unknown> }[]>();
     expect(rows).toContainEqual(
@@ -214,7 +214,7 @@ describe.each(PROVIDERS)('foundation on %s', (provider) => {
         search_attributes: { Librarian: lib.name, LibrarianStore: 'main', LibrarianPhase: 'healthy' },
       }),
     );
-    const show = lib.cli(['workflows', 'show', `store-health/${lib.name}/main`, '--json', '--history']);
+    const show = await lib.cli(['workflows', 'show', `store-health/${lib.name}/main`, '--json', '--history']);
     expect(show.status).toBe(0);
     const shown = show.json<{ status: string; last_failure: string | null; events: { type: string }[] }>();
     expect(shown.status).toBe('COMPLETED');
@@ -223,31 +223,31 @@ describe.each(PROVIDERS)('foundation on %s', (provider) => {
   });
 
   test('CLI: ping, users, stores with --json and tables, and errors with the reason', async () => {
-    expect(lib.cli(['ping', '--json']).json()).toMatchObject({ librarian_name: lib.name, username: 'admin' });
-    const created = lib.cli(['users', 'create', 'cli-user', '--level', 'READONLY', '--json']);
+    expect((await lib.cli(['ping', '--json'])).json()).toMatchObject({ librarian_name: lib.name, username: 'admin' });
+    const created = await lib.cli(['users', 'create', 'cli-user', '--level', 'READONLY', '--json']);
     expect(created.status).toBe(0);
     const { password } = created.json<{ password: string }>();
     expect(password.length).toBeGreaterThanOrEqual(16);
     expect(await new LibrarianClient({ url: lib.url, username: 'cli-user', password }).post('ping/logged')).toMatchObject({ username: 'cli-user' });
-    const table = lib.cli(['users', 'list']);
+    const table = await lib.cli(['users', 'list']);
     expect(table.stdout).toMatch(/cli-user\s+READONLY/);
-    const again = lib.cli(['users', 'create', 'cli-user', '--level', 'READONLY']);
+    const again = await lib.cli(['users', 'create', 'cli-user', '--level', 'READONLY']);
     expect(again.status).not.toBe(0);
     expect(again.stderr).toContain('User "cli-user" already exists.');
-    const passwd = lib.cli(['users', 'passwd', '--json'], { username: 'cli-user', password });
+    const passwd = await lib.cli(['users', 'passwd', '--json'], { username: 'cli-user', password });
     expect(passwd.status).toBe(0);
     const newPw = passwd.json<{ password: string }>().password;
     expect(await new LibrarianClient({ url: lib.url, username: 'cli-user', password: newPw }).post('ping/logged')).toMatchObject({ username: 'cli-user' });
-    expect(lib.cli(['stores', 'disable', 'main', '--json']).json()).toMatchObject({ store_name: 'main', enabled: false });
-    expect(lib.cli(['stores', 'list', '--json']).json()).toEqual([expect.objectContaining({ name: 'main', enabled: false })]);
-    lib.cli(['stores', 'enable', 'main']);
-    const forbidden = lib.cli(['stores', 'list'], { username: 'cli-user', password: newPw });
+    expect((await lib.cli(['stores', 'disable', 'main', '--json'])).json()).toMatchObject({ store_name: 'main', enabled: false });
+    expect((await lib.cli(['stores', 'list', '--json'])).json()).toEqual([expect.objectContaining({ name: 'main', enabled: false })]);
+    await lib.cli(['stores', 'enable', 'main']);
+    const forbidden = await lib.cli(['stores', 'list'], { username: 'cli-user', password: newPw });
     expect(forbidden.status).not.toBe(0);
     expect(forbidden.stderr).toContain('needs permission ADMIN');
   });
 
   test('setup again is harmless: no new admin, no default password, stores kept', async () => {
-    const r = lib.cli(['setup', '--config', lib.configPath, '--json']);
+    const r = await lib.cli(['setup', '--config', lib.configPath, '--json']);
     expect(r.status).toBe(0);
     expect(r.json()).toMatchObject({ migrationsApplied: [], stores: { created: [], updated: ['main'] }, admin: { created: false }, searchAttributesAdded: [] });
     expect(await lib.client().post('ping/admin')).toMatchObject({ username: 'admin' });

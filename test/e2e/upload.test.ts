@@ -55,6 +55,8 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
       stores: [
         { name: 'main', stagingPath: 'stores/main/staging', storePath: 'stores/main/store' },
         { name: 'backup', ingestable: false, stagingPath: 'stores/backup/staging', storePath: 'stores/backup/store' },
+        // Takes uploads only while its test enables it (and disables main).
+        { name: 'ro', enabled: false, stagingPath: 'stores/ro/staging', storePath: 'stores/ro/store', readonlyAfterCommit: true },
       ],
     });
     data = tmpDir('upload-src-');
@@ -72,7 +74,7 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
   const alice = () => lib.client('alice', 'alice-password');
 
   async function expectCatalogued(dest: string, local: string, opts: { uploader?: string; source?: string; policy?: string } = {}) {
-    const svc = await lib.services();
+    const svc = await lib.domain();
     const file = await svc.db.file.findUniqueOrThrow({ where: { name: dest }, include: { instances: { include: { store: true } } } });
     const { checksum, size } = await checksumOf(local, parseChecksum(file.checksum).algorithm);
     expect({ ...file, instances: undefined, createTime: undefined, catalogTime: undefined }).toEqual({
@@ -131,18 +133,20 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     const s = await stage(alice(), local, 'obs/resume.bin');
     const url = new URL(`${lib.url}/api/v2/upload/${s.transfer_id}/data`);
     // Send 1.5 MB, then break the connection mid-request.
-    await new Promise<void>((resolve) => {
-      const req = http.request(url, {
-        method: 'PUT',
-        headers: { Authorization: `Basic ${Buffer.from('alice:alice-password').toString('base64')}`, 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.length, 'Upload-Offset': '0' },
-      });
-      req.on('error', () => resolve());
-      req.write(bytes.subarray(0, 1_500_000), () => setTimeout(() => req.destroy(), 500));
+    const req = http.request(url, {
+      method: 'PUT',
+      headers: { Authorization: `Basic ${Buffer.from('alice:alice-password').toString('base64')}`, 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.length, 'Upload-Offset': '0' },
     });
-    const status = await waitFor('the partial upload to be recorded', async () => {
+    req.on('error', () => undefined);
+    req.write(bytes.subarray(0, 1_500_000));
+    const status = await waitFor('the first 1.5 MB to be written', async () => {
       const st = await alice().post<{ received_bytes: number; complete: boolean; status: string }>('upload/status', { transfer_id: s.transfer_id });
       return st.received_bytes === 1_500_000 ? st : undefined;
     });
+    req.destroy();
+    // The server lets go of the transfer when it sees the connection break.
+    const svc = await lib.domain();
+    await waitFor('the broken request to release the transfer', async () => (await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: s.transfer_id } })).receivingUntil === null);
     expect(status).toMatchObject({ complete: false, status: 'ONGOING' });
     const wrong = await apiError(alice().put(`upload/${s.transfer_id}/data`, (async function* () {
       yield bytes.subarray(0, 10);
@@ -193,7 +197,7 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     const local = makeFile(path.join(data, 'bad.bin'), 1000);
     const { checksum, size } = await checksumOf(local);
     const body = { upload_size: size, upload_checksum: checksum, upload_name: 'bad.bin', destination_location: 'obs/bad.bin' };
-    const svc = await lib.services();
+    const svc = await lib.domain();
     const before = await svc.db.incomingTransfer.count();
 
     const negative = await apiError(alice().post('upload/stage', { ...body, upload_size: -1 }));
@@ -233,7 +237,7 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
   });
 
   test('size and checksum mismatches are rejected with 406: transfer failed, staging removed, nothing catalogued', async () => {
-    const svc = await lib.services();
+    const svc = await lib.domain();
     for (const [dest, damage] of [
       ['obs/short.bin', (f: string) => writeFileSync(f, readFileSync(f).subarray(1))],
       ['obs/flipped.bin', (f: string) => {
@@ -275,7 +279,7 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
   });
 
   test('re-staging a name with the same checksum supersedes the stale attempt; another name with the same content is separate', async () => {
-    const svc = await lib.services();
+    const svc = await lib.domain();
     const local = makeFile(path.join(data, 'again.bin'), 5000);
     const first = await stage(alice(), local, 'obs/again.bin');
     cpSync(local, first.staging_location);
@@ -345,7 +349,7 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
       cursor = page.headers.get('x-next-cursor') ?? undefined;
       pages++;
     } while (cursor);
-    const svc = await lib.services();
+    const svc = await lib.domain();
     const inCatalog = (await svc.db.file.findMany({ where: { name: { startsWith: 'obs/' } }, orderBy: [{ createTime: 'desc' }, { name: 'asc' }] })).map((f) => f.name);
     expect(everything).toEqual(inCatalog);
     expect(pages).toBe(Math.ceil(inCatalog.length / 3));
@@ -365,11 +369,11 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     expect((await reader.post<{ cached: boolean }[]>('validate/file', { file_name: 'obs/http.bin' }))[0]).toMatchObject({ cached: true, computed_same_checksum: true });
     const bad = await reader.post<{ computed_same_checksum: boolean; current_checksum: string; instance_id: number }[]>('validate/file', { file_name: 'obs/http.bin', force: true });
     expect(bad[0]).toMatchObject({ computed_same_checksum: false, cached: false, current_size: 5_000_000 });
-    const svc = await lib.services();
+    const svc = await lib.domain();
     expect(await svc.db.corruptFile.findUnique({ where: { instanceId: bad[0]!.instance_id } })).toMatchObject({ fileName: 'obs/http.bin', count: 1, checksum: bad[0]!.current_checksum });
-    expect(lib.cli(['validate', 'obs/http.bin', '--force']).status).toBe(1);
+    expect((await lib.cli(['validate', 'obs/http.bin', '--force'])).status).toBe(1);
     writeFileSync(stored, original);
-    const fixed = lib.cli(['validate', 'obs/http.bin', '--force', '--json']);
+    const fixed = await lib.cli(['validate', 'obs/http.bin', '--force', '--json']);
     expect(fixed.status).toBe(0);
     expect(fixed.json<{ computed_same_checksum: boolean }[]>()[0]!.computed_same_checksum).toBe(true);
     expect(await svc.db.corruptFile.count({ where: { instanceId: bad[0]!.instance_id } })).toBe(0);
@@ -378,57 +382,42 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
 
   test('CLI: upload a file and a book, search, and a refusal exits non-zero with the reason', async () => {
     const file = makeFile(path.join(data, 'cli.bin'), 200_000);
-    const up = lib.cli(['upload', file, 'cli/cli.bin', '--via', 'http', '--json'], { username: 'alice', password: 'alice-password' });
+    const up = await lib.cli(['upload', file, 'cli/cli.bin', '--via', 'http', '--json'], { username: 'alice', password: 'alice-password' });
     expect(up.status).toBe(0);
     expect(up.json()).toMatchObject({ file_name: 'cli/cli.bin', via: 'http', size: 200_000 });
     const bookDir = makeBook(path.join(data, 'cli_book'), 5, 10_000);
-    const upBook = lib.cli(['upload', bookDir, 'cli/book', '--json'], { username: 'alice', password: 'alice-password' });
+    const upBook = await lib.cli(['upload', bookDir, 'cli/book', '--json'], { username: 'alice', password: 'alice-password' });
     expect(upBook.status).toBe(0);
     expect(upBook.json()).toMatchObject({ file_name: 'cli/book', via: 'copy' });
     expect(treeDigest(path.join(storeRoot, 'cli/book'))).toEqual(treeDigest(bookDir));
-    const again = lib.cli(['upload', file, 'cli/cli.bin'], { username: 'alice', password: 'alice-password' });
+    const again = await lib.cli(['upload', file, 'cli/cli.bin'], { username: 'alice', password: 'alice-password' });
     expect(again.status).not.toBe(0);
     expect(again.stderr).toContain('File "cli/cli.bin" already exists on this Librarian.');
-    const found = lib.cli(['search', '--name-prefix', 'cli/', '--json']);
+    const found = await lib.cli(['search', '--name-prefix', 'cli/', '--json']);
     expect(found.json<{ name: string; uploader: string }[]>().map((f) => [f.name, f.uploader]).sort()).toEqual([
       ['cli/book', 'alice'],
       ['cli/cli.bin', 'alice'],
     ]);
-    expect(lib.cli(['search', '--name-prefix', 'cli/']).stdout).toMatch(/cli\/cli\.bin\s+195\.3 KiB/);
-  });
-
-  test('an upload that is never committed is failed and cleaned up after the staging timeout', async () => {
-    // A second Librarian with a short timeout shares this test's Temporal server.
-    const quick = await startLibrarian({ provider, config: { uploads: { stagingTimeout: '3s' } } });
-    const local = makeFile(path.join(data, 'abandoned.bin'), 1000);
-    const s = await stage(quick.client(), local, 'obs/abandoned.bin');
-    cpSync(local, s.staging_location);
-    const svc = await quick.services();
-    // The transfer is marked FAILED first (so no new data is accepted), then its staging goes.
-    const t = await waitFor('the abandoned upload to fail and its staging to go', async () => {
-      const row = await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: s.transfer_id } });
-      return row.status === 'FAILED' && !existsSync(path.dirname(s.staging_location)) ? row : undefined;
-    }, 60_000);
-    expect(t).toMatchObject({ failureStatus: 408, failureReason: 'Not committed within 3 s of the last activity; staging removed.' });
-    expect(await svc.db.file.count()).toBe(0);
-    const late = await apiError(quick.client().post('upload/commit', { transfer_id: s.transfer_id }));
-    expect(late.status).toBe(408);
-    await quick.stop();
+    expect((await lib.cli(['search', '--name-prefix', 'cli/'])).stdout).toMatch(/cli\/cli\.bin\s+195\.3 KiB/);
   });
 
   test('a store that makes data read-only gets a verified copy, read-only on disk', async () => {
-    const ro = await startLibrarian({
-      provider,
-      stores: [{ name: 'ro', stagingPath: 'stores/ro/staging', storePath: 'stores/ro/store', readonlyAfterCommit: true }],
-    });
+    const admin = lib.client();
+    await admin.post('admin/stores/state_change', { store_name: 'ro', enabled: true });
+    await admin.post('admin/stores/state_change', { store_name: 'main', enabled: false });
     const bookDir = makeBook(path.join(data, 'ro_book'), 3, 20_000);
-    await uploadPath(ro.client(), bookDir, 'ro/book', { via: 'http' });
+    try {
+      expect(await uploadPath(lib.client(), bookDir, 'ro/book', { via: 'http' })).toMatchObject({ store_name: 'ro' });
+    } finally {
+      await admin.post('admin/stores/state_change', { store_name: 'main', enabled: true });
+      await admin.post('admin/stores/state_change', { store_name: 'ro', enabled: false });
+    }
+    const ro = lib;
     const stored = path.join(ro.dir, 'stores/ro/store/ro/book');
     expect(treeDigest(stored)).toEqual(treeDigest(bookDir));
     expect(statSync(path.join(stored, 'meta/part_0000.dat')).mode & 0o777).toBe(0o444);
     expect(statSync(stored).mode & 0o777).toBe(0o555);
     expect(listTree(path.join(ro.dir, 'stores/ro/staging'))).toEqual([]);
     expect(listTree(path.join(ro.dir, 'stores/ro/store/ro'))).toEqual(['book', 'book/meta', 'book/meta/part_0000.dat', 'book/meta/part_0002.dat', 'book/raw', 'book/raw/part_0001.dat']);
-    await ro.stop();
   });
 });

@@ -4,15 +4,16 @@
  * and one Instance, and nothing is left in staging or stray in the store.
  *
  * The data is a 2 GiB sparse file hashed with md5 (the slowest algorithm, ~0.8 GB/s here), so
- * hashing and copying take seconds: long enough to kill the worker in the middle. The heartbeat
- * timeout is 3 s, so Temporal notices the dead worker quickly.
+ * hashing and copying take seconds; the worker is killed as soon as Temporal shows the activity
+ * running, in the middle of that work. The heartbeat timeout is 3 s, so Temporal notices the dead
+ * worker quickly.
  */
 import { closeSync, ftruncateSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { checksumOf, closeChecksums, listTree } from '../support/data';
-import { lastAttempt } from '../support/history';
+import { lastAttempt, pendingActivity } from '../support/history';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
 import { testTemporalClient } from '../support/temporalServer';
@@ -51,20 +52,13 @@ async function stageZeros(lib: LibrarianHandle, dest: string): Promise<Staged> {
   return s;
 }
 
-async function waitForActivity(workflowId: string, activity: string): Promise<void> {
-  await waitFor(
-    `${activity} to run in ${workflowId}`,
-    async () => {
-      const d = await temporal.workflow.getHandle(workflowId).describe();
-      return (d.raw.pendingActivities ?? []).some((a) => a.activityType?.name === activity && a.state === 2 /* STARTED */);
-    },
-    120_000,
-    100,
-  );
+/** Waits until Temporal shows the activity running (its first attempt started, on the worker). */
+async function waitForRunning(workflowId: string, activity: string): Promise<void> {
+  await waitFor(`${activity} to run in ${workflowId}`, async () => (await pendingActivity(temporal, workflowId, activity))?.state === 'STARTED', 120_000, 100);
 }
 
 async function expectExactlyOne(lib: LibrarianHandle, dest: string, storeName: string): Promise<void> {
-  const svc = await lib.services();
+  const svc = await lib.domain();
   const files = await svc.db.file.findMany({ where: { name: dest }, include: { instances: true } });
   expect(files).toHaveLength(1);
   expect(files[0]!.checksum).toBe(zeros.checksum);
@@ -85,6 +79,12 @@ describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
     lib = await startLibrarian({
       provider,
       config: { workflows: { heartbeatTimeout: '3s' }, checksums: { threads: 1 } },
+      stores: [
+        { name: 'main', stagingPath: 'stores/main/staging', storePath: 'stores/main/store' },
+        // Copy-and-verify at commit: the commit itself takes seconds. Used only by its test.
+        { name: 'ro', enabled: false, stagingPath: 'stores/ro/staging', storePath: 'stores/ro/store', readonlyAfterCommit: true },
+      ],
+      separate: true,
     });
   });
 
@@ -92,8 +92,7 @@ describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
     const s = await stageZeros(lib, 'crash/hashing.bin');
     const commit = lib.client().post('upload/commit', { transfer_id: s.transfer_id }, 600_000);
     const wf = `upload/${lib.name}/crash/hashing.bin`;
-    await waitForActivity(wf, 'verifyUpload');
-    await new Promise((r) => setTimeout(r, 700));
+    await waitForRunning(wf, 'verifyUpload');
     await lib.stopWorker('SIGKILL');
     await lib.startWorker();
     await expect(commit).resolves.toMatchObject({ success: true, file_name: 'crash/hashing.bin' });
@@ -102,23 +101,20 @@ describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
   });
 
   test('kill -9 of the worker while it commits (copy and re-verify into a read-only store): completes once, no stray copy', async () => {
-    const ro = await startLibrarian({
-      provider,
-      config: { workflows: { heartbeatTimeout: '3s' }, checksums: { threads: 1 } },
-      // Copy-and-verify at commit: the commit itself takes seconds.
-      stores: [{ name: 'ro', stagingPath: 'stores/ro/staging', storePath: 'stores/ro/store', readonlyAfterCommit: true }],
-    });
+    const ro = lib;
+    await ro.client().post('admin/stores/state_change', { store_name: 'ro', enabled: true });
+    await ro.client().post('admin/stores/state_change', { store_name: 'main', enabled: false });
     const s = await stageZeros(ro, 'crash/commit.bin');
+    await ro.client().post('admin/stores/state_change', { store_name: 'main', enabled: true });
+    await ro.client().post('admin/stores/state_change', { store_name: 'ro', enabled: false });
     const commit = ro.client().post('upload/commit', { transfer_id: s.transfer_id }, 600_000);
     const wf = `upload/${ro.name}/crash/commit.bin`;
-    await waitForActivity(wf, 'commitUpload');
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitForRunning(wf, 'commitUpload');
     await ro.stopWorker('SIGKILL');
     await ro.startWorker();
     await expect(commit).resolves.toMatchObject({ success: true, file_name: 'crash/commit.bin', store_name: 'ro' });
     expect(await lastAttempt(temporal, wf, 'commitUpload')).toBeGreaterThan(1);
     await expectExactlyOne(ro, 'crash/commit.bin', 'ro');
-    await ro.stop();
   });
 
   test('kill -9 of the API between stage and commit: after a restart the upload commits', async () => {
@@ -134,7 +130,7 @@ describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
       yield Buffer.from('hello world');
     })(), { 'Content-Type': 'text/plain' });
     await expect(lib.client().post('upload/commit', { transfer_id: s.transfer_id })).resolves.toMatchObject({ success: true });
-    const svc = await lib.services();
+    const svc = await lib.domain();
     expect(await svc.db.file.count({ where: { name: 'crash/api.txt' } })).toBe(1);
     expect(listTree(path.join(lib.dir, 'stores/main/staging'))).toEqual([]);
   });

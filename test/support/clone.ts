@@ -31,7 +31,7 @@ export async function fill(lib: LibrarianHandle, opts: { files: number; books: n
  * jest's, so a stall fails here with what each side was doing rather than as a bare test timeout.
  */
 export async function cloneAll(from: LibrarianHandle, to: LibrarianHandle, expected: number, timeoutMs = 120_000): Promise<void> {
-  const svc = await from.services();
+  const svc = await from.domain();
   const peer = await svc.db.librarian.findUniqueOrThrow({ where: { name: to.name } });
   const deadline = Date.now() + timeoutMs;
   try {
@@ -48,7 +48,7 @@ export async function cloneAll(from: LibrarianHandle, to: LibrarianHandle, expec
       1000,
     );
   } catch (e) {
-    const status = from.cli(['clone', 'status', '--peer', to.name, '--json']);
+    const status = await from.cli(['clone', 'status', '--peer', to.name, '--json']);
     const done = await svc.db.remoteInstance.count({ where: { librarianId: peer.id } });
     const tail = (lib: LibrarianHandle) => lib.logOf('worker').split('\n').slice(-40).join('\n');
     throw new Error(
@@ -60,8 +60,8 @@ export async function cloneAll(from: LibrarianHandle, to: LibrarianHandle, expec
 
 /** Asserts the destination holds every file byte for byte, catalogued as the source has it. */
 export async function expectCloned(from: LibrarianHandle, to: LibrarianHandle, files: Uploaded[], destStore = 'main'): Promise<void> {
-  const src = await from.services();
-  const dst = await to.services();
+  const src = await from.domain();
+  const dst = await to.domain();
   const peer = await src.db.librarian.findUniqueOrThrow({ where: { name: to.name } });
   for (const f of files) {
     const a = await src.db.file.findUniqueOrThrow({ where: { name: f.name }, include: { remoteInstances: true } });

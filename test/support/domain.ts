@@ -28,7 +28,8 @@ export async function testDomain(provider: Provider, opts: { name?: string; conf
     name: opts.name ?? uniqueName('dom'),
     dataDir: '.',
     database: provider === 'postgresql' ? { provider, url: await createPgDatabase() } : { provider, url: 'file:catalog.db' },
-    log: { level: 'warn' },
+    // Quiet: the tests assert what matters; an error logged on purpose is noise.
+    log: { level: 'fatal' },
     encryptionKey: 'test-key',
     checksums: { threads: 2 },
     stores: opts.stores ?? [{ name: 'main', stagingPath: 'stores/main/staging', storePath: 'stores/main/store' }],

@@ -12,3 +12,16 @@ export async function lastAttempt(temporal: Client, workflowId: string, activity
   }
   return attempt;
 }
+
+/** A workflow's pending activity of this type (its attempt and last failure), if one is pending. */
+export async function pendingActivity(
+  temporal: Client,
+  workflowId: string,
+  activity: string,
+): Promise<{ state: 'SCHEDULED' | 'STARTED' | 'CANCEL_REQUESTED' | 'PAUSED' | 'UNKNOWN'; attempt: number; lastFailure: string | null } | undefined> {
+  const d = await temporal.workflow.getHandle(workflowId).describe().catch(() => undefined);
+  const p = (d?.raw.pendingActivities ?? []).find((a) => a.activityType?.name === activity);
+  if (!p) return undefined;
+  const states: ('UNKNOWN' | 'SCHEDULED' | 'STARTED' | 'CANCEL_REQUESTED' | 'PAUSED')[] = ['UNKNOWN', 'SCHEDULED', 'STARTED', 'CANCEL_REQUESTED', 'PAUSED'];
+  return { state: states[Number(p.state ?? 0)] ?? 'UNKNOWN', attempt: p.attempt ?? 0, lastFailure: p.lastFailure?.message ?? null };
+}

@@ -1,21 +1,22 @@
 /**
- * A real Librarian for end-to-end tests: `librarian setup`, then `librarian server start` and
- * `librarian worker start` as separate processes with their own configuration, catalog
- * (SQLite file or a fresh PostgreSQL database) and stores. Tests talk to it over HTTP and
- * inspect its catalog and disks.
+ * A real Librarian for end-to-end tests: its configuration, catalog (SQLite file or a fresh
+ * PostgreSQL database) and stores, prepared by `setup` as operators would, then one process,
+ * `librarian start` (API and worker), or two (`server start` and `worker start`) when the test
+ * kills one of them. Tests talk to it over HTTP and inspect its catalog and disks.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import YAML from 'yaml';
-import { LibrarianClient } from '../../src/shared/librarianClient';
 import { loadConfig } from '../../src/config';
 import { createDomain, type Domain } from '../../src/domain';
+import { setup } from '../../src/flows/setup';
+import { LibrarianClient } from '../../src/shared/librarianClient';
+import { ROOT, runCli, spawnCli, type CliResult } from './cli';
 import { freePort, waitFor } from './ports';
-import { ROOT } from './temporalServer';
 
 export type Provider = 'sqlite' | 'postgresql';
 export const PROVIDERS: Provider[] = ['sqlite', 'postgresql'];
@@ -39,33 +40,7 @@ export async function createPgDatabase(): Promise<string> {
   return u.toString();
 }
 
-export interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  json<T = unknown>(): T;
-}
-
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): CliResult {
-  const r = spawnSync(process.execPath, [RUN, ...args], {
-    env: { ...process.env, ...opts.env },
-    input: opts.input,
-    encoding: 'utf8',
-    timeout: opts.timeoutMs ?? 120_000,
-  });
-  return {
-    status: r.status,
-    stdout: r.stdout,
-    stderr: r.stderr,
-    json<T>() {
-      try {
-        return JSON.parse(r.stdout) as T;
-      } catch {
-        throw new Error(`CLI output is not JSON (status ${r.status}):\n${r.stdout}\n${r.stderr}`);
-      }
-    },
-  };
-}
+export type { CliResult };
 
 export interface LibrarianOptions {
   name?: string;
@@ -74,14 +49,17 @@ export interface LibrarianOptions {
   config?: Record<string, unknown>;
   /** Store definitions; default: one ingestable store "main" inside the Librarian's directory. */
   stores?: Record<string, unknown>[];
+  /** false: the API only. */
   worker?: boolean;
+  /** Run the API and the worker as two processes (for tests that kill or restart one of them). */
+  separate?: boolean;
 }
 
+type Part = 'server' | 'worker' | 'start';
+
 export class LibrarianHandle {
-  api?: ChildProcess;
-  worker?: ChildProcess;
-  private servicesP?: Promise<Domain>;
-  readonly clientConfig: string;
+  private readonly children = new Map<Part, ChildProcess>();
+  private domainP?: Promise<Domain>;
 
   constructor(
     readonly name: string,
@@ -90,9 +68,9 @@ export class LibrarianHandle {
     readonly url: string,
     readonly provider: Provider,
     readonly admin: { username: string; password: string },
-  ) {
-    this.clientConfig = path.join(dir, 'connections.json');
-  }
+    private readonly separate: boolean,
+    private readonly withWorker: boolean,
+  ) {}
 
   get config() {
     return loadConfig(this.configPath, {});
@@ -106,47 +84,72 @@ export class LibrarianHandle {
     return new LibrarianClient({ url: this.url });
   }
 
-  /** In-process services over the same catalog, for assertions on rows. */
-  services(): Promise<Domain> {
-    this.servicesP ??= createDomain(loadConfig(this.configPath, {}), 'test');
-    return this.servicesP;
+  /** The domain layer in this process over the same catalog, for assertions on rows. */
+  domain(): Promise<Domain> {
+    this.domainP ??= createDomain({ ...loadConfig(this.configPath, {}), log: { level: 'warn' } }, 'test');
+    return this.domainP;
   }
 
-  private spawnPart(part: 'server' | 'worker'): ChildProcess {
+  private spawnPart(part: Part): ChildProcess {
     const log = openSync(path.join(this.dir, `${part}.log`), 'a');
-    const child = spawn(process.execPath, [RUN, part, 'start', '--config', this.configPath], {
-      env: { ...process.env, LIBRARIAN_CONFIG: undefined },
-      stdio: ['ignore', log, log],
-    });
+    const args = part === 'start' ? ['start'] : [part, 'start'];
+    const child = spawn(process.execPath, [RUN, ...args, '--config', this.configPath], { env: { ...process.env, LIBRARIAN_CONFIG: undefined }, stdio: ['ignore', log, log] });
+    this.children.set(part, child);
     return child;
   }
 
   logOf(part: 'server' | 'worker'): string {
-    const f = path.join(this.dir, `${part}.log`);
-    return existsSync(f) ? readFileSync(f, 'utf8') : '';
+    const files = this.separate ? [`${part}.log`] : ['start.log'];
+    return files.map((f) => path.join(this.dir, f)).filter(existsSync).map((f) => readFileSync(f, 'utf8')).join('');
   }
 
-  async startApi(): Promise<void> {
-    const child = this.spawnPart('server');
-    this.api = child;
-    await waitFor(`API of ${this.name} at ${this.url}`, async () => {
-      if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}:\n${this.logOf('server').slice(-3000)}`);
+  private async waitUp(part: Part, child: ChildProcess, logBefore: number): Promise<void> {
+    const logFile = path.join(this.dir, `${part}.log`);
+    const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+    await waitFor(`${part} of ${this.name}`, async () => {
+      if (child.exitCode !== null) throw new Error(`${part} exited with ${child.exitCode}:\n${log().slice(-3000)}`);
+      if (part !== 'server' && !log().slice(logBefore).includes('Librarian worker polling')) return false;
+      if (part === 'worker') return true;
       const r = await fetch(`${this.url}/api/v2/ping/`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
       return r.ok;
     });
   }
 
-  async startWorker(): Promise<void> {
-    const before = this.logOf('worker').length;
-    const child = this.spawnPart('worker');
-    this.worker = child;
-    await waitFor(`worker of ${this.name}`, async () => {
-      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${this.logOf('worker').slice(-3000)}`);
-      return this.logOf('worker').slice(before).includes('Librarian worker polling');
-    });
+  private async startPart(part: Part): Promise<void> {
+    const logFile = path.join(this.dir, `${part}.log`);
+    const before = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
+    await this.waitUp(part, this.spawnPart(part), before);
   }
 
-  private static async stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  /** Starts what `startLibrarian` started: one process, or the API and (unless worker: false) the worker. */
+  async startAll(): Promise<void> {
+    if (!this.separate && this.withWorker) return this.startPart('start');
+    await this.startPart('server');
+    if (this.withWorker) await this.startPart('worker');
+  }
+
+  /** Stops and starts every process (after a change of its configuration file). */
+  async restart(): Promise<void> {
+    await this.stopProcesses();
+    await this.startAll();
+  }
+
+  async startApi(): Promise<void> {
+    this.needsSeparate('startApi');
+    await this.startPart('server');
+  }
+
+  async startWorker(): Promise<void> {
+    this.needsSeparate('startWorker');
+    await this.startPart('worker');
+  }
+
+  private needsSeparate(what: string): void {
+    if (!this.separate) throw new Error(`${what}: start the Librarian with separate: true to run its API and worker as two processes`);
+  }
+
+  private async stopPart(part: Part, signal: NodeJS.Signals): Promise<void> {
+    const child = this.children.get(part);
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
@@ -156,11 +159,18 @@ export class LibrarianHandle {
   }
 
   async stopApi(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    await LibrarianHandle.stopChild(this.api, signal);
+    this.needsSeparate('stopApi');
+    await this.stopPart('server', signal);
   }
 
   async stopWorker(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    await LibrarianHandle.stopChild(this.worker, signal);
+    this.needsSeparate('stopWorker');
+    await this.stopPart('worker', signal);
+  }
+
+  /** Stops every process of this Librarian (the configuration and catalog stay). */
+  async stopProcesses(): Promise<void> {
+    await Promise.all([...this.children.keys()].map((p) => this.stopPart(p, 'SIGTERM')));
   }
 
   /** Writes a connections file for the CLI pointing at this Librarian as `user`. */
@@ -184,17 +194,18 @@ export class LibrarianHandle {
       }),
       { mode: 0o600 },
     );
-    return { LIBRARIAN_CLIENT_CONFIG: file, LIBRARIAN_CONNECTION: undefined };
+    return { LIBRARIAN_CLIENT_CONFIG: file, LIBRARIAN_CONNECTION: undefined, LIBRARIAN_CONFIG: undefined };
   }
 
-  cli(args: string[], opts: { username?: string; password?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
-    return runCli(args, { env: { ...this.cliEnv(opts.username, opts.password), ...opts.env }, input: opts.input });
+  /** `librarian ARGS` as this Librarian's admin (or `username`), in this process. */
+  cli(args: string[], opts: { username?: string; password?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+    return runCli(args, { env: { ...this.cliEnv(opts.username, opts.password), ...opts.env } });
   }
 
   async stop(): Promise<void> {
     running.delete(this);
-    await Promise.all([this.stopApi(), this.stopWorker()]);
-    if (this.servicesP) await (await this.servicesP).close();
+    await this.stopProcesses();
+    if (this.domainP) await (await this.domainP).close();
     if (!process.env.LIBRARIAN_TEST_KEEP) rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -208,7 +219,8 @@ function deepMerge(into: Record<string, unknown>, from: Record<string, unknown>)
   }
 }
 
-export async function startLibrarian(opts: LibrarianOptions = {}): Promise<LibrarianHandle> {
+/** A Librarian's configuration file and its `setup` (in this process), without starting it. */
+export async function prepareLibrarian(opts: LibrarianOptions = {}): Promise<LibrarianHandle> {
   const name = opts.name ?? uniqueName('lib');
   const provider = opts.provider ?? 'sqlite';
   const dir = mkdtempSync(path.join(os.tmpdir(), `librarian-${name}-`));
@@ -230,12 +242,15 @@ export async function startLibrarian(opts: LibrarianOptions = {}): Promise<Libra
   const configPath = path.join(dir, 'librarian.yaml');
   writeFileSync(configPath, YAML.stringify(config));
   const admin = { username: 'admin', password: `pw-${randomBytes(8).toString('hex')}` };
-  const setup = runCli(['setup', '--config', configPath, '--admin-password-stdin'], { input: admin.password, env: { LIBRARIAN_CONFIG: undefined } });
-  if (setup.status !== 0) throw new Error(`librarian setup failed (${setup.status}):\n${setup.stdout}\n${setup.stderr}`);
-  const handle = new LibrarianHandle(name, dir, configPath, `http://127.0.0.1:${port}`, provider, admin);
+  await setup({ ...loadConfig(configPath, {}), log: { level: 'warn' } }, { adminUser: admin.username, adminPassword: admin.password, temporal: true });
+  const handle = new LibrarianHandle(name, dir, configPath, `http://127.0.0.1:${port}`, provider, admin, opts.separate ?? false, opts.worker !== false);
   running.add(handle);
-  await handle.startApi();
-  if (opts.worker !== false) await handle.startWorker();
+  return handle;
+}
+
+export async function startLibrarian(opts: LibrarianOptions = {}): Promise<LibrarianHandle> {
+  const handle = await prepareLibrarian(opts);
+  await handle.startAll();
   return handle;
 }
 
@@ -257,3 +272,5 @@ export async function connectPeers(from: LibrarianHandle, to: LibrarianHandle): 
   await from.client().post('admin/librarians/add', { librarian_name: to.name, url: '127.0.0.1', port: Number(new URL(to.url).port), authenticator: `${from.name}:${onTo}` });
   await to.client().post('admin/librarians/add', { librarian_name: from.name, url: '127.0.0.1', port: Number(new URL(from.url).port), authenticator: `${to.name}:${onFrom}` });
 }
+
+export { spawnCli };
