@@ -14,15 +14,16 @@ const INDEXED: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   [SearchAttributeType.KEYWORD_LIST]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 };
 
+/** Adds these of the Librarian's search attributes to the namespace; returns their names. */
+export async function addSearchAttributes(connection: Pick<Client['connection'], 'operatorService'>, namespace: string, keys = ALL_SEARCH_ATTRIBUTES): Promise<string[]> {
+  if (keys.length === 0) return [];
+  await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(keys.map((k) => [k.name, INDEXED[k.type]!])) });
+  return keys.map((k) => k.name);
+}
+
 /** Registers the Librarian's search attributes on the namespace; returns the ones it added. */
 export async function registerSearchAttributes(client: Client, namespace: string): Promise<string[]> {
   const existing = await client.connection.operatorService.listSearchAttributes({ namespace });
   const have = new Set(Object.keys(existing.customAttributes ?? {}));
-  const missing = ALL_SEARCH_ATTRIBUTES.filter((k) => !have.has(k.name));
-  if (missing.length === 0) return [];
-  await client.connection.operatorService.addSearchAttributes({
-    namespace,
-    searchAttributes: Object.fromEntries(missing.map((k) => [k.name, INDEXED[k.type]!])),
-  });
-  return missing.map((k) => k.name);
+  return addSearchAttributes(client.connection, namespace, ALL_SEARCH_ATTRIBUTES.filter((k) => !have.has(k.name)));
 }

@@ -3,34 +3,24 @@
  * call to the peer fails as an error to retry, and giving up fails the batch's files (offered again
  * by the next planning) and alerts the operators.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { LibrarianError } from '../../src/shared/errors';
 import { testDomain, type TestDomain } from '../support/domain';
 import { PROVIDERS } from '../support/librarian';
 import { freePort } from '../support/ports';
+import { fakeSlack, type FakeSlack } from '../support/slack';
 
-let slack: http.Server;
-const alerts: string[] = [];
+let slack: FakeSlack;
 beforeAll(async () => {
-  slack = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      alerts.push((JSON.parse(body) as { text: string }).text);
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => slack.listen(0, '127.0.0.1', () => r()));
+  slack = await fakeSlack();
 });
-afterAll(() => new Promise<void>((r) => slack.close(() => r())));
+afterAll(() => slack.close());
 
 describe.each(PROVIDERS)('sending to a peer that is gone, on %s', (provider) => {
   let t: TestDomain;
   const peer = 'gone';
   beforeAll(async () => {
-    t = await testDomain(provider, { config: { notifications: { slackWebhookUrl: `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hook` } } });
+    t = await testDomain(provider, { config: { notifications: { slackWebhookUrl: slack.url } } });
     await t.domain.peers.add({ name: peer, url: '127.0.0.1', port: await freePort(), authenticator: 'us:pw', checkConnection: false });
   });
   afterAll(() => t.close());
@@ -65,7 +55,7 @@ describe.each(PROVIDERS)('sending to a peer that is gone, on %s', (provider) => 
       ['FAILED', 'gave up after 604800 s of retries'],
       ['FAILED', 'gave up after 604800 s of retries'],
     ]);
-    expect(alerts).toContain(`:rotating_light: [${t.config.name}] Clone batch ${batchId} to ${peer} gave up on 2 files; they will be offered again. Reason: gave up after 604800 s of retries`);
+    expect(slack.alerts).toContain(`:rotating_light: [${t.config.name}] Clone batch ${batchId} to ${peer} gave up on 2 files; they will be offered again. Reason: gave up after 604800 s of retries`);
     expect(await t.domain.clonePlanner.countCandidates(peer)).toBe(before + 2);
     expect(await t.domain.transfers.outgoing.inFlightBatches(peer)).not.toContain(batchId);
   });

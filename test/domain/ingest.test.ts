@@ -6,23 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { LibrarianError } from '../../src/shared/errors';
 import { workflowIds } from '../../src/shared/workflowIds';
 import { checksumOf, closeChecksums, listTree, makeBook, makeFile, tmpDir, treeDigest } from '../support/data';
+import { librarianError } from '../support/http';
 import { testDomain, type TestDomain } from '../support/domain';
 import { PROVIDERS } from '../support/librarian';
 
 afterAll(closeChecksums);
 
-async function error(p: Promise<unknown>): Promise<LibrarianError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof LibrarianError) return e;
-    throw e;
-  }
-  throw new Error('expected a LibrarianError');
-}
 
 describe.each(PROVIDERS)('ingest on %s', (provider) => {
   let t: TestDomain;
@@ -80,7 +71,7 @@ describe.each(PROVIDERS)('ingest on %s', (provider) => {
     const bad = await t.domain.uploads.verify(s.transferId);
     expect(bad).toMatchObject({ ok: false, status: 406, reason: expect.stringMatching(/^Checksum mismatch: the upload declared xxh3:::[0-9a-f]{32}, the staged data hashes to xxh3:::[0-9a-f]{32}\.$/) });
     expect((await t.domain.transfers.incoming.get(s.transferId)).status).toBe('INITIATED');
-    const refused = await error(t.domain.ingest.commit(s.transferId, 'DISALLOWED'));
+    const refused = await librarianError(t.domain.ingest.commit(s.transferId, 'DISALLOWED'));
     expect([refused.status, refused.reason]).toEqual([409, `Transfer ${s.transferId} is INITIATED and cannot be committed.`]);
   });
 
@@ -102,7 +93,7 @@ describe.each(PROVIDERS)('ingest on %s', (provider) => {
     const final2 = path.join(t.dir, 'stores/main/store/obs/crash2.bin');
     renameSync(s2.stagingLocation, final2);
     writeFileSync(final2, 'damaged');
-    const damaged = await error(t.domain.ingest.commit(s2.transferId, 'DISALLOWED'));
+    const damaged = await librarianError(t.domain.ingest.commit(s2.transferId, 'DISALLOWED'));
     expect([damaged.status, damaged.reason]).toEqual([406, expect.stringMatching(/^The data at .* no longer matches xxh3:::/)]);
     expect(existsSync(final2)).toBe(false);
     expect(await t.domain.db.file.count({ where: { name: 'obs/crash2.bin' } })).toBe(0);
@@ -117,11 +108,11 @@ describe.each(PROVIDERS)('ingest on %s', (provider) => {
     expect(existsSync(first.stagingDir)).toBe(false);
     const other = makeFile(path.join(data, 'other.bin'), 5000);
     const { checksum } = await checksumOf(other);
-    const clash = await error(
+    const clash = await librarianError(
       t.domain.uploads.stage({ uploadSize: 5000, uploadChecksum: checksum, uploadName: 'again.bin', destination: 'obs/again.bin', uploader: 'bob', createdBy: 'bob', workflowId: workflowIds(t.config.name).upload('obs/again.bin'), attemptId: randomUUID() }),
     );
     expect([clash.status, clash.reason]).toEqual([409, `"obs/again.bin" is already being received (transfer ${second.transferId}, from alice, with a different checksum).`]);
-    const exists = await error(stage(local, 'obs/book_a'));
+    const exists = await librarianError(stage(local, 'obs/book_a'));
     expect([exists.status, exists.reason]).toEqual([409, 'File "obs/book_a" already exists on this Librarian.']);
   });
 });

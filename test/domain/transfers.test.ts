@@ -7,19 +7,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Prisma } from '../../src/domain/catalog/db';
 import type { IncomingTransfer } from '../../src/domain/transfers/incoming';
-import { LibrarianError } from '../../src/shared/errors';
+import { librarianError } from '../support/http';
 import { testDomain, type TestDomain } from '../support/domain';
 import { PROVIDERS } from '../support/librarian';
 
-async function error(p: Promise<unknown>): Promise<LibrarianError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof LibrarianError) return e;
-    throw e;
-  }
-  throw new Error('expected a LibrarianError');
-}
 
 describe.each(PROVIDERS)('transfers on %s', (provider) => {
   let t: TestDomain;
@@ -63,16 +54,16 @@ describe.each(PROVIDERS)('transfers on %s', (provider) => {
     expect(await incoming.ongoing(x.id, 'http')).toEqual({ id: x.id, from: 'INITIATED', to: 'ONGOING', changed: true });
     expect(await incoming.ongoing(x.id)).toEqual({ id: x.id, from: 'ONGOING', to: 'ONGOING', changed: false });
     expect(await incoming.staged(x.id)).toEqual({ id: x.id, from: 'ONGOING', to: 'STAGED', changed: true });
-    const back = await error(incoming.ongoing(x.id));
+    const back = await librarianError(incoming.ongoing(x.id));
     expect([back.status, back.reason]).toEqual([406, `Transfer ${x.id} is STAGED; it cannot become ONGOING.`]);
     await t.domain.db.$transaction((tx: Prisma.TransactionClient) => incoming.completed(tx, x.id));
     expect(await incoming.get(x.id)).toMatchObject({ status: 'COMPLETED', transferMethod: 'http', endTime: expect.any(Date) });
-    const again = await error(incoming.staged(x.id));
+    const again = await librarianError(incoming.staged(x.id));
     expect([again.status, again.reason]).toEqual([406, `Transfer ${x.id} is COMPLETED; it cannot become STAGED.`]);
     // COMPLETED only from STAGED.
     const y = await stage();
-    expect((await error(t.domain.db.$transaction((tx: Prisma.TransactionClient) => incoming.completed(tx, y.id)))).reason).toBe(`Transfer ${y.id} is INITIATED; it cannot become COMPLETED.`);
-    expect((await error(incoming.get(999_999))).status).toBe(404);
+    expect((await librarianError(t.domain.db.$transaction((tx: Prisma.TransactionClient) => incoming.completed(tx, y.id)))).reason).toBe(`Transfer ${y.id} is INITIATED; it cannot become COMPLETED.`);
+    expect((await librarianError(incoming.get(999_999))).status).toBe(404);
   });
 
   test('incoming: two transitions at once change the transfer once', async () => {
@@ -105,7 +96,7 @@ describe.each(PROVIDERS)('transfers on %s', (provider) => {
     const { incoming } = t.domain.transfers;
     const x = await stage();
     const claim = await incoming.claimReceiving(x.id);
-    const busy = await error(incoming.claimReceiving(x.id));
+    const busy = await librarianError(incoming.claimReceiving(x.id));
     expect([busy.status, busy.reason]).toEqual([409, `Another request is already sending data for transfer ${x.id}.`]);
     await claim.release();
     const second = await incoming.claimReceiving(x.id);
@@ -174,9 +165,9 @@ describe.each(PROVIDERS)('transfers on %s', (provider) => {
       await outgoing.reported(await outgoing.get(a!), 'ONGOING');
       await outgoing.reported(await outgoing.get(a!), 'FAILED', 'Checksum mismatch');
       expect(await outgoing.get(a!)).toMatchObject({ status: 'FAILED', failureReason: `${peer} reported FAILED: Checksum mismatch` });
-      const back = await error(outgoing.reported(await outgoing.get(a!), 'ONGOING'));
+      const back = await librarianError(outgoing.reported(await outgoing.get(a!), 'ONGOING'));
       expect(back.reason).toBe(`Outgoing transfer ${a}: cannot go from FAILED to ONGOING.`);
-      const done = await error(outgoing.reported(await outgoing.get(b!), 'COMPLETED'));
+      const done = await librarianError(outgoing.reported(await outgoing.get(b!), 'COMPLETED'));
       expect(done.reason).toBe(`Outgoing transfer ${b}: cannot go from INITIATED to COMPLETED.`);
       expect(await statuses([a!, b!])).toEqual(['FAILED', 'INITIATED']);
       expect(await outgoing.failAllTo(peer, 'peer removed')).toBeGreaterThanOrEqual(1);

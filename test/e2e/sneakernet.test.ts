@@ -4,8 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { tripStateQuery } from '../../src/workflows/sneakernetTrip';
@@ -14,27 +12,19 @@ import { closeChecksums, listTree, tmpDir, treeDigest } from '../support/data';
 import { connectPeers, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { pendingActivity } from '../support/history';
 import { waitFor } from '../support/ports';
+import { fakeSlack, type FakeSlack } from '../support/slack';
 import { testTemporalClient } from '../support/temporalServer';
 
 let a: LibrarianHandle;
 let b: LibrarianHandle;
 let temporal: Client;
-let slack: http.Server;
-const alerts: string[] = [];
+let slack: FakeSlack;
 
 const drive = (n: string) => ({ name: n, ingestable: false, enabled: false, stagingPath: `stores/${n}/staging`, storePath: `stores/${n}/store` });
 
 beforeAll(async () => {
   temporal = await testTemporalClient();
-  slack = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      alerts.push((JSON.parse(body) as { text: string }).text);
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => slack.listen(0, '127.0.0.1', () => r()));
+  slack = await fakeSlack();
   b = await startLibrarian({ name: `b-${randomUUID().slice(0, 6)}`, provider: 'sqlite', config: FAST_CLONE, separate: true });
   a = await startLibrarian({
     name: `a-${randomUUID().slice(0, 6)}`,
@@ -42,7 +32,7 @@ beforeAll(async () => {
     config: {
       ...FAST_CLONE,
       clone: { ...FAST_CLONE.clone, methods: ['local'] },
-      notifications: { slackWebhookUrl: `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hook` },
+      notifications: { slackWebhookUrl: slack.url },
       localClones: [{ name: 'drives', from: 'main', to: ['drive1', 'drive2'], every: 0, order: 'newest', unlessAt: b.name }],
     },
     stores: [{ name: 'main', stagingPath: 'stores/main/staging', storePath: 'stores/main/store' }, drive('drive1'), drive('drive2')],
@@ -54,7 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopAllLibrarians();
   await temporal.connection.close();
-  await new Promise<void>((r) => slack.close(() => r()));
+  await slack.close();
   await closeChecksums();
 });
 
@@ -85,7 +75,7 @@ test('full round trip of 50 files and 3 books: provision, fill, seal, manifest, 
   for (const f of files.slice(0, 5)) expect(treeDigest(path.join(a.dir, 'stores/drive1/store', f.name))).toEqual(treeDigest(f.local));
 
   expect(await ok(a, ['sneakernet', 'seal', '--store', 'drive1'])).toMatchObject({ files: 53 });
-  await waitFor('the full-drive alert', async () => alerts.some((t) => t.includes('SneakerNet drive "drive1" is full')), 30_000);
+  await waitFor('the full-drive alert', async () => slack.alerts.some((t) => t.includes('SneakerNet drive "drive1" is full')), 30_000);
   expect(await tripState('drive1')).toBe('full');
 
   const m1 = path.join(tmpDir('manifest-'), 'm.json');
@@ -125,7 +115,7 @@ test('full round trip of 50 files and 3 books: provision, fill, seal, manifest, 
   expect([ingest.ingested, ingest.already_present, ingest.rejected]).toEqual([53, 0, []]);
   await expectArrived(files);
   await waitFor('every confirmation at A', async () => (await tripState('drive1')) === 'confirmed', 60_000);
-  await waitFor('the confirmed alert', async () => alerts.some((t) => t.includes('"drive1": all 53 files are confirmed')), 30_000);
+  await waitFor('the confirmed alert', async () => slack.alerts.some((t) => t.includes('"drive1": all 53 files are confirmed')), 30_000);
 
   expect(await ok(a, ['sneakernet', 'wipe', '--store', 'drive1'])).toMatchObject({ files_deleted: 53 });
   expect(listTree(path.join(a.dir, 'stores/drive1/store'))).toEqual([]);
@@ -239,6 +229,6 @@ test('the drive fills up: it is disabled, the operators are told, and the next d
   expect(d2!.enabled).toBe(true);
   await waitFor('drive1 to be full', async () => (await tripState('drive1')) === 'full', 30_000);
   expect(await tripState('drive2')).toBe('filling');
-  expect(alerts.some((t) => t.includes('Store "drive1" is full (4 files'))).toBe(true);
+  expect(slack.alerts.some((t) => t.includes('Store "drive1" is full (4 files'))).toBe(true);
   expect(existsSync(path.join(a.dir, 'stores/drive2/store', 'trip3'))).toBe(true);
 });

@@ -28,9 +28,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { SearchAttributeType } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
-import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/searchAttributes';
+import { addSearchAttributes } from '../../src/flows/searchAttributes';
 import { freePort, waitFor } from './ports';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -98,27 +96,13 @@ export async function createTimeSkippingEnv(opts: TimeSkippingEnvOptions = {}): 
   return env;
 }
 
-const INDEXED: Record<string, temporal.api.enums.v1.IndexedValueType> = {
-  [SearchAttributeType.KEYWORD]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  [SearchAttributeType.INT]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
-  [SearchAttributeType.TEXT]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
-  [SearchAttributeType.BOOL]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
-  [SearchAttributeType.DATETIME]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-  [SearchAttributeType.DOUBLE]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
-  [SearchAttributeType.KEYWORD_LIST]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-};
-
 /**
  * Registers the Librarian's custom search attributes on the environment's namespace; returns their
- * names. (Not src/temporal/registerSearchAttributes.ts: it lists the existing ones first, and the
- * test server does not implement ListSearchAttributes.)
+ * names. (Not registerSearchAttributes, which lists the existing ones first: the test server does
+ * not implement ListSearchAttributes.)
  */
 export async function registerLibrarianSearchAttributes(env: TestWorkflowEnvironment): Promise<string[]> {
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, INDEXED[k.type]!])),
-  });
-  return ALL_SEARCH_ATTRIBUTES.map((k) => k.name);
+  return addSearchAttributes(env.connection, env.namespace ?? 'default');
 }
 
 /** Our own JVM on a free port, given up to 2 minutes to answer; the environment's teardown kills it. */
