@@ -62,9 +62,12 @@ function isAdmin(p: Principal): boolean {
   return p.level === 'ADMIN';
 }
 
-/** A peer sees and changes only the transfers it sent (an admin, all of them). */
-function sentBy(p: Principal, t: { source: string; createdBy: string | null }): boolean {
-  return isAdmin(p) || t.source === p.username || t.createdBy === p.username;
+/**
+ * A peer sees and changes only the clones it sent (an admin, all clones); uploads are not reached
+ * through the clone and checkin endpoints at all (their own workflow owns them).
+ */
+function sentBy(p: Principal, t: { source: string; createdBy: string | null; sourceTransferId: number | null }): boolean {
+  return t.sourceTransferId !== null && (isAdmin(p) || t.source === p.username || t.createdBy === p.username);
 }
 
 export class CloneReceiver {
@@ -178,7 +181,7 @@ export class CloneReceiver {
 
   private async incomingFor(principal: Principal, id: number): Promise<IncomingTransfer> {
     const t = await this.db.incomingTransfer.findUnique({ where: { id } });
-    if (!t) throw notFound(`No incoming transfer with id ${id}.`, 'Use the destination_transfer_id returned by clone/stage or clone/batch_stage.');
+    if (!t || t.sourceTransferId === null) throw notFound(`No incoming transfer with id ${id}.`, 'Use the destination_transfer_id returned by clone/stage or clone/batch_stage.');
     if (!sentBy(principal, t)) {
       throw forbidden(`Incoming transfer ${id} does not belong to "${principal.username}".`, 'Only the sending Librarian (or an admin) may change it.');
     }
