@@ -91,3 +91,13 @@ test('every import in src/ goes the way the layers allow', () => {
   }
   expect(problems).toEqual([]);
 });
+
+test('only src/domain/transfers writes transfer rows (their one owner)', () => {
+  const writes = /\b(incomingTransfer|outgoingTransfer|cloneTransfer)\.(create|createMany|update|updateMany|upsert|delete|deleteMany)\(/g;
+  const offenders: string[] = [];
+  for (const file of files(SRC)) {
+    if (file.startsWith(path.join(SRC, 'domain', 'transfers') + path.sep)) continue;
+    for (const m of readFileSync(file, 'utf8').matchAll(writes)) offenders.push(`${path.relative(SRC, file)}: ${m[0]}`);
+  }
+  expect(offenders).toEqual([]);
+});
