@@ -5,6 +5,7 @@
  */
 import type { Domain } from '../domain';
 import type { Flows } from '../flows';
+import { auditActivities } from './audit';
 import { cloneReceiveActivities } from './cloneReceive';
 import { cloneSendActivities } from './cloneSend';
 import { sneakernetActivities } from './sneakernet';
@@ -18,6 +19,7 @@ export function createActivities(domain: Domain, flows: Flows) {
     ...cloneReceiveActivities(domain),
     ...sneakernetActivities(domain, flows),
     ...storeActivities(domain),
+    ...auditActivities(domain),
   };
 }
 

@@ -5,7 +5,7 @@ export function storeActivities(domain: Domain) {
   return {
     listStoreNames: () => run(() => domain.stores.names()),
     checkStoreHealth: (storeName: string) => run(() => domain.stores.health(storeName)),
-    listInstancesToValidate: (fileName: string) => run(() => domain.validation.instancesOf(fileName)),
-    validateInstance: (instanceId: number, force: boolean) => withHeartbeat((h) => domain.validation.validateInstance(instanceId, { ...h, force })),
+    listInstancesToValidate: (fileName: string) => run(() => domain.integrity.instancesOf(fileName)),
+    validateInstance: (instanceId: number, force: boolean) => withHeartbeat((h) => domain.integrity.check(instanceId, { ...h, force })),
   };
 }

@@ -189,6 +189,16 @@ export const configSchema = z.object({
       every: durationSchema.prefault(600),
     })
     .prefault({}),
+  audit: z
+    .object({
+      /** Cadence of each store's integrity audit (a Schedule per store); 0 disables the Schedules. */
+      every: durationSchema.prefault(86_400),
+      /** Re-hash an instance once its last verification is older than this. */
+      reverifyAfter: durationSchema.prefault(30 * 86_400),
+      /** At most this many bytes hashed per second by one store's audit, so audits never starve uploads. */
+      bytesPerSecond: z.number().positive().default(100 * 1024 * 1024),
+    })
+    .prefault({}),
 });
 
 export type StoreConfig = z.output<typeof storeConfigSchema>;

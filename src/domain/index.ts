@@ -6,6 +6,9 @@
 import type { Config } from '../config';
 import { createLogger, type Logger } from '../logger';
 import { ChecksumPool } from '../shared/checksums';
+import { Findings } from './audit/findings';
+import { Integrity } from './audit/integrity';
+import { StoreAudit } from './audit/storeAudit';
 import { openDb, type Db } from './catalog/db';
 import { migrationStatus } from './catalog/migrate';
 import { SearchService } from './catalog/search';
@@ -28,7 +31,6 @@ import { OutgoingTransfers } from './transfers/outgoing';
 import { UploadReceiver } from './uploads/receiver';
 import { UploadService } from './uploads/uploads';
 import { UserService } from './users/users';
-import { ValidationService } from './validation';
 
 export interface Domain {
   config: Config;
@@ -43,7 +45,9 @@ export interface Domain {
   uploads: UploadService;
   uploadReceiver: UploadReceiver;
   search: SearchService;
-  validation: ValidationService;
+  findings: Findings;
+  integrity: Integrity;
+  audit: StoreAudit;
   notifications: NotificationService;
   peers: PeerRegistry;
   globus: GlobusService;
@@ -80,6 +84,8 @@ export async function createDomain(config: Config, component: string, opts: { re
   const notifications = new NotificationService(config, log);
   const peers = new PeerRegistry(db, config, outgoing, log);
   const cloneReceiver = new CloneReceiver(db, config, stores, incoming, ingest, peers, log);
+  const findings = new Findings(db, notifications, log);
+  const integrity = new Integrity(db, config, stores, checksums, findings, log);
   const globus = new GlobusService(config.globus, log);
   return {
     config,
@@ -94,7 +100,9 @@ export async function createDomain(config: Config, component: string, opts: { re
     uploads,
     uploadReceiver: new UploadReceiver(uploads, incoming),
     search: new SearchService(db, stores),
-    validation: new ValidationService(db, config, stores, checksums, log),
+    findings,
+    integrity,
+    audit: new StoreAudit(db, stores, integrity, findings, log),
     notifications,
     peers,
     globus,

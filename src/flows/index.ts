@@ -4,6 +4,7 @@
  * the rest; API routes, CLI commands and activities call one function of a flow or of the domain.
  */
 import type { Domain } from '../domain';
+import { AuditFlow } from './audit';
 import { CloneFlow } from './clone';
 import { PeerFlow } from './peers';
 import { RunNowFlow } from './runNow';
@@ -19,6 +20,7 @@ export interface Flows {
   peers: PeerFlow;
   sneakernet: SneakernetFlow;
   runNow: RunNowFlow;
+  audit: AuditFlow;
   schedules: ScheduleFlow;
   close(): Promise<void>;
 }
@@ -34,6 +36,7 @@ export function createFlows(domain: Domain): Flows {
     peers: new PeerFlow(domain, temporal, schedules, clone),
     sneakernet: new SneakernetFlow(domain, temporal),
     runNow: new RunNowFlow(domain, temporal),
+    audit: new AuditFlow(domain, temporal),
     schedules,
     close: () => temporal.close(),
   };

@@ -7,7 +7,8 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
 import { cloneSettingsFor } from '../config';
 import type { Domain } from '../domain';
-import { PEER } from '../workflows/searchAttributes';
+import { PEER, STORE } from '../workflows/searchAttributes';
+import { auditSettings } from './audit';
 import type { TemporalAccess } from './temporal';
 
 export class ScheduleFlow {
@@ -19,8 +20,34 @@ export class ScheduleFlow {
   /** Every Schedule of this Librarian, as the configuration and the peers want them. */
   async ensureAll(): Promise<void> {
     await this.ensureHealthCheck();
+    await this.ensureAudits();
     await this.ensurePeers();
     await this.ensureLocalClones();
+  }
+
+  /** One audit Schedule per store in the catalog (audit.every; 0 removes them). */
+  private async ensureAudits(): Promise<void> {
+    const c = this.domain.config;
+    const ids = this.temporal.ids;
+    const stores = await this.domain.stores.names();
+    await this.prune(ids.auditSchedulePrefix(), new Set(c.audit.every > 0 ? stores.map((n) => ids.auditSchedule(n)) : []));
+    for (const store of stores) {
+      await this.upsert(
+        {
+          scheduleId: ids.auditSchedule(store),
+          spec: { intervals: [{ every: Math.max(c.audit.every, 1000) }] },
+          action: {
+            type: 'startWorkflow',
+            workflowType: 'scheduledAudit',
+            taskQueue: this.temporal.taskQueue,
+            args: [{ ...auditSettings(c, store), auditWorkflowId: ids.audit(store) }],
+            workflowId: ids.auditSchedule(store),
+            typedSearchAttributes: [this.temporal.librarian, { key: STORE, value: store }],
+          },
+        },
+        c.audit.every,
+      );
+    }
   }
 
   private async ensureHealthCheck(): Promise<void> {

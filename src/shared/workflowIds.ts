@@ -29,6 +29,11 @@ export function workflowIds(librarian: string) {
     localCloneSchedule: (name: string) => id('local-clone', name),
     localCloneNow: (name: string) => id('local-clone', name, 'now'),
 
+    /** A store's integrity audit (one at a time per store), and the Schedule that starts it. */
+    audit: (store: string) => id('audit', store),
+    auditSchedulePrefix: () => `${id('audit-schedule')}/`,
+    auditSchedule: (store: string) => id('audit-schedule', store),
+
     /** A drive's trip; also the batch id of its outgoing transfers. */
     trip: (store: string) => id('sneakernet', store),
     ingest: (source: string, store: string, manifestChecksum: string) => id('sneakernet-ingest', source, store, manifestChecksum.slice(-12)),

@@ -1,5 +1,6 @@
 // Every workflow the worker registers. Workflow code runs in Temporal's deterministic sandbox:
 // no I/O and no Node or service imports here, only @temporalio/workflow and types.
+export { auditStore, scheduledAudit } from './auditStore';
 export { cloneBatch } from './cloneBatch';
 export { localClone } from './localClone';
 export { receiveClone, tellSource } from './receiveClone';

@@ -50,7 +50,7 @@ describe('catalog migrations', () => {
       shapes[db.provider] = await columns(db);
     }
     expect(Object.keys(shapes.sqlite!).sort()).toEqual(
-      ['_prisma_migrations', 'clone_transfers', 'corrupt_files', 'files', 'incoming_transfers', 'instances', 'librarians', 'outgoing_transfers', 'remote_instances', 'sneakernet_manifests', 'stores', 'transfer_records', 'users'].sort(),
+      ['_prisma_migrations', 'clone_transfers', 'deletions', 'files', 'findings', 'incoming_transfers', 'instances', 'librarians', 'outgoing_transfers', 'remote_instances', 'sneakernet_manifests', 'stores', 'transfer_records', 'users'].sort(),
     );
     expect(shapes.postgresql).toEqual(shapes.sqlite);
   });
@@ -75,7 +75,11 @@ describe('catalog migrations', () => {
       await d.outgoingTransfer.create({ data: { destination: 'peer', transferSize: 1n, transferChecksum: 'c', fileName: 'obs/book_1', instanceId: inst.id, remoteTransferId: 2, transferMethod: 'globus', batchId: 'b', sourcePath: '/x', destPath: '/y', failureReason: null, endTime: t } });
       await d.cloneTransfer.create({ data: { sourceStoreId: store.id, destinationStoreId: store.id, sourceInstanceId: inst.id, destinationInstanceId: inst.id, fileName: 'obs/book_1', endTime: t } });
       await d.transferRecord.create({ data: { batchId: 'b', destination: 'peer', transferMethod: 'globus', taskId: 't', startTime: t, endTime: t, durationSeconds: 1.5, bytesTransferred: 10n, fileCount: 1, effectiveBandwidthBps: 6.6 } });
-      await d.corruptFile.create({ data: { fileName: 'obs/book_1', fileSource: 'u', instanceId: inst.id, instancePath: '/b/obs/book_1', size: 1n, checksum: 'c' } });
+      await d.finding.create({ data: { kind: 'CORRUPT', storeId: store.id, path: 'obs/book_1', fileName: 'obs/book_1', instanceId: inst.id, detail: 'hashes to c', firstSeen: t, lastSeen: t, resolvedAt: t, resolution: 'r', repair: 'p' } });
+      await d.deletion.create({ data: { fileName: 'obs/book_1', storeId: store.id, instanceId: inst.id, path: 'obs/book_1', by: 'policy', evidence: { sites: [{ name: 'peer', verified: t.toISOString() }] }, deletedAt: t } });
+      // One finding per (kind, store, path).
+      await expect(d.finding.create({ data: { kind: 'CORRUPT', storeId: store.id, path: 'obs/book_1', detail: 'again' } })).rejects.toThrow(/Unique constraint/);
+      expect((await d.deletion.findFirstOrThrow()).evidence).toEqual({ sites: [{ name: 'peer', verified: t.toISOString() }] });
 
       const file = await d.file.findUniqueOrThrow({ where: { name: 'obs/book_1' }, include: { instances: true, remoteInstances: true } });
       expect(file.size).toBe(20_000_000_000n);

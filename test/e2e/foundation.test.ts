@@ -49,6 +49,9 @@ const REQUIRED: Record<string, AuthLevelName> = {
   'POST /api/v2/sneakernet/status': 'ADMIN',
   'POST /api/v2/sneakernet/ingest': 'ADMIN',
   'POST /api/v2/sneakernet/ingest_status': 'ADMIN',
+  'POST /api/v2/admin/audit/run': 'ADMIN',
+  'POST /api/v2/admin/audit/status': 'ADMIN',
+  'POST /api/v2/admin/audit/report': 'ADMIN',
 };
 
 async function status(url: string, method: string, auth?: string): Promise<{ status: number; body: Record<string, unknown>; wwwAuthenticate: string | null }> {

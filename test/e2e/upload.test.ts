@@ -2,7 +2,7 @@
  * Verified ingest end to end on each catalog backend: real API and worker processes, HTTP, and
  * checks on catalog rows, bytes on disk and staging.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import tar from 'tar-stream';
@@ -356,7 +356,7 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     expect((await apiError(admin.post('search/file', { cursor: 'garbage' }))).status).toBe(400);
   });
 
-  test('validate: matches, cache, corruption recorded and cleared', async () => {
+  test('validate: matches, cache, corruption and loss recorded as findings, and cleared when the data is good again', async () => {
     const reader = lib.client('reader', 'reader-password');
     const ok = await reader.post<Record<string, unknown>[]>('validate/file', { file_name: 'obs/http.bin' });
     expect(ok).toEqual([expect.objectContaining({ librarian: lib.name, store_name: 'main', computed_same_checksum: true, cached: true, original_size: 5_000_000 })]);
@@ -370,13 +370,29 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     const bad = await reader.post<{ computed_same_checksum: boolean; current_checksum: string; instance_id: number }[]>('validate/file', { file_name: 'obs/http.bin', force: true });
     expect(bad[0]).toMatchObject({ computed_same_checksum: false, cached: false, current_size: 5_000_000 });
     const svc = await lib.domain();
-    expect(await svc.db.corruptFile.findUnique({ where: { instanceId: bad[0]!.instance_id } })).toMatchObject({ fileName: 'obs/http.bin', count: 1, checksum: bad[0]!.current_checksum });
+    const instanceId = bad[0]!.instance_id;
+    // Recorded once, and the copy taken out of use until it is good again.
+    expect(await svc.db.finding.findMany({ where: { instanceId } })).toEqual([
+      expect.objectContaining({ kind: 'CORRUPT', fileName: 'obs/http.bin', path: 'obs/http.bin', count: 1, resolvedAt: null, detail: expect.stringContaining(`hashes to ${bad[0]!.current_checksum}`) }),
+    ]);
+    expect((await svc.db.instance.findUniqueOrThrow({ where: { id: instanceId } })).available).toBe(false);
+    // The damaged copy is still reported (and checked again), not left out.
     expect((await lib.cli(['validate', 'obs/http.bin', '--force'])).status).toBe(1);
+    expect((await svc.db.finding.findFirstOrThrow({ where: { instanceId } })).count).toBe(2);
     writeFileSync(stored, original);
     const fixed = await lib.cli(['validate', 'obs/http.bin', '--force', '--json']);
     expect(fixed.status).toBe(0);
     expect(fixed.json<{ computed_same_checksum: boolean }[]>()[0]!.computed_same_checksum).toBe(true);
-    expect(await svc.db.corruptFile.count({ where: { instanceId: bad[0]!.instance_id } })).toBe(0);
+    expect(await svc.db.finding.findFirstOrThrow({ where: { instanceId } })).toMatchObject({ resolvedAt: expect.any(Date), resolution: 'verified good' });
+    expect((await svc.db.instance.findUniqueOrThrow({ where: { id: instanceId } })).available).toBe(true);
+    // A deleted copy is found even by the cached answer: recorded as lost, never reported as matching.
+    renameSync(stored, `${stored}.away`);
+    const gone = await reader.post<Record<string, unknown>[]>('validate/file', { file_name: 'obs/http.bin' });
+    expect(gone).toEqual([expect.objectContaining({ computed_same_checksum: false, state: 'lost', current_checksum: null, error: `the data is missing from ${stored}` })]);
+    expect(await svc.db.finding.findFirstOrThrow({ where: { instanceId, kind: 'LOST' } })).toMatchObject({ resolvedAt: null, detail: `the data is missing from ${stored}` });
+    renameSync(`${stored}.away`, stored);
+    expect((await reader.post<{ computed_same_checksum: boolean }[]>('validate/file', { file_name: 'obs/http.bin' }))[0]!.computed_same_checksum).toBe(true);
+    expect(await svc.db.finding.count({ where: { instanceId, resolvedAt: null } })).toBe(0);
     expect((await apiError(reader.post('validate/file', { file_name: 'obs/nope' }))).status).toBe(404);
   });
 

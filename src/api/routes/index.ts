@@ -1,5 +1,6 @@
 import type { Endpoint } from '../endpoint';
 import { adminStoreEndpoints } from './adminStores';
+import { auditEndpoints } from './audit';
 import { cloneEndpoints } from './clone';
 import { peerEndpoints } from './peers';
 import { pingEndpoints } from './ping';
@@ -9,5 +10,5 @@ import { uploadEndpoints } from './upload';
 import { userEndpoints } from './users';
 
 export function allEndpoints(): Endpoint[] {
-  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints, ...uploadEndpoints, ...searchEndpoints, ...peerEndpoints, ...cloneEndpoints, ...sneakernetEndpoints];
+  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints, ...uploadEndpoints, ...searchEndpoints, ...peerEndpoints, ...cloneEndpoints, ...sneakernetEndpoints, ...auditEndpoints];
 }

@@ -75,6 +75,7 @@ export const searchEndpoints = [
         computed_same_checksum: v.computedSameChecksum,
         checksum_time: v.checksumTime,
         cached: v.cached,
+        state: v.state,
         ...(v.error ? { error: v.error } : {}),
       })),
   }),
