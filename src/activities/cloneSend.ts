@@ -18,6 +18,7 @@ export function cloneSendActivities(domain: Domain) {
     recordCloneTransfer: (rec: TransferRecordWire) => run(() => cloneSender.recordTransfer({ ...rec, start: new Date(rec.start), end: new Date(rec.end) })),
     pendingCloneItems: (batchId: string) => run(() => domain.transfers.outgoing.pending(batchId)),
     reconcileCloneBatch: (batchId: string) => beating(() => cloneSender.reconcile(batchId)),
+    verifyRejectedSources: (batchId: string) => withHeartbeat((h) => cloneSender.verifyRejected(batchId, h)),
     abandonCloneBatch: (batchId: string, reason: string) => run(() => cloneSender.abandon(batchId, reason)),
 
     globusSubmissionId: () => beating(() => globus.submissionId()),

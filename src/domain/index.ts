@@ -107,7 +107,7 @@ export async function createDomain(config: Config, component: string, opts: { re
     peers,
     globus,
     clonePlanner: new ClonePlanner(db, config, peers, outgoing, log),
-    cloneSender: new CloneSender(db, config, stores, peers, outgoing, globus, notifications, log),
+    cloneSender: new CloneSender(db, config, stores, peers, outgoing, globus, integrity, notifications, log),
     cloneReceiver,
     cloneCallbacks: new CloneCallbacks(db, peers, outgoing, cloneReceiver),
     localClone: new LocalCloneService(db, config, stores, placement, localCopies, checksums, notifications, log),

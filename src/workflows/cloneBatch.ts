@@ -7,7 +7,12 @@
  *   transfer   local copy, or a Globus task (submission id fetched once, then submit, then poll);
  *   staged     checkin/update STAGED: the destination verifies and commits each file;
  *   confirm    wait for its clone/complete callbacks (RemoteInstances); when they are late, ask
- *              it with checkin/status.
+ *              it with checkin/status;
+ *   check      re-verify our copy of any file it rejected as damaged on arrival, so a corrupt
+ *              source is found, taken out of use and repaired rather than offered again.
+ *
+ * An item whose source copy turns out lost or unreadable fails on its own (recorded as a finding);
+ * the rest of the batch goes on.
  *
  * Every call to the peer or to Globus is retried with capped exponential backoff for as long as
  * clone.giveUpAfter allows; an outage only delays the batch. Giving up is explicit: the files
@@ -43,13 +48,21 @@ export interface CloneBatchState {
   pending?: number;
 }
 
+export interface CloneBatchResult {
+  batchId: string;
+  outcome: 'done' | 'no-method' | 'transfer-failed' | 'gave-up';
+  reason?: string;
+  /** Our copies the peer rejected that turned out damaged here (now findings, awaiting repair). */
+  damagedSources?: number;
+}
+
 /** Sent when the peer is paused (true) or resumed (false). */
 export const pauseSignal = defineSignal<[boolean]>('pause');
 /** Sent by the API when the destination reports on items (clone/complete, checkin/update). */
 export const itemsChangedSignal = defineSignal('itemsChanged');
 export const batchStateQuery = defineQuery<CloneBatchState>('state');
 
-export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput) {
+export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput): Promise<CloneBatchResult> {
   const retry = { initialInterval: settings.retry.initialInterval, maximumInterval: settings.retry.maximumInterval, backoffCoefficient: 2 };
   const peerCalls = proxyActivities<Activities>({ startToCloseTimeout: '2m', heartbeatTimeout: settings.heartbeatTimeoutMs, scheduleToCloseTimeout: settings.giveUpAfterMs, retry });
   const copying = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: settings.heartbeatTimeoutMs, scheduleToCloseTimeout: settings.giveUpAfterMs, retry });
@@ -60,6 +73,7 @@ export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput) {
     retry: { initialInterval: settings.pollIntervalMs, maximumInterval: settings.pollIntervalMs, backoffCoefficient: 1 },
   });
   const local = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '1m' } });
+  const hashing = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: settings.heartbeatTimeoutMs, retry: { initialInterval: '10s', maximumInterval: '10m' } });
 
   const state: CloneBatchState = { phase: 'starting', paused: false };
   let changes = 0;
@@ -79,6 +93,29 @@ export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput) {
     setPhase(phase);
     await condition(() => !state.paused);
     setPhase(phase);
+  };
+
+  const confirm = async (): Promise<CloneBatchResult> => {
+    let pending = await local.pendingCloneItems(batchId);
+    while (pending.length > 0) {
+      state.pending = pending.length;
+      const seen = changes;
+      const heard = await condition(() => changes !== seen, settings.callbackWaitMs);
+      if (heard) {
+        // Callbacks come in bursts: gather them before looking.
+        await sleep(1000);
+        pending = await local.pendingCloneItems(batchId);
+      } else {
+        await condition(() => !state.paused);
+        pending = (await peerCalls.reconcileCloneBatch(batchId)).pending;
+      }
+    }
+    state.pending = 0;
+    // Files the destination found damaged on arrival: is our own copy the damaged one?
+    setPhase('checking-rejected');
+    const rejected = await hashing.verifyRejectedSources(batchId);
+    setPhase('done');
+    return { batchId, outcome: 'done', ...(rejected.damaged ? { damagedSources: rejected.damaged } : {}) };
   };
 
   try {
@@ -104,6 +141,11 @@ export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput) {
       } else {
         const submissionId = await peerCalls.globusSubmissionId();
         const taskId = await peerCalls.globusSubmit(batchId, submissionId, staged.methods.globus!.endpointId, staged.methods.globus!.root);
+        // Null: every source was found lost, and those items have failed on their own.
+        if (taskId === null) {
+          setPhase('waiting-for-peer');
+          return await confirm();
+        }
         state.globusTaskId = taskId;
         setPhase('polling');
         const outcome = await polling.globusPoll(taskId, settings.fatalFaultPolls, settings.pollIntervalMs);
@@ -129,23 +171,7 @@ export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput) {
       await peerCalls.setCloneStatusOnPeer(batchId, 'STAGED');
     }
     setPhase('waiting-for-peer');
-    let pending = await local.pendingCloneItems(batchId);
-    while (pending.length > 0) {
-      state.pending = pending.length;
-      const seen = changes;
-      const heard = await condition(() => changes !== seen, settings.callbackWaitMs);
-      if (heard) {
-        // Callbacks come in bursts: gather them before looking.
-        await sleep(1000);
-        pending = await local.pendingCloneItems(batchId);
-      } else {
-        await condition(() => !state.paused);
-        pending = (await peerCalls.reconcileCloneBatch(batchId)).pending;
-      }
-    }
-    state.pending = 0;
-    setPhase('done');
-    return { batchId, outcome: 'done' };
+    return await confirm();
   } catch (e) {
     if (!(e instanceof ActivityFailure)) throw e;
     const d = failureDetails(e);

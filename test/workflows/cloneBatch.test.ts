@@ -43,7 +43,7 @@ function healthyPeer(over: FakeActivities = {}) {
     },
     async copyCloneBatchLocally() {
       calls.push('copy');
-      return { bytes: 300, seconds: 0.1 };
+      return { bytes: 300, seconds: 0.1, lost: 0 };
     },
     async recordCloneTransfer() {
       calls.push('record');
@@ -54,6 +54,10 @@ function healthyPeer(over: FakeActivities = {}) {
     async reconcileCloneBatch() {
       calls.push('reconcile');
       return { pending: [] };
+    },
+    async verifyRejectedSources() {
+      calls.push('check rejected');
+      return { checked: 0, damaged: 0 };
     },
     async abandonCloneBatch(_batchId: string, reason: string) {
       abandoned.push({ reason, at: await env.currentTimeMs() });
@@ -83,7 +87,7 @@ test('the peer down for 3 days mid-batch: retried at the production back-off (ca
   const s = down.stats();
   console.log(`peer down 3 days: ${s.calls} attempts over ${(s.spanMs / DAY).toFixed(2)} days of workflow time, ${((Date.now() - wall) / 1000).toFixed(1)} s of wall time`);
   expect(r).toEqual({ batchId: `clone/wf/${PEER}/down-3d-0`, outcome: 'done' });
-  expect(calls).toEqual(['stage', 'status ONGOING', 'copy', 'record', 'status STAGED']);
+  expect(calls).toEqual(['stage', 'status ONGOING', 'copy', 'record', 'status STAGED', 'check rejected']);
   expect(abandoned).toEqual([]);
   expect(s.spanMs).toBeGreaterThanOrEqual(3 * DAY);
   // 10 s, 20 s, 40 s ... then every 30 min: the cap was reached and held; the last wait is at most 30 min.
@@ -127,7 +131,7 @@ test('Globus answering 503 for 6 hours while polling, after a submit whose reply
   expect(r).toEqual({ batchId, outcome: 'done' });
   expect(submissions).toHaveLength(1);
   expect(submits).toEqual(['submission-1', 'submission-1']);
-  expect(calls).toEqual(['stage', 'status ONGOING', 'record', 'status STAGED']);
+  expect(calls).toEqual(['stage', 'status ONGOING', 'record', 'status STAGED', 'check rejected']);
   expect(abandoned).toEqual([]);
   expect(s.spanMs).toBeGreaterThanOrEqual(6 * HOUR);
   expect(s.maxGapMs).toBeLessThan(MINUTE + 5_000);
@@ -173,7 +177,7 @@ test('a paused peer holds the batch for a week before its first step; resuming l
     await handle.signal(pauseSignal, false);
     expect(await handle.result()).toEqual({ batchId, outcome: 'done' });
   });
-  expect(calls).toEqual(['stage', 'status ONGOING', 'copy', 'record', 'status STAGED']);
+  expect(calls).toEqual(['stage', 'status ONGOING', 'copy', 'record', 'status STAGED', 'check rejected']);
 });
 
 test('callbacks that do not come: after clone.callbackWait (10 min) the batch asks the peer', async () => {
@@ -210,4 +214,46 @@ test('a refusal that will not change is not retried: the batch fails at once', a
   );
   expect(r).toEqual({ batchId, outcome: 'gave-up', reason: `clone/batch_stage on ${PEER} was refused: bad request` });
   expect(abandoned.map((a) => a.reason)).toEqual([r.reason]);
+});
+
+test('every source found lost at submission: no Globus task, the batch only confirms what the peer was told and checks nothing it did not reject', async () => {
+  const { activities, calls, abandoned } = healthyPeer({
+    async stageCloneBatch() {
+      calls.push('stage');
+      return { staged: ITEMS, resolved: 0, methods: { globus: { endpointId: 'b-endpoint', root: '/' } }, localUsable: false };
+    },
+    async globusSubmissionId() {
+      return 'submission-2';
+    },
+    async globusSubmit() {
+      calls.push('submit');
+      return null;
+    },
+    async globusPoll() {
+      calls.push('poll');
+      throw new Error('must not poll');
+    },
+  });
+  const batchId = `clone/wf/${PEER}/all-lost-0`;
+  const r = await withWorker(env, activities, (taskQueue) =>
+    env.client.workflow.execute<typeof cloneBatch>('cloneBatch', { taskQueue, workflowId: batchId, args: [{ peer: PEER, batchId, settings: settings({ clone: { methods: ['globus'] }, globus: { enabled: true, clientId: 'c', clientSecret: 's', localEndpointId: 'a' } }) }] }),
+  );
+  expect(r).toEqual({ batchId, outcome: 'done' });
+  expect(calls).toEqual(['stage', 'status ONGOING', 'submit', 'check rejected']);
+  expect(abandoned).toEqual([]);
+});
+
+test('the peer rejected files as damaged on arrival: our copies are re-verified and the damaged count is reported', async () => {
+  const { activities, calls } = healthyPeer({
+    async verifyRejectedSources() {
+      calls.push('check rejected');
+      return { checked: 2, damaged: 1 };
+    },
+  });
+  const batchId = `clone/wf/${PEER}/rejected-0`;
+  const r = await withWorker(env, activities, (taskQueue) =>
+    env.client.workflow.execute<typeof cloneBatch>('cloneBatch', { taskQueue, workflowId: batchId, args: [{ peer: PEER, batchId, settings: settings() }] }),
+  );
+  expect(r).toEqual({ batchId, outcome: 'done', damagedSources: 1 });
+  expect(calls).toEqual(['stage', 'status ONGOING', 'copy', 'record', 'status STAGED', 'check rejected']);
 });

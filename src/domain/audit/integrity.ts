@@ -5,12 +5,12 @@
  * is LOST, a differing one CORRUPT: recorded as a finding, and the instance is taken out of use
  * (unavailable) until it is repaired.
  */
-import fs from 'node:fs/promises';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
-import { listDataFiles, parseChecksum, sameChecksum, type ChecksumPool, type HashOptions } from '../../shared/checksums';
+import { parseChecksum, sameChecksum, type ChecksumPool, type HashOptions } from '../../shared/checksums';
 import { notFound } from '../../shared/errors';
 import type { Db, Prisma } from '../catalog/db';
+import { dataSize, isUnreadable } from '../stores/files';
 import type { StoreService } from '../stores/stores';
 import type { Findings } from './findings';
 
@@ -35,7 +35,6 @@ export interface InstanceValidation {
 
 type InstanceRow = Prisma.InstanceGetPayload<{ include: { file: true; store: true } }>;
 
-const UNREADABLE = new Set(['ENOENT', 'EACCES', 'EPERM', 'EIO', 'ENOTDIR', 'ELOOP', 'ESTALE']);
 
 export class Integrity {
   constructor(
@@ -77,7 +76,7 @@ export class Integrity {
     const fresh = inst.checksumTime && Date.now() - inst.checksumTime.getTime() < this.config.checksums.cacheLifetime;
     // A damaged copy (unavailable) is always hashed again: only that can show it is good again.
     if (fresh && !opts.force && inst.available && inst.calculatedChecksum && inst.calculatedSize !== null) {
-      const size = await this.sizeOnDisk(abs).catch((e: NodeJS.ErrnoException) => (UNREADABLE.has(e.code ?? '') ? e : Promise.reject(e)));
+      const size = await dataSize(abs).catch((e: unknown) => (isUnreadable(e) ? e : Promise.reject(e)));
       if (size instanceof Error) return this.lost(inst, abs, size);
       if (BigInt(size) === inst.calculatedSize) {
         return this.result(inst, abs, { currentChecksum: inst.calculatedChecksum, currentSize: size, checksumTime: inst.checksumTime, cached: true });
@@ -88,7 +87,7 @@ export class Integrity {
     try {
       hashed = await this.checksums.hashPath(abs, parseChecksum(inst.file.checksum).algorithm, opts);
     } catch (e) {
-      if (UNREADABLE.has((e as NodeJS.ErrnoException).code ?? '')) return this.lost(inst, abs, e as NodeJS.ErrnoException);
+      if (isUnreadable(e)) return this.lost(inst, abs, e);
       throw e;
     }
     const now = new Date();
@@ -100,12 +99,6 @@ export class Integrity {
       await this.db.instance.update({ where: { id: inst.id }, data: { available: true } });
     }
     return r;
-  }
-
-  private async sizeOnDisk(p: string): Promise<number> {
-    const st = await fs.stat(p);
-    if (!st.isDirectory()) return st.size;
-    return (await listDataFiles(p)).files.reduce((s, f) => s + f.size, 0);
   }
 
   private result(inst: InstanceRow, abs: string, current: { currentChecksum: string; currentSize: number; checksumTime: Date | null; cached: boolean }): InstanceValidation {
@@ -123,6 +116,13 @@ export class Integrity {
       originalChecksum: inst.file.checksum,
       originalSize: Number(inst.file.size),
     };
+  }
+
+  /** Records a copy found missing or unreadable by someone reading it (a transfer, say). */
+  async recordLost(instanceId: number, e: NodeJS.ErrnoException): Promise<string> {
+    const inst = await this.db.instance.findUniqueOrThrow({ where: { id: instanceId }, include: { file: true, store: true } });
+    const abs = this.stores.local(inst.store).storePathFor(inst.path);
+    return (await this.lost(inst, abs, e)).error!;
   }
 
   private async lost(inst: InstanceRow, abs: string, e: NodeJS.ErrnoException): Promise<InstanceValidation> {

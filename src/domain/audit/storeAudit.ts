@@ -11,6 +11,7 @@ import type { Logger } from '../../logger';
 import type { HashOptions } from '../../shared/checksums';
 import { ACTIVE_STATUSES } from '../../shared/transferStatus';
 import type { Db, Prisma } from '../catalog/db';
+import { dataSize } from '../stores/files';
 import type { StoreService } from '../stores/stores';
 import type { Findings } from './findings';
 import type { Integrity } from './integrity';
@@ -136,7 +137,7 @@ export class StoreAudit {
         if ((++entries & 1023) === 0) opts.onProgress?.(entries);
         if (known.has(r)) continue;
         if (e.isDirectory() && ancestors.has(r)) await walk(abs, r);
-        else dark.push({ path: r, bytes: await bytesUnder(abs) });
+        else dark.push({ path: r, bytes: await dataSize(abs) });
       }
     };
     await walk(root, '');
@@ -147,12 +148,4 @@ export class StoreAudit {
     if (dark.length) this.log.warn({ store: storeName, dark: dark.length }, 'dark data found');
     return { mounted: true, dark: dark.map((d) => d.path) };
   }
-}
-
-async function bytesUnder(p: string): Promise<number> {
-  const st = await fs.lstat(p);
-  if (!st.isDirectory()) return st.size;
-  let n = 0;
-  for (const e of await fs.readdir(p)) n += await bytesUnder(path.join(p, e));
-  return n;
 }

@@ -8,11 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
+import type { HashOptions } from '../../shared/checksums';
 import { STATUS_VALUE, statusName } from '../../shared/transferStatus';
 import type { Db } from '../catalog/db';
+import type { Integrity } from '../audit/integrity';
 import { toCollectionPath, type GlobusItem, type GlobusService } from '../globus/globus';
 import type { NotificationService } from '../notifications';
 import type { PeerRegistry } from '../peers/registry';
+import { dataSize, isUnreadable } from '../stores/files';
 import type { StoreService } from '../stores/stores';
 import type { OutgoingTransfers } from '../transfers/outgoing';
 
@@ -51,6 +54,7 @@ export class CloneSender {
     private readonly peers: PeerRegistry,
     private readonly outgoing: OutgoingTransfers,
     private readonly globus: GlobusService,
+    private readonly integrity: Integrity,
     private readonly notifications: NotificationService,
     private readonly log: Logger,
   ) {}
@@ -136,30 +140,80 @@ export class CloneSender {
     return { failed };
   }
 
-  /** Copies each staged item from our store into the destination's staging area. */
-  async copyLocally(batchId: string, opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): Promise<{ bytes: number; seconds: number }> {
+  /**
+   * The batch's items that still go, with their sources checked: an item whose source copy is gone
+   * or unreadable is recorded as lost (its instance is out of use until repaired, so it is offered
+   * again only then), fails on its own, and the destination is told; the others go on.
+   */
+  private async sendable(batchId: string) {
     const items = (await this.outgoing.unfinished(batchId)).filter((t) => t.destPath && t.sourcePath);
+    const ok = [];
+    const lost: typeof items = [];
+    for (const t of items) {
+      try {
+        await fs.access(t.sourcePath!, fs.constants.R_OK);
+        ok.push(t);
+      } catch (e) {
+        if (!isUnreadable(e)) throw e;
+        await this.dropLost(t, e);
+        lost.push(t);
+      }
+    }
+    await this.tellDestinationFailed(batchId, lost.map((t) => t.remoteTransferId));
+    return { items: ok, lost: lost.length };
+  }
+
+  private async dropLost(t: { id: number; instanceId: number | null; sourcePath: string | null }, e: NodeJS.ErrnoException): Promise<void> {
+    const why = t.instanceId !== null ? await this.integrity.recordLost(t.instanceId, e) : `${t.sourcePath}: ${e.message}`;
+    await this.outgoing.failed([t.id], `the source copy is lost: ${why}`);
+  }
+
+  /**
+   * Copies each staged item from our store into the destination's staging area. An item already
+   * there in full (a retry after a crash) is not copied again; one whose source is lost fails alone.
+   */
+  async copyLocally(batchId: string, opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): Promise<{ bytes: number; seconds: number; lost: number }> {
+    const { items, lost: lostBefore } = await this.sendable(batchId);
     const total = items.reduce((s, t) => s + Number(t.transferSize), 0);
     const started = Date.now();
     let done = 0;
+    const lost: (number | null)[] = [];
     for (const t of items) {
       if (opts.signal?.aborted) throw new Error('cancelled');
-      await fs.rm(t.destPath!, { recursive: true, force: true });
-      await fs.cp(t.sourcePath!, t.destPath!, { recursive: true, force: true, preserveTimestamps: true });
-      done += Number(t.transferSize);
+      const size = Number(t.transferSize);
+      const there = await dataSize(t.destPath!).catch(() => -1);
+      if (there !== size) {
+        await fs.rm(t.destPath!, { recursive: true, force: true });
+        try {
+          await fs.cp(t.sourcePath!, t.destPath!, { recursive: true, force: true, preserveTimestamps: true });
+        } catch (e) {
+          // Unreadable on our side (the destination's errors are worth retrying).
+          if (!isUnreadable(e) || !(await fs.access(t.sourcePath!, fs.constants.R_OK).then(() => false, () => true))) throw e;
+          await fs.rm(t.destPath!, { recursive: true, force: true });
+          await this.dropLost(t, e);
+          lost.push(t.remoteTransferId);
+          continue;
+        }
+      }
+      done += size;
       opts.onProgress?.(done, total);
     }
-    return { bytes: total, seconds: (Date.now() - started) / 1000 };
+    await this.tellDestinationFailed(batchId, lost);
+    return { bytes: done, seconds: (Date.now() - started) / 1000, lost: lostBefore + lost.length };
   }
 
-  /** Submits the batch's items as one Globus task (a retry with the same submission id makes no second task). */
-  async submitToGlobus(batchId: string, submissionId: string, destinationEndpointId: string, destinationRoot: string): Promise<string> {
-    return this.globus.submit(submissionId, destinationEndpointId, await this.globusItems(batchId, destinationRoot), `librarian ${batchId}`);
+  /**
+   * Submits the batch's items as one Globus task (a retry with the same submission id makes no
+   * second task); items whose source is lost fail alone first. Null when no item is left to send.
+   */
+  async submitToGlobus(batchId: string, submissionId: string, destinationEndpointId: string, destinationRoot: string): Promise<string | null> {
+    const { items } = await this.sendable(batchId);
+    if (items.length === 0) return null;
+    return this.globus.submit(submissionId, destinationEndpointId, await this.globusItems(items, destinationRoot), `librarian ${batchId}`);
   }
 
-  /** The batch's items as Globus paths: ours under globus.localRoot, theirs under the root they offered. */
-  private async globusItems(batchId: string, destinationRoot: string): Promise<GlobusItem[]> {
-    const items = (await this.outgoing.unfinished(batchId)).filter((t) => t.destPath && t.sourcePath);
+  /** Items as Globus paths: ours under globus.localRoot, theirs under the root they offered. */
+  private async globusItems(items: { sourcePath: string | null; destPath: string | null }[], destinationRoot: string): Promise<GlobusItem[]> {
     return Promise.all(
       items.map(async (t) => ({
         sourcePath: toCollectionPath(this.config.globus.localRoot, t.sourcePath!),
@@ -220,17 +274,41 @@ export class CloneSender {
     const peer = await this.outgoing.destinationOf(batchId);
     const items = await this.outgoing.unfinished(batchId);
     await this.outgoing.failed(items.map((t) => t.id), reason);
-    const remote = items.filter((t) => t.remoteTransferId !== null);
-    if (remote.length) {
-      try {
-        const client = await this.peers.client(peer, 20_000);
-        await client.checkinUpdate({ destination_transfer_ids: remote.map((t) => t.remoteTransferId!), source_transfer_ids: [], new_status: STATUS_VALUE.FAILED });
-      } catch (e) {
-        this.log.warn({ batchId, peer, err: (e as Error).message }, 'could not tell the destination that the batch was abandoned');
-      }
-    }
+    await this.tellDestinationFailed(batchId, items.map((t) => t.remoteTransferId));
     await this.notifications.alert('error', `Clone batch ${batchId} to ${peer} gave up on ${items.length} files; they will be offered again. Reason: ${reason}`, { batchId, peer });
     this.log.error({ batchId, peer, files: items.length, reason }, 'clone batch abandoned; its files will be offered again');
     return items.length;
+  }
+
+  /**
+   * Tells the destination, once and on a best-effort basis, that these of its transfers will not
+   * be sent, so it frees their staging at once; its receive workflows also find out on their own.
+   */
+  private async tellDestinationFailed(batchId: string, remoteIds: (number | null)[]): Promise<void> {
+    const ids = remoteIds.filter((id): id is number => id !== null);
+    if (ids.length === 0) return;
+    const peer = await this.outgoing.destinationOf(batchId);
+    try {
+      const client = await this.peers.client(peer, 20_000);
+      await client.checkinUpdate({ destination_transfer_ids: ids, source_transfer_ids: [], new_status: STATUS_VALUE.FAILED });
+    } catch (e) {
+      this.log.warn({ batchId, peer, err: (e as Error).message }, 'could not tell the destination that transfers will not be sent');
+    }
+  }
+
+  /**
+   * Checks our copies of the files the destination rejected (it found them damaged on arrival):
+   * a source copy that is corrupt itself is recorded and taken out of use, so it is not offered
+   * again until repaired. Returns how many were checked and found damaged.
+   */
+  async verifyRejected(batchId: string, opts: Pick<HashOptions, 'onProgress' | 'signal'> = {}): Promise<{ checked: number; damaged: number }> {
+    const peer = await this.outgoing.destinationOf(batchId);
+    const rejected = (await this.outgoing.batch(batchId)).filter((t) => t.status === 'FAILED' && t.instanceId !== null && t.failureReason?.startsWith(`${peer} reported FAILED`));
+    let damaged = 0;
+    for (const t of new Map(rejected.map((r) => [r.instanceId!, r])).values()) {
+      const r = await this.integrity.check(t.instanceId!, { ...opts, force: true });
+      if (r.state === 'lost' || r.state === 'corrupt') damaged++;
+    }
+    return { checked: rejected.length, damaged };
   }
 }

@@ -57,3 +57,19 @@ export async function pruneEmptyDirs(root: string): Promise<void> {
     if ((await fs.readdir(p)).length === 0) await fs.rmdir(p);
   }
 }
+
+/** Bytes of a file, or of every file under a directory. */
+export async function dataSize(p: string): Promise<number> {
+  const st = await fs.lstat(p);
+  if (!st.isDirectory()) return st.size;
+  let n = 0;
+  for (const e of await fs.readdir(p)) n += await dataSize(path.join(p, e));
+  return n;
+}
+
+/** Errors that say data cannot be read where it should be (gone, or the disk refuses). */
+export const UNREADABLE_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'EIO', 'ENOTDIR', 'ELOOP', 'ESTALE']);
+
+export function isUnreadable(e: unknown): e is NodeJS.ErrnoException {
+  return UNREADABLE_CODES.has((e as NodeJS.ErrnoException)?.code ?? '');
+}
