@@ -8,6 +8,7 @@ import type { Flows } from '../flows';
 import { auditActivities } from './audit';
 import { cloneReceiveActivities } from './cloneReceive';
 import { cloneSendActivities } from './cloneSend';
+import { repairActivities } from './repair';
 import { sneakernetActivities } from './sneakernet';
 import { storeActivities } from './stores';
 import { uploadActivities } from './upload';
@@ -20,6 +21,7 @@ export function createActivities(domain: Domain, flows: Flows) {
     ...sneakernetActivities(domain, flows),
     ...storeActivities(domain),
     ...auditActivities(domain),
+    ...repairActivities(domain, flows),
   };
 }
 

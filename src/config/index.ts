@@ -199,6 +199,14 @@ export const configSchema = z.object({
       bytesPerSecond: z.number().positive().default(100 * 1024 * 1024),
     })
     .prefault({}),
+  repair: z
+    .object({
+      /** A repair that found no peer able to send a good copy now (down, paused) asks again this often. */
+      retryEvery: durationSchema.prefault(3600),
+      /** ...until this long has passed; then it stops and alerts ("librarian repair run NAME" starts it again). */
+      giveUpAfter: durationSchema.prefault(7 * 86_400),
+    })
+    .prefault({}),
 });
 
 export type StoreConfig = z.output<typeof storeConfigSchema>;

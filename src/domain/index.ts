@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../logger';
 import { ChecksumPool } from '../shared/checksums';
 import { Findings } from './audit/findings';
 import { Integrity } from './audit/integrity';
+import { Repairs } from './audit/repair';
 import { StoreAudit } from './audit/storeAudit';
 import { openDb, type Db } from './catalog/db';
 import { migrationStatus } from './catalog/migrate';
@@ -15,6 +16,7 @@ import { SearchService } from './catalog/search';
 import { CloneCallbacks } from './clone/callbacks';
 import { ClonePlanner } from './clone/planner';
 import { CloneReceiver } from './clone/receiver';
+import { CorruptResend } from './clone/resend';
 import { CloneSender } from './clone/sender';
 import { GlobusService } from './globus/globus';
 import { Ingest } from './ingest';
@@ -48,6 +50,7 @@ export interface Domain {
   findings: Findings;
   integrity: Integrity;
   audit: StoreAudit;
+  repairs: Repairs;
   notifications: NotificationService;
   peers: PeerRegistry;
   globus: GlobusService;
@@ -55,6 +58,7 @@ export interface Domain {
   cloneSender: CloneSender;
   cloneReceiver: CloneReceiver;
   cloneCallbacks: CloneCallbacks;
+  corruptResend: CorruptResend;
   localClone: LocalCloneService;
   driveTrips: DriveTrips;
   driveIngest: DriveIngest;
@@ -79,14 +83,15 @@ export async function createDomain(config: Config, component: string, opts: { re
   const incoming = new IncomingTransfers(db, stores, log);
   const outgoing = new OutgoingTransfers(db, config.name, log);
   const localCopies = new LocalCopies(db);
-  const ingest = new Ingest(db, incoming, placement, checksums, log);
-  const uploads = new UploadService(db, config, stores, incoming, ingest, log);
   const notifications = new NotificationService(config, log);
+  const findings = new Findings(db, notifications, log);
+  const ingest = new Ingest(db, incoming, placement, checksums, findings, log);
+  const uploads = new UploadService(db, config, stores, incoming, ingest, log);
   const peers = new PeerRegistry(db, config, outgoing, log);
   const cloneReceiver = new CloneReceiver(db, config, stores, incoming, ingest, peers, log);
-  const findings = new Findings(db, notifications, log);
   const integrity = new Integrity(db, config, stores, checksums, findings, log);
   const globus = new GlobusService(config.globus, log);
+  const cloneSender = new CloneSender(db, config, stores, peers, outgoing, globus, integrity, notifications, log);
   return {
     config,
     log,
@@ -103,13 +108,15 @@ export async function createDomain(config: Config, component: string, opts: { re
     findings,
     integrity,
     audit: new StoreAudit(db, stores, integrity, findings, log),
+    repairs: new Repairs(db, config, stores, integrity, findings, peers, placement, checksums, notifications, log),
     notifications,
     peers,
     globus,
     clonePlanner: new ClonePlanner(db, config, peers, outgoing, log),
-    cloneSender: new CloneSender(db, config, stores, peers, outgoing, globus, integrity, notifications, log),
+    cloneSender,
     cloneReceiver,
     cloneCallbacks: new CloneCallbacks(db, peers, outgoing, cloneReceiver),
+    corruptResend: new CorruptResend(db, config, peers, integrity, outgoing, cloneSender, log),
     localClone: new LocalCloneService(db, config, stores, placement, localCopies, checksums, notifications, log),
     driveTrips: new DriveTrips(db, config, stores, peers, outgoing, log),
     driveIngest: new DriveIngest(db, config, cloneReceiver, incoming, peers),

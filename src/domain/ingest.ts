@@ -7,6 +7,7 @@
 import type { Logger } from '../logger';
 import { parseChecksum, sameChecksum, type ChecksumPool, type HashOptions } from '../shared/checksums';
 import { conflict, LibrarianError } from '../shared/errors';
+import type { Findings } from './audit/findings';
 import type { Db, Prisma } from './catalog/db';
 import { exists, removeTree } from './stores/files';
 import { safeRelativePath } from './stores/localStore';
@@ -33,6 +34,7 @@ export class Ingest {
     private readonly incoming: IncomingTransfers,
     private readonly placement: Placement,
     private readonly checksums: ChecksumPool,
+    private readonly findings: Findings,
     private readonly log: Logger,
   ) {}
 
@@ -103,6 +105,9 @@ export class Ingest {
     }
     const final = store.storePathFor(t.storePath);
     await store.assertInside(store.storeRoot, final);
+    // A clone of a file we have: staged only when our copies were damaged (see CloneReceiver).
+    const existing = t.sourceTransferId !== null ? await this.db.file.findUnique({ where: { name: t.storePath }, include: { instances: { where: { storeId: row.id } } } }) : null;
+    if (existing) return this.commitRepair(t, existing, deletionPolicy, opts);
     await this.placement.place(store, location, final, t.transferChecksum, opts);
 
     const now = new Date();
@@ -133,6 +138,48 @@ export class Ingest {
     await removeTree(dir);
     const done = await this.catalogued(transferId);
     this.log.info({ transfer: t.id, file: t.storePath, store: row.name, instance: done.instanceId }, 'transfer committed');
+    return done;
+  }
+
+  /**
+   * A verified copy of a file we already catalogue, sent because our copies are damaged (a
+   * repair): it replaces the damaged copy on this store (moved aside only now, after the new
+   * copy was verified), or becomes a new instance here; the file keeps its row.
+   */
+  private async commitRepair(
+    t: Prisma.IncomingTransferGetPayload<object>,
+    file: Prisma.FileGetPayload<{ include: { instances: true } }>,
+    deletionPolicy: DeletionPolicyName,
+    opts: Progress,
+  ): Promise<Catalogued> {
+    const { dir, location, store, row } = await this.incoming.staging(t);
+    if (!sameChecksum(file.checksum, t.transferChecksum)) {
+      throw conflict(`"${t.storePath}" is already catalogued here with checksum ${file.checksum}, not ${t.transferChecksum}.`, 'Search for the existing file.');
+    }
+    const target = file.instances[0];
+    const damaged = target ? (await this.findings.openFor(target.id)).filter((f) => f.kind === 'LOST' || f.kind === 'CORRUPT') : [];
+    const now = new Date();
+    const verified = { calculatedChecksum: t.transferChecksum, calculatedSize: t.transferSize, checksumTime: now };
+    if (target && target.available && damaged.length === 0) {
+      // Repaired meanwhile (from another copy): this one is not needed.
+      await this.db.$transaction(async (tx: Prisma.TransactionClient) => this.incoming.completed(tx, t.id));
+    } else {
+      const final = store.storePathFor(target ? target.path : t.storePath);
+      await store.assertInside(store.storeRoot, final);
+      await this.placement.replace(store, location, final, t.transferChecksum, opts);
+      await this.db.$transaction(async (tx: Prisma.TransactionClient) => {
+        if (target) await tx.instance.update({ where: { id: target.id }, data: { available: true, ...verified } });
+        else await tx.instance.create({ data: { path: safeRelativePath(t.storePath), fileName: t.storePath, storeId: row.id, deletionPolicy, createdTime: now, ...verified } });
+        await this.incoming.completed(tx, t.id);
+      });
+      if (target) {
+        await this.findings.resolveInstance(target.id, ['LOST', 'CORRUPT'], `replaced by a verified copy from ${t.source}`);
+        for (const f of damaged) await this.findings.setRepair(f.id, `repaired from ${t.source} (incoming transfer ${t.id})`);
+      }
+    }
+    await removeTree(dir);
+    const done = await this.catalogued(t.id);
+    this.log.info({ transfer: t.id, file: t.storePath, store: row.name, instance: done.instanceId, replaced: !!target }, 'repair copy committed');
     return done;
   }
 

@@ -7,6 +7,7 @@ import type { Domain } from '../domain';
 import { AuditFlow } from './audit';
 import { CloneFlow } from './clone';
 import { PeerFlow } from './peers';
+import { RepairFlow } from './repair';
 import { RunNowFlow } from './runNow';
 import { ScheduleFlow } from './schedules';
 import { SneakernetFlow } from './sneakernet';
@@ -21,6 +22,7 @@ export interface Flows {
   sneakernet: SneakernetFlow;
   runNow: RunNowFlow;
   audit: AuditFlow;
+  repair: RepairFlow;
   schedules: ScheduleFlow;
   close(): Promise<void>;
 }
@@ -37,6 +39,7 @@ export function createFlows(domain: Domain): Flows {
     sneakernet: new SneakernetFlow(domain, temporal),
     runNow: new RunNowFlow(domain, temporal),
     audit: new AuditFlow(domain, temporal),
+    repair: new RepairFlow(domain, temporal),
     schedules,
     close: () => temporal.close(),
   };

@@ -105,15 +105,40 @@ export class LibrarianClient {
       /* not JSON: keep the text */
     }
     if (!res.ok) {
-      const b = (parsed ?? {}) as { reason?: string; suggested_remedy?: string };
-      throw new ApiError(
-        res.status,
-        b.reason ?? (typeof parsed === 'string' && parsed ? parsed.slice(0, 300) : res.statusText),
-        b.suggested_remedy ?? '',
-        parsed,
-        url,
-      );
+      const { reason, remedy } = failureOf(parsed);
+      throw new ApiError(res.status, reason ?? res.statusText, remedy ?? '', parsed, url);
     }
     return parsed as T;
   }
+}
+
+/**
+ * The reason and remedy of an error body, in every shape a v2 server sends: top level
+ * {reason, suggested_remedy}; {detail: string}; {detail: "<that object as JSON>"};
+ * {detail: {reason, suggested_remedy}} (corrupt/*); {detail: [{loc, msg}, ...]} (422).
+ */
+export function failureOf(body: unknown): { reason?: string; remedy?: string } {
+  if (typeof body === 'string') return body ? { reason: body.slice(0, 300) } : {};
+  if (!body || typeof body !== 'object') return {};
+  const b = body as { reason?: unknown; suggested_remedy?: unknown; detail?: unknown };
+  if (typeof b.reason === 'string') return { reason: b.reason, remedy: typeof b.suggested_remedy === 'string' ? b.suggested_remedy : undefined };
+  const d = b.detail;
+  if (typeof d === 'string') {
+    try {
+      const inner: unknown = JSON.parse(d);
+      if (inner && typeof inner === 'object') {
+        const r = failureOf(inner);
+        if (r.reason) return r;
+      }
+    } catch {
+      /* a plain message */
+    }
+    return { reason: d };
+  }
+  if (Array.isArray(d)) {
+    const parts = d.map((x: { loc?: unknown[]; msg?: string }) => (x && typeof x === 'object' ? `${Array.isArray(x.loc) ? `${x.loc.join('.')}: ` : ''}${x.msg ?? JSON.stringify(x)}` : String(x)));
+    return { reason: parts.join('; ') };
+  }
+  if (d && typeof d === 'object') return failureOf(d);
+  return {};
 }

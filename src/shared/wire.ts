@@ -123,3 +123,58 @@ export interface CloneCompleteRequest {
   destination_transfer_id: number;
   store_id: number;
 }
+
+// ---- validation and repair ----
+
+export interface ValidateFileRequest {
+  file_name: string;
+  /** Hash again even when a verified checksum is younger than the cache lifetime. */
+  force?: boolean;
+  /** Also ask every peer that holds a copy (they ask theirs, down to `depth` hops). */
+  peers?: boolean;
+  /** Hops left (default 3); a peer asked with depth 0 answers for itself only. */
+  depth?: number;
+  /** Librarians already asked on this path: never asked again (cycles). */
+  visited?: string[];
+}
+
+/** One copy's verdict. v2 reads librarian and computed_same_checksum; the rest is ours. */
+export interface ValidationItem {
+  librarian: string;
+  store: number;
+  store_name?: string;
+  instance_id: number;
+  path?: string;
+  original_checksum: string;
+  original_size: number;
+  current_checksum: string | null;
+  current_size: number | null;
+  computed_same_checksum: boolean;
+  /** When the current checksum was computed; absent from v2 peers (they cache for up to a day). */
+  checksum_time?: string | null;
+  cached?: boolean;
+  /** good, lost, corrupt, unreachable (its store is not mounted, or the peer did not answer). */
+  state?: 'good' | 'lost' | 'corrupt' | 'unreachable';
+  error?: string;
+}
+
+export interface CorruptPrepareRequest {
+  file_name: string;
+  /** The caller's own name, which must be its account here. */
+  librarian_name: string;
+}
+
+export interface CorruptPrepareResponse {
+  ready: boolean;
+}
+
+export interface CorruptResendRequest {
+  librarian_name: string;
+  file_name: string;
+}
+
+export interface CorruptResendResponse {
+  success: boolean;
+  /** The caller's incoming transfer that brings the new copy. */
+  destination_transfer_id: number;
+}

@@ -34,6 +34,9 @@ export function workflowIds(librarian: string) {
     auditSchedulePrefix: () => `${id('audit-schedule')}/`,
     auditSchedule: (store: string) => id('audit-schedule', store),
 
+    /** The repair of one damaged instance (one at a time per instance). */
+    repair: (instanceId: number) => id('repair', instanceId),
+
     /** A drive's trip; also the batch id of its outgoing transfers. */
     trip: (store: string) => id('sneakernet', store),
     ingest: (source: string, store: string, manifestChecksum: string) => id('sneakernet-ingest', source, store, manifestChecksum.slice(-12)),

@@ -9,7 +9,8 @@
  *            is still due;
  *   dark     look for data under the store root that no instance describes.
  *
- * Lost and corrupt copies are recorded as findings (and alerted) by the domain as they are found.
+ * Lost and corrupt copies are recorded as findings (and alerted) by the domain as they are found,
+ * and their repairs (repairInstance) start after the chunk that found them.
  */
 import { continueAsNew, defineQuery, ParentClosePolicy, proxyActivities, setHandler, sleep, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -105,6 +106,8 @@ export async function auditStore(input: AuditStoreInput): Promise<AuditProgress>
       p.good += r.good;
       p.lost += r.lost;
       p.corrupt += r.corrupt;
+      // Repairs start as damage is found, not when the audit ends (which may be days away).
+      if (r.lost + r.corrupt > 0) await quick.startAwaitingRepairs();
       if (!r.mounted) {
         p.skipped = 'the store was unmounted during the audit';
         return finish('skipped');

@@ -11,8 +11,8 @@
  *   check      re-verify our copy of any file it rejected as damaged on arrival, so a corrupt
  *              source is found, taken out of use and repaired rather than offered again.
  *
- * An item whose source copy turns out lost or unreadable fails on its own (recorded as a finding);
- * the rest of the batch goes on.
+ * An item whose source copy turns out lost or unreadable fails on its own (recorded as a finding,
+ * and repaired); the rest of the batch goes on.
  *
  * Every call to the peer or to Globus is retried with capped exponential backoff for as long as
  * clone.giveUpAfter allows; an outage only delays the batch. Giving up is explicit: the files
@@ -95,6 +95,7 @@ export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput): 
     setPhase(phase);
   };
 
+  let lostSources = 0;
   const confirm = async (): Promise<CloneBatchResult> => {
     let pending = await local.pendingCloneItems(batchId);
     while (pending.length > 0) {
@@ -114,6 +115,7 @@ export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput): 
     // Files the destination found damaged on arrival: is our own copy the damaged one?
     setPhase('checking-rejected');
     const rejected = await hashing.verifyRejectedSources(batchId);
+    if (lostSources + rejected.damaged > 0) await local.startAwaitingRepairs();
     setPhase('done');
     return { batchId, outcome: 'done', ...(rejected.damaged ? { damagedSources: rejected.damaged } : {}) };
   };
@@ -137,11 +139,13 @@ export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput): 
       if (method === 'local') {
         const started = new Date().toISOString();
         const r = await copying.copyCloneBatchLocally(batchId);
+        lostSources += r.lost;
         await local.recordCloneTransfer({ batchId, method, taskId: `local-${batchId}`, start: started, end: new Date().toISOString(), bytes: r.bytes, files });
       } else {
         const submissionId = await peerCalls.globusSubmissionId();
-        const taskId = await peerCalls.globusSubmit(batchId, submissionId, staged.methods.globus!.endpointId, staged.methods.globus!.root);
-        // Null: every source was found lost, and those items have failed on their own.
+        const { taskId, lost } = await peerCalls.globusSubmit(batchId, submissionId, staged.methods.globus!.endpointId, staged.methods.globus!.root);
+        lostSources += lost;
+        // No task: every source was found lost, and those items have failed on their own.
         if (taskId === null) {
           setPhase('waiting-for-peer');
           return await confirm();

@@ -4,6 +4,7 @@ export { auditStore, scheduledAudit } from './auditStore';
 export { cloneBatch } from './cloneBatch';
 export { localClone } from './localClone';
 export { receiveClone, tellSource } from './receiveClone';
+export { repairInstance } from './repairInstance';
 export { sendClones } from './sendClones';
 export { sneakernetIngest } from './sneakernetIngest';
 export { sneakernetTrip } from './sneakernetTrip';

@@ -9,9 +9,9 @@ export interface ValidateFileInput {
   heartbeatTimeoutMs: number;
 }
 
-/** Recomputes (or takes from the cache) the checksum of every available local instance. */
+/** Recomputes (or takes from the cache) the checksum of every local instance; a damaged one's repair starts. */
 export async function validateFile(input: ValidateFileInput) {
-  const { listInstancesToValidate } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 5 } });
+  const { listInstancesToValidate, startAwaitingRepairs } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 5 } });
   const { validateInstance } = proxyActivities<Activities>({
     startToCloseTimeout: '12h',
     heartbeatTimeout: input.heartbeatTimeoutMs,
@@ -23,6 +23,7 @@ export async function validateFile(input: ValidateFileInput) {
   ]);
   const ids = await listInstancesToValidate(input.fileName);
   const results = await Promise.all(ids.map((id) => validateInstance(id, input.force)));
+  if (results.some((r) => r.state === 'lost' || r.state === 'corrupt')) await startAwaitingRepairs();
   upsertSearchAttributes([{ key: PHASE, value: results.every((r) => r.computedSameChecksum) ? 'valid' : 'invalid' }]);
   return results;
 }

@@ -132,7 +132,7 @@ describe.each(PROVIDERS)('sources that are damaged, on %s', (provider) => {
   test('every source gone: no Globus task is submitted and each item fails on its own', async () => {
     const { batchId, items } = await stagedBatch(['a\n', 'b\n']);
     for (const i of items) rmSync(i.sourcePath);
-    expect(await t.domain.cloneSender.submitToGlobus(batchId, 'sub-1', 'dest-endpoint', '/')).toBeNull();
+    expect(await t.domain.cloneSender.submitToGlobus(batchId, 'sub-1', 'dest-endpoint', '/')).toEqual({ taskId: null, lost: 2 });
     const rows = await t.domain.db.outgoingTransfer.findMany({ where: { batchId }, orderBy: { id: 'asc' } });
     expect(rows.map((x) => x.status)).toEqual(['FAILED', 'FAILED']);
     expect(await t.domain.transfers.outgoing.pending(batchId)).toEqual([]);

@@ -52,6 +52,10 @@ const REQUIRED: Record<string, AuthLevelName> = {
   'POST /api/v2/admin/audit/run': 'ADMIN',
   'POST /api/v2/admin/audit/status': 'ADMIN',
   'POST /api/v2/admin/audit/report': 'ADMIN',
+  'POST /api/v2/corrupt/prepare': 'CALLBACK',
+  'POST /api/v2/corrupt/resend': 'CALLBACK',
+  'POST /api/v2/admin/repair/run': 'ADMIN',
+  'POST /api/v2/admin/repair/status': 'ADMIN',
 };
 
 async function status(url: string, method: string, auth?: string): Promise<{ status: number; body: Record<string, unknown>; wwwAuthenticate: string | null }> {

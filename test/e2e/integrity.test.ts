@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import { fill } from '../support/clone';
 import { closeChecksums, tmpDir } from '../support/data';
 import { startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
+import { waitFor } from '../support/ports';
 import { testTemporalClient } from '../support/temporalServer';
 
 let temporal: Client;
@@ -69,6 +70,20 @@ test('an audit run from the CLI finds a corrupt, a lost and a dark file; they ar
   const table = (await a.cli(['audit', 'report'])).stdout;
   expect(table).toMatch(new RegExp(`CORRUPT\\s+main\\s+${flipped.replace(/[./]/g, '\\$&')}`));
   expect((await a.cli(['audit', 'report', '--json'])).json<Finding[]>().find((f) => f.kind === 'DARK')!.count).toBe(2);
+
+  // Their repairs started by themselves; with no other store and no peer, there is nothing to
+  // repair from: said once (alerted), and shown by repair status.
+  const settled = await waitFor('the repairs to end', async () => {
+    const r = (await a.cli(['repair', 'status', '--json'])).json<{ file_name: string; kind: string; repair: string | null; running: boolean }[]>();
+    return r.length === 2 && r.every((x) => x.repair && !x.running) && r;
+  });
+  expect(settled.map((x) => [x.kind, x.file_name, x.repair]).sort()).toEqual([
+    ['CORRUPT', flipped, 'unrecoverable: no other copy is known (no other store or peer holds one)'],
+    ['LOST', deleted, 'unrecoverable: no other copy is known (no other store or peer holds one)'],
+  ]);
+  const rerun = await a.cli(['repair', 'run', deleted, '--json']);
+  expect(rerun.status).toBe(1);
+  expect(rerun.json()).toEqual([{ instance_id: expect.any(Number), outcome: 'unrecoverable', detail: 'no other copy is known (no other store or peer holds one)' }]);
 });
 
 test("each store has its audit Schedule, at the configured cadence", async () => {

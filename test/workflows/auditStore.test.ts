@@ -22,10 +22,11 @@ const GiB = 1024 ** 3;
 const settings = auditSettings(productionConfig(), 'main');
 
 /** A store of `n` instances of 1 GiB, all due; verifying one takes it out of the due set. */
-function fakeStore(n: number, opts: { crashOnce?: boolean } = {}) {
+function fakeStore(n: number, opts: { crashOnce?: boolean; corrupt?: number[] } = {}) {
   const due = Array.from({ length: n }, (_, i) => i);
   const hashed = new Map<number, number>();
   const chunks: { at: number; bytes: number; elapsedMs: number }[] = [];
+  const events: string[] = [];
   let crashed = false;
   const activities: FakeActivities = {
     async planAudit() {
@@ -35,6 +36,7 @@ function fakeStore(n: number, opts: { crashOnce?: boolean } = {}) {
       const at = await env.currentTimeMs();
       let bytes = 0;
       let checked = 0;
+      let corrupt = 0;
       while (due.length && (checked === 0 || bytes + GiB <= maxBytes)) {
         // A worker killed while hashing the second file of its second chunk: that file is not verified.
         if (opts.crashOnce && !crashed && chunks.length === 1 && checked === 1) {
@@ -43,19 +45,25 @@ function fakeStore(n: number, opts: { crashOnce?: boolean } = {}) {
         }
         const i = due.shift()!;
         hashed.set(i, (hashed.get(i) ?? 0) + 1);
+        if (opts.corrupt?.includes(i)) corrupt++;
         bytes += GiB;
         checked++;
       }
       // A disk far faster than the pace: the hashing takes no time, the workflow's pauses do it all.
-      const r = { checked, bytes, good: checked, lost: 0, corrupt: 0, more: due.length > 0, elapsedMs: 0, mounted: true };
+      const r = { checked, bytes, good: checked - corrupt, lost: 0, corrupt, more: due.length > 0, elapsedMs: 0, mounted: true };
       chunks.push({ at, bytes, elapsedMs: r.elapsedMs });
+      events.push(`chunk ${chunks.length}${corrupt ? ` (${corrupt} corrupt)` : ''}`);
       return r;
+    },
+    async startAwaitingRepairs() {
+      events.push('start repairs');
+      return { started: [] };
     },
     async auditDark() {
       return { mounted: true, dark: ['stray'] };
     },
   };
-  return { activities, hashed, chunks };
+  return { activities, hashed, chunks, events };
 }
 
 test('100 GiB at 100 MiB/s: each chunk is followed by the pause that keeps the pace, whatever the disk does', async () => {
@@ -104,4 +112,11 @@ test('a store whose disk is not mounted is skipped: nothing hashed, nothing reco
   const r = await withWorker(env, activities, (taskQueue) => env.client.workflow.execute<typeof auditStore>('auditStore', { taskQueue, workflowId: 'audit/wf/unmounted', args: [settings] }));
   expect(r).toMatchObject({ phase: 'skipped', skipped: 'the store is not mounted', checked: 0, finished: true });
   expect(chunks).toEqual([]);
+});
+
+test('damage found in a chunk starts its repairs right after that chunk, not when the audit ends', async () => {
+  const s = fakeStore(12, { corrupt: [6] });
+  const r = await withWorker(env, s.activities, (taskQueue) => env.client.workflow.execute<typeof auditStore>('auditStore', { taskQueue, workflowId: 'audit/wf/main-damaged', args: [settings] }));
+  expect(r).toMatchObject({ checked: 12, good: 11, corrupt: 1, finished: true });
+  expect(s.events).toEqual(['chunk 1', 'chunk 2 (1 corrupt)', 'start repairs', 'chunk 3']);
 });

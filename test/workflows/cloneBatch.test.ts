@@ -59,6 +59,10 @@ function healthyPeer(over: FakeActivities = {}) {
       calls.push('check rejected');
       return { checked: 0, damaged: 0 };
     },
+    async startAwaitingRepairs() {
+      calls.push('start repairs');
+      return { started: [] };
+    },
     async abandonCloneBatch(_batchId: string, reason: string) {
       abandoned.push({ reason, at: await env.currentTimeMs() });
       return ITEMS.length;
@@ -115,7 +119,7 @@ test('Globus answering 503 for 6 hours while polling, after a submit whose reply
     async globusSubmit(_batchId: string, submissionId: string) {
       submits.push(submissionId);
       if (submits.length === 1) throw new Error('Globus transfer submission is unavailable for now (HTTP 503 ServiceUnavailable: Lost reply).');
-      return 'task-1';
+      return { taskId: 'task-1', lost: 0 };
     },
     async globusPoll(taskId: string) {
       await globusDown.check();
@@ -216,7 +220,7 @@ test('a refusal that will not change is not retried: the batch fails at once', a
   expect(abandoned.map((a) => a.reason)).toEqual([r.reason]);
 });
 
-test('every source found lost at submission: no Globus task, the batch only confirms what the peer was told and checks nothing it did not reject', async () => {
+test('every source found lost at submission: no Globus task, nothing polled, and the lost copies\' repairs are started', async () => {
   const { activities, calls, abandoned } = healthyPeer({
     async stageCloneBatch() {
       calls.push('stage');
@@ -227,7 +231,7 @@ test('every source found lost at submission: no Globus task, the batch only conf
     },
     async globusSubmit() {
       calls.push('submit');
-      return null;
+      return { taskId: null, lost: 2 };
     },
     async globusPoll() {
       calls.push('poll');
@@ -239,11 +243,11 @@ test('every source found lost at submission: no Globus task, the batch only conf
     env.client.workflow.execute<typeof cloneBatch>('cloneBatch', { taskQueue, workflowId: batchId, args: [{ peer: PEER, batchId, settings: settings({ clone: { methods: ['globus'] }, globus: { enabled: true, clientId: 'c', clientSecret: 's', localEndpointId: 'a' } }) }] }),
   );
   expect(r).toEqual({ batchId, outcome: 'done' });
-  expect(calls).toEqual(['stage', 'status ONGOING', 'submit', 'check rejected']);
+  expect(calls).toEqual(['stage', 'status ONGOING', 'submit', 'check rejected', 'start repairs']);
   expect(abandoned).toEqual([]);
 });
 
-test('the peer rejected files as damaged on arrival: our copies are re-verified and the damaged count is reported', async () => {
+test('the peer rejected files as damaged on arrival: our copies are re-verified, the damaged count is reported and their repairs started', async () => {
   const { activities, calls } = healthyPeer({
     async verifyRejectedSources() {
       calls.push('check rejected');
@@ -255,5 +259,5 @@ test('the peer rejected files as damaged on arrival: our copies are re-verified 
     env.client.workflow.execute<typeof cloneBatch>('cloneBatch', { taskQueue, workflowId: batchId, args: [{ peer: PEER, batchId, settings: settings() }] }),
   );
   expect(r).toEqual({ batchId, outcome: 'done', damagedSources: 1 });
-  expect(calls).toEqual(['stage', 'status ONGOING', 'copy', 'record', 'status STAGED', 'check rejected']);
+  expect(calls).toEqual(['stage', 'status ONGOING', 'copy', 'record', 'status STAGED', 'check rejected', 'start repairs']);
 });

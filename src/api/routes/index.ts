@@ -4,11 +4,12 @@ import { auditEndpoints } from './audit';
 import { cloneEndpoints } from './clone';
 import { peerEndpoints } from './peers';
 import { pingEndpoints } from './ping';
+import { repairEndpoints } from './repair';
 import { searchEndpoints } from './search';
 import { sneakernetEndpoints } from './sneakernet';
 import { uploadEndpoints } from './upload';
 import { userEndpoints } from './users';
 
 export function allEndpoints(): Endpoint[] {
-  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints, ...uploadEndpoints, ...searchEndpoints, ...peerEndpoints, ...cloneEndpoints, ...sneakernetEndpoints, ...auditEndpoints];
+  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints, ...uploadEndpoints, ...searchEndpoints, ...peerEndpoints, ...cloneEndpoints, ...sneakernetEndpoints, ...auditEndpoints, ...repairEndpoints];
 }

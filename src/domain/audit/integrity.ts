@@ -62,9 +62,10 @@ export class Integrity {
 
   /**
    * Verifies an instance. Unless `force`, a checksum verified within checksums.cacheLifetime is
-   * trusted, but only while the data is still there with the verified size.
+   * trusted, but only while the data is still there with the verified size. `recount: false`
+   * (a repair looking again) does not count damage already recorded as seen once more.
    */
-  async check(instanceId: number, opts: Pick<HashOptions, 'onProgress' | 'signal'> & { force?: boolean } = {}): Promise<InstanceValidation> {
+  async check(instanceId: number, opts: Pick<HashOptions, 'onProgress' | 'signal'> & { force?: boolean; recount?: boolean } = {}): Promise<InstanceValidation> {
     const inst = await this.db.instance.findUnique({ where: { id: instanceId }, include: { file: true, store: true } });
     if (!inst) throw notFound(`No instance with id ${instanceId}.`, 'The instance was removed; validate the file again.');
     const store = this.stores.local(inst.store);
@@ -76,8 +77,12 @@ export class Integrity {
     const fresh = inst.checksumTime && Date.now() - inst.checksumTime.getTime() < this.config.checksums.cacheLifetime;
     // A damaged copy (unavailable) is always hashed again: only that can show it is good again.
     if (fresh && !opts.force && inst.available && inst.calculatedChecksum && inst.calculatedSize !== null) {
-      const size = await dataSize(abs).catch((e: unknown) => (isUnreadable(e) ? e : Promise.reject(e)));
-      if (size instanceof Error) return this.lost(inst, abs, size);
+      const found = await dataSize(abs).then(
+        (size) => ({ size }),
+        (e: unknown) => (isUnreadable(e) ? { error: e } : Promise.reject(e)),
+      );
+      if ('error' in found) return this.lost(inst, abs, found.error, opts.recount);
+      const size = found.size;
       if (BigInt(size) === inst.calculatedSize) {
         return this.result(inst, abs, { currentChecksum: inst.calculatedChecksum, currentSize: size, checksumTime: inst.checksumTime, cached: true });
       }
@@ -87,14 +92,14 @@ export class Integrity {
     try {
       hashed = await this.checksums.hashPath(abs, parseChecksum(inst.file.checksum).algorithm, opts);
     } catch (e) {
-      if (isUnreadable(e)) return this.lost(inst, abs, e);
+      if (isUnreadable(e)) return this.lost(inst, abs, e, opts.recount);
       throw e;
     }
     const now = new Date();
     await this.db.instance.update({ where: { id: inst.id }, data: { calculatedChecksum: hashed.checksum, calculatedSize: BigInt(hashed.size), checksumTime: now } });
     const r = this.result(inst, abs, { currentChecksum: hashed.checksum, currentSize: hashed.size, checksumTime: now, cached: false });
     if (r.state === 'corrupt') {
-      await this.damaged(inst, 'CORRUPT', `hashes to ${hashed.checksum} (${hashed.size} bytes), not ${inst.file.checksum} (${inst.file.size} bytes)`);
+      await this.damaged(inst, 'CORRUPT', `hashes to ${hashed.checksum} (${hashed.size} bytes), not ${inst.file.checksum} (${inst.file.size} bytes)`, opts.recount);
     } else if ((await this.findings.resolveInstance(inst.id, ['LOST', 'CORRUPT'], 'verified good')) > 0 && !inst.available) {
       await this.db.instance.update({ where: { id: inst.id }, data: { available: true } });
     }
@@ -125,16 +130,17 @@ export class Integrity {
     return (await this.lost(inst, abs, e)).error!;
   }
 
-  private async lost(inst: InstanceRow, abs: string, e: NodeJS.ErrnoException): Promise<InstanceValidation> {
+  private async lost(inst: InstanceRow, abs: string, e: NodeJS.ErrnoException, recount = true): Promise<InstanceValidation> {
     const error = e.code === 'ENOENT' ? `the data is missing from ${abs}` : `the data at ${abs} cannot be read (${e.code}: ${e.message})`;
-    await this.damaged(inst, 'LOST', error);
+    await this.damaged(inst, 'LOST', error, recount);
     return { ...this.base(inst, abs), currentChecksum: null, currentSize: null, computedSameChecksum: false, checksumTime: null, cached: false, state: 'lost', error };
   }
 
   /** Records what is wrong and takes the instance out of use until it is repaired. */
-  private async damaged(inst: InstanceRow, kind: 'LOST' | 'CORRUPT', detail: string): Promise<void> {
-    this.log.error({ instance: inst.id, file: inst.fileName, store: inst.store.name, kind, detail }, 'instance is damaged');
+  private async damaged(inst: InstanceRow, kind: 'LOST' | 'CORRUPT', detail: string, recount = true): Promise<void> {
     await this.db.instance.update({ where: { id: inst.id }, data: { available: false } });
+    if (!recount && (await this.findings.openFor(inst.id)).some((f) => f.kind === kind)) return;
+    this.log.error({ instance: inst.id, file: inst.fileName, store: inst.store.name, kind, detail }, 'instance is damaged');
     await this.findings.record({ kind, storeId: inst.storeId, storeName: inst.store.name, path: inst.path, fileName: inst.fileName, instanceId: inst.id, detail });
   }
 }

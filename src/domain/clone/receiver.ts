@@ -98,6 +98,7 @@ export class CloneReceiver {
     await this.checkSource(principal, source);
     const result: BatchStageResult = { storeName: null, storeId: null, availableBytes: 0, staged: [], alreadyPresent: [], refused: [], transferMethods: {}, created: [] };
     const toStage: CloneItem[] = [];
+    const repairItems: { item: CloneItem; storeId: number }[] = [];
     for (const item of items) {
       try {
         parseChecksum(item.uploadChecksum);
@@ -109,13 +110,19 @@ export class CloneReceiver {
         continue;
       }
       const file = await this.db.file.findUnique({ where: { name: item.destination }, include: { instances: { where: { available: true }, take: 1 } } });
+      let repairs: number | undefined;
       if (file) {
-        if (sameChecksum(file.checksum, item.uploadChecksum) && file.instances[0]) {
+        const same = sameChecksum(file.checksum, item.uploadChecksum);
+        if (same && file.instances[0]) {
           result.alreadyPresent.push({ sourceTransferId: item.sourceTransferId, storeId: file.instances[0].storeId, checksum: file.checksum });
-        } else {
-          result.refused.push({ sourceTransferId: item.sourceTransferId, status: 409, reason: `"${item.destination}" already exists here with checksum ${file.checksum}.` });
+          continue;
         }
-        continue;
+        // Our copies are damaged: a good one is welcome, staged on the damaged copy's store.
+        repairs = same ? await this.damagedStore(file.name) : undefined;
+        if (repairs === undefined) {
+          result.refused.push({ sourceTransferId: item.sourceTransferId, status: 409, reason: `"${item.destination}" already exists here with checksum ${file.checksum}.` });
+          continue;
+        }
       }
       const active = await this.incoming.activeFor(item.destination);
       const mine = active.find((t) => t.source === source && t.sourceTransferId === item.sourceTransferId);
@@ -129,22 +136,25 @@ export class CloneReceiver {
         result.refused.push({ sourceTransferId: item.sourceTransferId, status: t.status === 'INITIATED' ? 409 : 425, reason: `"${item.destination}" is already being received (transfer ${t.id} from ${t.source}, ${t.status}).` });
         continue;
       }
-      toStage.push(item);
+      if (repairs === undefined) toStage.push(item);
+      else repairItems.push({ item, storeId: repairs });
     }
-    if (toStage.length) {
+    // A repair goes to its own store; the rest of the batch to one store with room for all of it.
+    const groups: { items: CloneItem[]; prefer?: number }[] = [...repairItems.map((r) => ({ items: [r.item], prefer: r.storeId })), ...(toStage.length ? [{ items: toStage }] : [])];
+    for (const group of groups) {
       let picked;
       try {
-        picked = await this.stores.pickForIngest(toStage.reduce((s, i) => s + i.uploadSize, 0));
+        picked = await this.stores.pickForIngest(group.items.reduce((s, i) => s + i.uploadSize, 0), group.prefer);
       } catch (e) {
         if (!isLibrarianError(e)) throw e;
-        for (const i of toStage) result.refused.push({ sourceTransferId: i.sourceTransferId, status: e.status, reason: e.reason });
+        for (const i of group.items) result.refused.push({ sourceTransferId: i.sourceTransferId, status: e.status, reason: e.reason });
       }
       if (picked) {
         result.storeName = picked.row.name;
         result.storeId = picked.row.id;
         result.availableBytes = picked.free;
         result.transferMethods = this.stores.transferMethods(picked.row);
-        for (const item of toStage) {
+        for (const item of group.items) {
           const t = await this.incoming.stage({
             store: picked,
             stagingName: randomUUID(),
@@ -173,6 +183,12 @@ export class CloneReceiver {
     }
     this.log.info({ source, staged: result.staged.length, present: result.alreadyPresent.length, refused: result.refused.length }, 'clone batch staged');
     return result;
+  }
+
+  /** The store of a damaged (lost or corrupt, awaiting repair) copy of the file, if it has one. */
+  private async damagedStore(fileName: string): Promise<number | undefined> {
+    const f = await this.db.finding.findFirst({ where: { fileName, kind: { in: ['LOST', 'CORRUPT'] }, resolvedAt: null }, orderBy: { id: 'asc' } });
+    return f?.storeId;
   }
 
   private async stagedItem(t: IncomingTransfer): Promise<StagedItem> {

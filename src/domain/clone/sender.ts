@@ -204,12 +204,12 @@ export class CloneSender {
 
   /**
    * Submits the batch's items as one Globus task (a retry with the same submission id makes no
-   * second task); items whose source is lost fail alone first. Null when no item is left to send.
+   * second task); items whose source is lost fail alone first. No task when no item is left to send.
    */
-  async submitToGlobus(batchId: string, submissionId: string, destinationEndpointId: string, destinationRoot: string): Promise<string | null> {
-    const { items } = await this.sendable(batchId);
-    if (items.length === 0) return null;
-    return this.globus.submit(submissionId, destinationEndpointId, await this.globusItems(items, destinationRoot), `librarian ${batchId}`);
+  async submitToGlobus(batchId: string, submissionId: string, destinationEndpointId: string, destinationRoot: string): Promise<{ taskId: string | null; lost: number }> {
+    const { items, lost } = await this.sendable(batchId);
+    if (items.length === 0) return { taskId: null, lost };
+    return { taskId: await this.globus.submit(submissionId, destinationEndpointId, await this.globusItems(items, destinationRoot), `librarian ${batchId}`), lost };
   }
 
   /** Items as Globus paths: ours under globus.localRoot, theirs under the root they offered. */

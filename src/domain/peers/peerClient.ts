@@ -15,8 +15,31 @@ import type {
   CheckinUpdateRequest,
   CheckinUpdateResponse,
   CloneCompleteRequest,
+  CorruptPrepareRequest,
+  CorruptPrepareResponse,
+  CorruptResendRequest,
+  CorruptResendResponse,
   PingResponse,
+  ValidateFileRequest,
+  ValidationItem,
 } from '../../shared/wire';
+
+/** A peer's definite "no" to a repair request: it has no good copy, or will not send us one. */
+export class RepairRefused extends Error {
+  constructor(
+    readonly peer: string,
+    readonly status: number,
+    readonly reason: string,
+    /** It has no good copy (rather than: it cannot send to us now). */
+    readonly noCopy: boolean,
+  ) {
+    super(`${peer} refused (${status}): ${reason}`);
+    this.name = 'RepairRefused';
+  }
+}
+
+/** How v2 Librarians (and we) say "no good copy here" on corrupt/*. */
+const NO_COPY = /^(We do not have a copy|Our copy of the file is also corrupt|This file does not exist)/i;
 
 export interface PingResult {
   ok: boolean;
@@ -72,5 +95,34 @@ export class PeerClient {
 
   cloneComplete(body: CloneCompleteRequest): Promise<unknown> {
     return this.call('clone/complete', 'clone/complete', body);
+  }
+
+  /** Its verdicts on its copies of a file (and, with peers, its peers' verdicts). Hashing 20 GB takes a while. */
+  validateFile(body: ValidateFileRequest, timeoutMs = 6 * 3600_000): Promise<ValidationItem[]> {
+    return this.call('validate/file', 'validate/file', body, timeoutMs);
+  }
+
+  corruptPrepare(body: CorruptPrepareRequest): Promise<CorruptPrepareResponse> {
+    // It hashes its copy again before answering.
+    return this.repairCall('corrupt/prepare', body, 6 * 3600_000);
+  }
+
+  corruptResend(body: CorruptResendRequest): Promise<CorruptResendResponse> {
+    return this.repairCall('corrupt/resend', body, 10 * 60_000);
+  }
+
+  /** corrupt/*: a 4xx (401: our account is not named after us there; 409: no good copy, or cannot send) is its answer. */
+  private async repairCall<T>(path: string, body: unknown, timeoutMs: number): Promise<T> {
+    try {
+      return await this.http.post<T>(path, body, timeoutMs);
+    } catch (e) {
+      if (e instanceof ConnectionError) throw new Error(`${path} on ${this.name}: ${e.message}`);
+      if (e instanceof ApiError && e.status >= 400 && e.status < 500) {
+        const noCopy = (e.body as { no_copy?: unknown } | null)?.no_copy === true || NO_COPY.test(e.reason);
+        throw new RepairRefused(this.name, e.status, e.reason, noCopy);
+      }
+      if (e instanceof ApiError) throw new Error(`${path} on ${this.name}: HTTP ${e.status} ${e.reason}`);
+      throw e;
+    }
   }
 }

@@ -54,6 +54,21 @@ export class Placement {
     if (store.settings.readonlyAfterCommit) await makeReadOnly(final);
   }
 
+  /**
+   * Puts verified data in place of a damaged copy at `final`. The damaged data is moved aside
+   * first and removed only once the new copy is in place, so a crash at any point leaves either
+   * the damaged copy or the new one at `final`, never neither. Safe to repeat.
+   */
+  async replace(store: LocalStore, staged: string, final: string, checksum: string, opts: Progress = {}): Promise<void> {
+    const aside = path.join(path.dirname(final), `.librarian-damaged-${path.basename(final)}`);
+    if ((await exists(staged)) && (await exists(final))) {
+      await removeTree(aside);
+      await fs.rename(final, aside);
+    }
+    await this.place(store, staged, final, checksum, opts);
+    await removeTree(aside);
+  }
+
   /** Copies into a temporary name next to the destination, verifies, then renames into place. */
   private async copyVerified(from: string, to: string, checksum: string, store: LocalStore, opts: Progress): Promise<void> {
     const algorithm = parseChecksum(checksum).algorithm;

@@ -117,8 +117,18 @@ export class StoreService {
   }
 
   /** The first ingestable, enabled, mounted store with more than `size` bytes free (uploads and clones). */
-  async pickForIngest(size: number): Promise<{ row: StoreRow; store: LocalStore; free: number }> {
-    for (const row of await this.rows()) {
+  /**
+   * The first ingestable, enabled store with room for `size` bytes; `prefer` (a repair's store,
+   * ingestable or not) first when it is enabled and has room.
+   */
+  async pickForIngest(size: number, prefer?: number): Promise<{ row: StoreRow; store: LocalStore; free: number }> {
+    const rows = await this.rows();
+    const preferred = rows.find((r) => r.id === prefer && r.enabled);
+    if (preferred) {
+      const free = await this.free(preferred);
+      if (free > size) return { row: preferred, store: this.local(preferred), free };
+    }
+    for (const row of rows) {
       if (!row.ingestable || !row.enabled) continue;
       const free = await this.free(row);
       if (free > size) return { row, store: this.local(row), free };

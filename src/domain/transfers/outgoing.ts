@@ -155,6 +155,20 @@ export class OutgoingTransfers {
     if (r.count === 0) throw notAcceptable(`Outgoing transfer ${t.id} changed meanwhile.`, 'Ask again.');
   }
 
+  /** The unfinished transfer of a file to a peer in a batch whose id contains `marker` (e.g. a repair's). */
+  async inFlightOf(fileName: string, peer: string, marker: string): Promise<OutgoingTransfer | null> {
+    return this.db.outgoingTransfer.findFirst({ where: { fileName, destination: peer, status: { in: ACTIVE_STATUSES }, batchId: { contains: marker } }, orderBy: { id: 'desc' } });
+  }
+
+  /**
+   * The peer's copy of a file is damaged and a new one is on its way: it no longer counts as a
+   * copy there (clone/complete of the new one records it again).
+   */
+  async forgetRemoteCopies(fileName: string, peerId: number): Promise<number> {
+    const r = await this.db.remoteInstance.deleteMany({ where: { fileName, librarianId: peerId } });
+    return r.count;
+  }
+
   /** A drive was wiped: its transfers no longer point at the drive's instances or its trip. */
   async detachTrip(tx: Prisma.TransactionClient, trip: string): Promise<void> {
     await tx.outgoingTransfer.updateMany({ where: { batchId: trip }, data: { instanceId: null, batchId: `${trip}/wiped-${Date.now()}` } });
