@@ -8,6 +8,8 @@ import type { Flows } from '../flows';
 import { auditActivities } from './audit';
 import { cloneReceiveActivities } from './cloneReceive';
 import { cloneSendActivities } from './cloneSend';
+import { deletionActivities } from './deletion';
+import { importActivities } from './imports';
 import { repairActivities } from './repair';
 import { sneakernetActivities } from './sneakernet';
 import { storeActivities } from './stores';
@@ -22,6 +24,8 @@ export function createActivities(domain: Domain, flows: Flows) {
     ...storeActivities(domain),
     ...auditActivities(domain),
     ...repairActivities(domain, flows),
+    ...deletionActivities(domain),
+    ...importActivities(domain),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Domain } from '../domain';
-import { run, withHeartbeat } from './support';
+import { beating, run, withHeartbeat } from './support';
 
 export function storeActivities(domain: Domain) {
   return {
@@ -7,5 +7,9 @@ export function storeActivities(domain: Domain) {
     checkStoreHealth: (storeName: string) => run(() => domain.stores.health(storeName)),
     listInstancesToValidate: (fileName: string) => run(() => domain.integrity.instancesOf(fileName)),
     validateInstance: (instanceId: number, force: boolean) => withHeartbeat((h) => domain.integrity.check(instanceId, { ...h, force })),
+    peersHoldingCopies: (fileName: string, exclude: string[]) => run(() => domain.remoteCopies.holders(fileName, exclude)),
+    /** Never fails for a peer that does not answer: that is an item of the answer. */
+    validateAtPeer: (peer: string, fileName: string, opts: { force: boolean; depth: number; visited: string[] }) =>
+      beating(() => domain.remoteCopies.ask(peer, fileName, { ...opts, peers: true })),
   };
 }

@@ -144,6 +144,26 @@ export const configSchema = z.object({
       }),
     )
     .default([]),
+  /**
+   * Freeing a store once other sites hold verified copies: each policy deletes local instances on
+   * `store` older than `olderThan` whose file at least `minCopies` other Librarians verified
+   * (within `verifiedWithin`) and report matching, checked at the moment of deletion.
+   */
+  rollingDeletion: z
+    .array(
+      z.object({
+        name: nameSchema,
+        store: z.string(),
+        olderThan: durationSchema,
+        /** Distinct other Librarians with a fresh, matching copy; at least 1 (never the last copy). */
+        minCopies: z.number().int().min(1),
+        /** A peer's verification older than this does not count (it is asked to hash again). */
+        verifiedWithin: durationSchema.prefault(2 * 86_400),
+        /** Cadence of its Schedule; 0: run only on demand ("librarian deletion run NAME"). */
+        every: durationSchema.prefault(3600),
+      }),
+    )
+    .default([]),
   globus: z
     .object({
       enabled: z.boolean().default(false),
@@ -318,6 +338,13 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
     for (const s of [lc.from, ...lc.to]) {
       if (!names.has(s)) throw new ConfigError(`Invalid configuration (${source}):\n  - localClones (${lc.name}): no store named "${s}"; define it under stores.`);
     }
+  }
+
+  const policies = new Set<string>();
+  for (const rd of c.rollingDeletion) {
+    if (policies.has(rd.name)) throw new ConfigError(`Invalid configuration (${source}):\n  - rollingDeletion: the name "${rd.name}" appears twice; policy names must be unique.`);
+    policies.add(rd.name);
+    if (!names.has(rd.store)) throw new ConfigError(`Invalid configuration (${source}):\n  - rollingDeletion (${rd.name}): no store named "${rd.store}"; define it under stores.`);
   }
 
   if (c.globus.enabled) {

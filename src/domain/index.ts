@@ -6,8 +6,10 @@
 import type { Config } from '../config';
 import { createLogger, type Logger } from '../logger';
 import { ChecksumPool } from '../shared/checksums';
+import { Deletions } from './audit/deletions';
 import { Findings } from './audit/findings';
 import { Integrity } from './audit/integrity';
+import { RemoteCopies } from './audit/remoteCopies';
 import { Repairs } from './audit/repair';
 import { StoreAudit } from './audit/storeAudit';
 import { openDb, type Db } from './catalog/db';
@@ -25,6 +27,7 @@ import { NotificationService } from './notifications';
 import { PeerRegistry } from './peers/registry';
 import { DriveIngest } from './sneakernet/ingest';
 import { DriveTrips } from './sneakernet/trips';
+import { Imports } from './stores/imports';
 import { Placement } from './stores/placement';
 import { StoreService } from './stores/stores';
 import { IncomingTransfers } from './transfers/incoming';
@@ -42,6 +45,7 @@ export interface Domain {
   users: UserService;
   stores: StoreService;
   placement: Placement;
+  imports: Imports;
   transfers: { incoming: IncomingTransfers; outgoing: OutgoingTransfers; localCopies: LocalCopies };
   ingest: Ingest;
   uploads: UploadService;
@@ -51,6 +55,8 @@ export interface Domain {
   integrity: Integrity;
   audit: StoreAudit;
   repairs: Repairs;
+  remoteCopies: RemoteCopies;
+  deletions: Deletions;
   notifications: NotificationService;
   peers: PeerRegistry;
   globus: GlobusService;
@@ -91,6 +97,7 @@ export async function createDomain(config: Config, component: string, opts: { re
   const cloneReceiver = new CloneReceiver(db, config, stores, incoming, ingest, peers, log);
   const integrity = new Integrity(db, config, stores, checksums, findings, log);
   const globus = new GlobusService(config.globus, log);
+  const remoteCopies = new RemoteCopies(db, config, peers);
   const cloneSender = new CloneSender(db, config, stores, peers, outgoing, globus, integrity, notifications, log);
   return {
     config,
@@ -100,6 +107,7 @@ export async function createDomain(config: Config, component: string, opts: { re
     users: new UserService(db),
     stores,
     placement,
+    imports: new Imports(db, stores, checksums, findings, log),
     transfers: { incoming, outgoing, localCopies },
     ingest,
     uploads,
@@ -108,6 +116,8 @@ export async function createDomain(config: Config, component: string, opts: { re
     findings,
     integrity,
     audit: new StoreAudit(db, stores, integrity, findings, log),
+    remoteCopies,
+    deletions: new Deletions(db, config, stores, remoteCopies, findings, log),
     repairs: new Repairs(db, config, stores, integrity, findings, peers, placement, checksums, notifications, log),
     notifications,
     peers,

@@ -6,6 +6,7 @@
 import type { Domain } from '../domain';
 import { AuditFlow } from './audit';
 import { CloneFlow } from './clone';
+import { DeletionFlow } from './deletion';
 import { PeerFlow } from './peers';
 import { RepairFlow } from './repair';
 import { RunNowFlow } from './runNow';
@@ -23,6 +24,7 @@ export interface Flows {
   runNow: RunNowFlow;
   audit: AuditFlow;
   repair: RepairFlow;
+  deletion: DeletionFlow;
   schedules: ScheduleFlow;
   close(): Promise<void>;
 }
@@ -40,6 +42,7 @@ export function createFlows(domain: Domain): Flows {
     runNow: new RunNowFlow(domain, temporal),
     audit: new AuditFlow(domain, temporal),
     repair: new RepairFlow(domain, temporal),
+    deletion: new DeletionFlow(domain, temporal),
     schedules,
     close: () => temporal.close(),
   };

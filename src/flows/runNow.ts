@@ -1,14 +1,18 @@
 /**
  * Work an operator (or a client) asks for and waits on, each one workflow under a business id so a
- * repeated request joins the run in progress: a store health check, a file's validation, a
- * configured local clone.
+ * repeated request joins the run in progress: a store health check, a file's validation (here or
+ * across sites), an import of data already on a store, a configured local clone.
  */
 import type { Domain } from '../domain';
+import type { importData } from '../workflows/importData';
 import type { localClone } from '../workflows/localClone';
 import { STORE } from '../workflows/searchAttributes';
 import type { storeHealthCheck } from '../workflows/storeHealthCheck';
 import type { validateFile } from '../workflows/validateFile';
 import type { TemporalAccess } from './temporal';
+
+/** Hops a validation across sites goes at most, whatever is asked. */
+export const MAX_DEPTH = 5;
 
 export class RunNowFlow {
   constructor(
@@ -25,12 +29,26 @@ export class RunNowFlow {
     });
   }
 
-  /** Validates a file's local instances. */
-  async validateFile(fileName: string, force: boolean) {
+  /**
+   * Validates a file's local instances; with `peers`, also asks every peer holding a copy (which
+   * ask theirs), `depth` hops down at most, skipping the Librarians already on the path.
+   */
+  async validateFile(fileName: string, force: boolean, peers?: { depth: number; visited: string[] }) {
     await this.domain.search.requireFile(fileName);
-    return this.temporal.runToCompletion<typeof validateFile>('validateFile', this.temporal.ids.validate(fileName), [
-      { fileName, force, heartbeatTimeoutMs: this.domain.config.workflows.heartbeatTimeout },
-    ]);
+    const across = peers ? { depth: Math.min(peers.depth, MAX_DEPTH), visited: [...new Set([...peers.visited, this.domain.config.name])] } : undefined;
+    const id = across ? this.temporal.ids.validateAcross(fileName, across.depth, across.visited) : this.temporal.ids.validate(fileName);
+    return this.temporal.runToCompletion<typeof validateFile>('validateFile', id, [{ fileName, force, heartbeatTimeoutMs: this.domain.config.workflows.heartbeatTimeout, peers: across }]);
+  }
+
+  /**
+   * Imports data already under a store root (the path, or each entry `depth` levels below it)
+   * and returns what was catalogued.
+   */
+  async importData(req: { store: string; path: string; depth: number; name?: string; uploader: string }) {
+    const rel = await this.domain.imports.relativePath(req.store, req.path);
+    return this.temporal.runToCompletion<typeof importData>('importData', this.temporal.ids.importData(req.store, rel, req.depth), [
+      { store: req.store, path: rel, depth: req.depth, name: req.name, uploader: req.uploader, source: this.domain.config.name, heartbeatTimeoutMs: this.domain.config.workflows.heartbeatTimeout },
+    ], { searchAttributes: [{ key: STORE, value: req.store }] });
   }
 
   /** Runs a configured local clone now and returns its summary. */

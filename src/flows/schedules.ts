@@ -1,7 +1,8 @@
 /**
  * The periodic work of a Librarian, as Temporal Schedules (overlap policy SKIP), so there are no
- * cron threads of our own: a store health check, one local clone per configured one, and one
- * sending step per peer (paused while the peer is). The worker makes them match the
+ * cron threads of our own: a store health check, an audit per store, one local clone per
+ * configured one, one rolling deletion per policy, and one sending step per peer (paused while
+ * the peer is). The worker makes them match the
  * configuration when it starts; adding, pausing or removing a peer updates its Schedule.
  */
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
@@ -9,6 +10,7 @@ import { cloneSettingsFor } from '../config';
 import type { Domain } from '../domain';
 import { PEER, STORE } from '../workflows/searchAttributes';
 import { auditSettings } from './audit';
+import { rollingDeletionSettings } from './deletion';
 import type { TemporalAccess } from './temporal';
 
 export class ScheduleFlow {
@@ -23,6 +25,31 @@ export class ScheduleFlow {
     await this.ensureAudits();
     await this.ensurePeers();
     await this.ensureLocalClones();
+    await this.ensureRollingDeletions();
+  }
+
+  /** One Schedule per rolling-deletion policy (its every; 0: on demand only); others are removed. */
+  private async ensureRollingDeletions(): Promise<void> {
+    const c = this.domain.config;
+    const ids = this.temporal.ids;
+    await this.prune(ids.rollingDeletionSchedulePrefix(), new Set(c.rollingDeletion.filter((p) => p.every > 0).map((p) => ids.rollingDeletionSchedule(p.name))));
+    for (const p of c.rollingDeletion) {
+      await this.upsert(
+        {
+          scheduleId: ids.rollingDeletionSchedule(p.name),
+          spec: { intervals: [{ every: Math.max(p.every, 1000) }] },
+          action: {
+            type: 'startWorkflow',
+            workflowType: 'rollingDeletion',
+            taskQueue: this.temporal.taskQueue,
+            args: [rollingDeletionSettings(c, p.name, false)],
+            workflowId: ids.rollingDeletionSchedule(p.name),
+            typedSearchAttributes: [this.temporal.librarian, { key: STORE, value: p.store }],
+          },
+        },
+        p.every,
+      );
+    }
   }
 
   /** One audit Schedule per store in the catalog (audit.every; 0 removes them). */

@@ -11,3 +11,8 @@ export const durationSchema = z.union([z.number().nonnegative(), z.string()]).tr
   }
   return parsed;
 });
+
+/** A duration for people: "2 days", "7 days", "1 hour". */
+export function formatDuration(milliseconds: number): string {
+  return ms(milliseconds, { long: true });
+}

@@ -12,6 +12,8 @@ export function workflowIds(librarian: string) {
     /** One receive workflow per incoming transfer (network clone or drive entry). */
     receive: (transferId: number) => id('receive', transferId),
     validate: (fileName: string) => id('validate', fileName),
+    /** Validation across sites: one per path through the network (so two paths never wait on each other). */
+    validateAcross: (fileName: string, depth: number, visited: string[]) => `${id('validate', fileName)}/peers/${depth}/${visited.join(',')}`,
 
     storeHealthSchedule: () => id('store-health'),
     /** Workflows the health-check Schedule starts. */
@@ -36,6 +38,14 @@ export function workflowIds(librarian: string) {
 
     /** The repair of one damaged instance (one at a time per instance). */
     repair: (instanceId: number) => id('repair', instanceId),
+
+    /** A rolling-deletion policy's Schedule (and its runs), a run now, a dry run; one operator deletion. */
+    rollingDeletionSchedulePrefix: () => `${id('rolling-deletion')}/`,
+    rollingDeletionSchedule: (policy: string) => id('rolling-deletion', policy),
+    rollingDeletionNow: (policy: string, dryRun: boolean) => id('rolling-deletion', policy, dryRun ? 'dry-run' : 'now'),
+    deleteInstance: (instanceId: number) => id('delete-instance', instanceId),
+    /** Importing data already on a store: one per path and depth. */
+    importData: (store: string, path: string, depth: number) => id('import', store, path, depth),
 
     /** A drive's trip; also the batch id of its outgoing transfers. */
     trip: (store: string) => id('sneakernet', store),

@@ -56,6 +56,13 @@ const REQUIRED: Record<string, AuthLevelName> = {
   'POST /api/v2/corrupt/resend': 'CALLBACK',
   'POST /api/v2/admin/repair/run': 'ADMIN',
   'POST /api/v2/admin/repair/status': 'ADMIN',
+  'POST /api/v2/admin/deletion/run': 'ADMIN',
+  'POST /api/v2/admin/deletion/log': 'ADMIN',
+  'POST /api/v2/instances/delete': 'READWRITE',
+  'POST /api/v2/admin/instance/delete_local': 'ADMIN',
+  'POST /api/v2/admin/instance/delete_remote': 'ADMIN',
+  'POST /api/v2/admin/import': 'ADMIN',
+  'POST /api/v2/admin/add_file': 'ADMIN',
 };
 
 async function status(url: string, method: string, auth?: string): Promise<{ status: number; body: Record<string, unknown>; wwwAuthenticate: string | null }> {

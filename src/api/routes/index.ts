@@ -2,6 +2,8 @@ import type { Endpoint } from '../endpoint';
 import { adminStoreEndpoints } from './adminStores';
 import { auditEndpoints } from './audit';
 import { cloneEndpoints } from './clone';
+import { deletionEndpoints } from './deletion';
+import { importEndpoints } from './imports';
 import { peerEndpoints } from './peers';
 import { pingEndpoints } from './ping';
 import { repairEndpoints } from './repair';
@@ -11,5 +13,5 @@ import { uploadEndpoints } from './upload';
 import { userEndpoints } from './users';
 
 export function allEndpoints(): Endpoint[] {
-  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints, ...uploadEndpoints, ...searchEndpoints, ...peerEndpoints, ...cloneEndpoints, ...sneakernetEndpoints, ...auditEndpoints, ...repairEndpoints];
+  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints, ...uploadEndpoints, ...searchEndpoints, ...peerEndpoints, ...cloneEndpoints, ...sneakernetEndpoints, ...auditEndpoints, ...repairEndpoints, ...deletionEndpoints, ...importEndpoints];
 }

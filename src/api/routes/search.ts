@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { notFound } from '../../shared/errors';
+import type { ValidationItem } from '../../shared/wire';
 import { endpoint } from '../endpoint';
 
 const POLICY_VALUE = { DISALLOWED: 0, ALLOWED: 1 } as const;
@@ -58,25 +59,36 @@ export const searchEndpoints = [
     path: '/validate/file',
     level: 'READONLY',
     summary:
-      "Recompute the checksums of the file's available local instances (a checksum verified within checksums.cacheLifetime is reused unless force) and report each against the catalogued one. The status does not say whether they match: computed_same_checksum does.",
-    body: z.object({ file_name: z.string(), force: z.boolean().optional() }),
+      "Recompute the checksums of the file's local instances (a checksum verified within checksums.cacheLifetime is reused unless force) and report each against the catalogued one; a damaged copy is recorded and its repair starts. With peers: true, every peer holding a copy is asked too (and asks its own), at most depth hops (default 3, at most 5), never a Librarian already on the path (visited); a peer that does not answer is an item with state unreachable. The status does not say whether they match: computed_same_checksum does.",
+    body: z.object({
+      file_name: z.string(),
+      force: z.boolean().optional(),
+      peers: z.boolean().optional(),
+      depth: z.number().int().min(0).optional(),
+      visited: z.array(z.string()).max(64).optional(),
+    }),
     errors: [404, 503],
-    handler: async ({ body, flows }) =>
-      (await flows.runNow.validateFile(body.file_name, body.force ?? false)).map((v) => ({
-        librarian: v.librarian,
-        store: v.store,
-        store_name: v.storeName,
-        instance_id: v.instanceId,
-        path: v.path,
-        original_checksum: v.originalChecksum,
-        original_size: v.originalSize,
-        current_checksum: v.currentChecksum,
-        current_size: v.currentSize,
-        computed_same_checksum: v.computedSameChecksum,
-        checksum_time: v.checksumTime,
-        cached: v.cached,
-        state: v.state,
-        ...(v.error ? { error: v.error } : {}),
-      })),
+    handler: async ({ body, flows }): Promise<ValidationItem[]> => {
+      const r = await flows.runNow.validateFile(body.file_name, body.force ?? false, body.peers ? { depth: body.depth ?? 3, visited: body.visited ?? [] } : undefined);
+      return [
+        ...r.local.map((v) => ({
+          librarian: v.librarian,
+          store: v.store,
+          store_name: v.storeName,
+          instance_id: v.instanceId,
+          path: v.path,
+          original_checksum: v.originalChecksum,
+          original_size: v.originalSize,
+          current_checksum: v.currentChecksum,
+          current_size: v.currentSize,
+          computed_same_checksum: v.computedSameChecksum,
+          checksum_time: v.checksumTime === null ? null : new Date(v.checksumTime).toISOString(),
+          cached: v.cached,
+          state: v.state,
+          ...(v.error ? { error: v.error } : {}),
+        })),
+        ...r.remote,
+      ];
+    },
   }),
 ];

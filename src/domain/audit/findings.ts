@@ -73,6 +73,12 @@ export class Findings {
     return r.count;
   }
 
+  /** Resolves the open finding of this kind at a path of a store (dark data that was imported). */
+  async resolvePath(storeId: number, path: string, kind: FindingKind, resolution: string): Promise<number> {
+    const r = await this.db.finding.updateMany({ where: { storeId, path, kind, resolvedAt: null }, data: { resolvedAt: new Date(), resolution } });
+    return r.count;
+  }
+
   async openFor(instanceId: number): Promise<Finding[]> {
     return this.db.finding.findMany({ where: { instanceId, resolvedAt: null }, orderBy: { id: 'asc' } });
   }

@@ -169,6 +169,12 @@ export class OutgoingTransfers {
     return r.count;
   }
 
+  /** v2 admin/instance/delete_remote: forget one RemoteInstance. False when there is none with that id. */
+  async forgetRemoteInstance(id: number): Promise<boolean> {
+    const r = await this.db.remoteInstance.deleteMany({ where: { id } });
+    return r.count > 0;
+  }
+
   /** A drive was wiped: its transfers no longer point at the drive's instances or its trip. */
   async detachTrip(tx: Prisma.TransactionClient, trip: string): Promise<void> {
     await tx.outgoingTransfer.updateMany({ where: { batchId: trip }, data: { instanceId: null, batchId: `${trip}/wiped-${Date.now()}` } });
