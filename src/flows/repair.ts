@@ -18,8 +18,8 @@ import type { RepairInput, RepairResult, repairInstance } from '../workflows/rep
 import { FILE_COUNT, PEER, PHASE } from '../workflows/searchAttributes';
 import { guarded, type TemporalAccess } from './temporal';
 
-export function repairSettings(c: Pick<Config, 'repair' | 'workflows'>, instanceId: number): RepairInput {
-  return { instanceId, retryEveryMs: c.repair.retryEvery, giveUpAfterMs: c.repair.giveUpAfter, heartbeatTimeoutMs: c.workflows.heartbeatTimeout };
+export function repairSettings(c: Pick<Config, 'repair' | 'workflows' | 'clone'>, instanceId: number): RepairInput {
+  return { instanceId, retryEveryMs: c.repair.retryEvery, giveUpAfterMs: c.repair.giveUpAfter, heartbeatTimeoutMs: c.workflows.heartbeatTimeout, arrivalPollMs: c.clone.callbackWait };
 }
 
 export interface RepairStatus extends RepairView {

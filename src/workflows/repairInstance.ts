@@ -22,6 +22,8 @@ export interface RepairInput {
   retryEveryMs: number;
   giveUpAfterMs: number;
   heartbeatTimeoutMs: number;
+  /** First wait before looking whether a requested copy arrived (clone.callbackWait); doubling to 15 min. */
+  arrivalPollMs: number;
 }
 
 export interface RepairResult {
@@ -40,8 +42,8 @@ export interface RepairState {
 
 export const repairStateQuery = defineQuery<RepairState>('state');
 
-/** How often to look whether a requested copy has arrived: soon at first, then every 15 min. */
-const ARRIVAL_POLL = { firstMs: 60_000, maxMs: 15 * 60_000 };
+/** The longest wait between two looks at whether a requested copy has arrived. */
+const ARRIVAL_POLL_MAX_MS = 15 * 60_000;
 
 export async function repairInstance(input: RepairInput): Promise<RepairResult> {
   const { instanceId } = input;
@@ -135,7 +137,7 @@ export async function repairInstance(input: RepairInput): Promise<RepairResult> 
 
   /** Until the requested copy's incoming transfer ends (its own workflows bound how long that takes). */
   async function waitForArrival(transferId: number): Promise<string> {
-    for (let wait = ARRIVAL_POLL.firstMs; ; wait = Math.min(wait * 2, ARRIVAL_POLL.maxMs)) {
+    for (let wait = Math.min(input.arrivalPollMs, ARRIVAL_POLL_MAX_MS); ; wait = Math.min(wait * 2, ARRIVAL_POLL_MAX_MS)) {
       const status = await quick.incomingStatus(transferId);
       if (status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED') return status;
       await sleep(wait);

@@ -10,7 +10,7 @@ export interface Uploaded {
 }
 
 /** Uploads `files` small files and `books` directories into a Librarian (8 at a time). */
-export async function fill(lib: LibrarianHandle, opts: { files: number; books: number; fileSize?: number; prefix?: string }): Promise<Uploaded[]> {
+export async function fill(lib: LibrarianHandle, opts: { files: number; books: number; fileSize?: number; prefix?: string; deletionPolicy?: 'allowed' | 'disallowed' }): Promise<Uploaded[]> {
   const dir = tmpDir('clone-src-');
   const prefix = opts.prefix ?? 'obs';
   const todo: Uploaded[] = [];
@@ -20,7 +20,7 @@ export async function fill(lib: LibrarianHandle, opts: { files: number; books: n
   const client = lib.client();
   await Promise.all(
     Array.from({ length: 8 }, async () => {
-      for (let u = queue.shift(); u; u = queue.shift()) await uploadPath(client, u.local, u.name, { via: 'copy', uploader: 'telescope-pipeline' });
+      for (let u = queue.shift(); u; u = queue.shift()) await uploadPath(client, u.local, u.name, { via: 'copy', uploader: 'telescope-pipeline', deletionPolicy: opts.deletionPolicy });
     }),
   );
   return todo;

@@ -143,8 +143,9 @@ export class Deletions {
     return [...out.map((t) => `it is being sent to ${t.destination}`), ...(local ? ['it is being copied to another store'] : [])];
   }
 
+  /** Verified within the window (by its clock), or hashed because we just asked (whatever its clock says). */
   private fresh(e: CopyEvidence, withinMs: number): boolean {
-    return e.matches && e.verifiedAt !== null && Date.now() - new Date(e.verifiedAt).getTime() <= withinMs;
+    return e.matches && (e.hashedOnRequest === true || (e.verifiedAt !== null && Date.now() - new Date(e.verifiedAt).getTime() <= withinMs));
   }
 
   /** Each holder's answer; one whose verification is too old is asked to hash again. */

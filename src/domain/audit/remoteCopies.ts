@@ -23,6 +23,8 @@ export interface CopyEvidence {
   /** It holds a copy that matches, verified at this time (or null: no such copy). */
   verifiedAt: string | null;
   matches: boolean;
+  /** It hashed its copy because we asked (not a cached answer): as fresh as evidence gets. */
+  hashedOnRequest?: boolean;
   /** Why it does not count, when it does not. */
   problem?: string;
 }
@@ -79,6 +81,8 @@ export class RemoteCopies {
     }
     const times = good.map((i) => (i.checksum_time ? new Date(i.checksum_time).getTime() : i.checksum_time === undefined ? Date.now() - V2_CACHE_MS : 0));
     const at = Math.max(...times);
-    return { librarian: peer, verifiedAt: at > 0 ? new Date(at).toISOString() : null, matches: true };
+    // v2 peers take no `force` and say nothing of caching: only ours can say they hashed just now.
+    const hashedOnRequest = force && good.some((i) => i.cached === false);
+    return { librarian: peer, verifiedAt: at > 0 ? new Date(at).toISOString() : null, matches: true, ...(hashedOnRequest ? { hashedOnRequest } : {}) };
   }
 }
