@@ -3,10 +3,11 @@
  *
  *   plan     what is due: instances not verified within audit.reverifyAfter of the audit's start
  *            (nothing, and nothing recorded as lost, when the store's disk is not mounted);
- *   hash     in chunks of about a minute's work, oldest verification first; after each chunk
- *            wait long enough that the audit hashes at most audit.bytesPerSecond, so it never
- *            starves uploads; a chunk cut short by a crash is retried, and carries on with what
- *            is still due;
+ *   hash     in chunks of about a minute's work, oldest verification first, reading at most
+ *            audit.bytesPerSecond (paced as it reads, so the disk never sees a burst that would
+ *            starve uploads; a chunk that ends early is followed by the rest of its minute's
+ *            pause); a chunk cut short by a crash is retried, and carries on with what is still
+ *            due;
  *   dark     look for data under the store root that no instance describes.
  *
  * Lost and corrupt copies are recorded as findings (and alerted) by the domain as they are found,
@@ -100,7 +101,7 @@ export async function auditStore(input: AuditStoreInput): Promise<AuditProgress>
   if (p.phase !== 'scanning') {
     setPhase('hashing');
     for (;;) {
-      const r = await hashing.auditChunk(input.store, cutoffMs, chunkBytes);
+      const r = await hashing.auditChunk(input.store, cutoffMs, chunkBytes, input.bytesPerSecond);
       p.checked += r.checked;
       p.bytes += r.bytes;
       p.good += r.good;

@@ -65,6 +65,14 @@ describe.each(PROVIDERS)('audits on %s', (provider) => {
     expect(await t.domain.audit.plan('main', ago(30))).toMatchObject({ instances: 0, bytes: 0 });
   });
 
+  test('a paced chunk reads at most bytesPerSecond on average from its start, over all its instances', async () => {
+    await catalogue(3, 40);
+    const t0 = Date.now();
+    // 30 kB at 60 kB/s: the third file's read may end no sooner than 0.5 s after the start.
+    expect(await t.domain.audit.chunk('main', ago(30), 1e9, 60_000)).toMatchObject({ checked: 3, good: 3, bytes: 30_000 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(490);
+  });
+
   test('a flipped byte is corrupt, a deleted file lost: each recorded once, alerted, taken out of use; good again, resolved', async () => {
     const [flipped, deleted, fine] = await catalogue(3, 40);
     const bytes = readFileSync(path.join(root(), flipped!));

@@ -60,6 +60,17 @@ describe('checksums', () => {
     await expect(pool.hashPath(dir, 'xxh3')).rejects.toThrow(/symbolic link or special file/);
   });
 
+
+  test('paced hashing reads no faster than asked, across threads and counting what came before; same checksum', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'paced-'));
+    for (const f of ['a', 'b']) writeFileSync(path.join(dir, f), Buffer.alloc(3 * 2 ** 20, f));
+    const plain = await pool.hashPath(dir, 'xxh3');
+    // 6 MiB at 12 MiB/s, with 3 MiB counted as already read at the start: at least 0.75 s.
+    const t0 = Date.now();
+    const paced = await pool.hashPath(dir, 'xxh3', { pace: { bytesPerSecond: 12 * 2 ** 20, sinceMs: t0, bytesBefore: 3 * 2 ** 20 } });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(740);
+    expect(paced).toEqual(plain);
+  });
   test('checksum strings: algorithm prefix, bare hex is md5, case-insensitive comparison', () => {
     expect(parseChecksum('xxh3:::548512D98989DE2D776474C39D20F9AA')).toEqual({ algorithm: 'xxh3', hex: '548512d98989de2d776474c39d20f9aa' });
     expect(parseChecksum('1da708a75e25110b1341d16814feb52d')).toEqual({ algorithm: 'md5', hex: '1da708a75e25110b1341d16814feb52d' });

@@ -65,7 +65,7 @@ export class Integrity {
    * trusted, but only while the data is still there with the verified size. `recount: false`
    * (a repair looking again) does not count damage already recorded as seen once more.
    */
-  async check(instanceId: number, opts: Pick<HashOptions, 'onProgress' | 'signal'> & { force?: boolean; recount?: boolean } = {}): Promise<InstanceValidation> {
+  async check(instanceId: number, opts: Pick<HashOptions, 'onProgress' | 'signal' | 'pace'> & { force?: boolean; recount?: boolean } = {}): Promise<InstanceValidation> {
     const inst = await this.db.instance.findUnique({ where: { id: instanceId }, include: { file: true, store: true } });
     if (!inst) throw notFound(`No instance with id ${instanceId}.`, 'The instance was removed; validate the file again.');
     const store = this.stores.local(inst.store);

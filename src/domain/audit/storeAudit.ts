@@ -66,8 +66,11 @@ export class StoreAudit {
     return { store: storeName, mounted, instances: Number(r?.n ?? 0), bytes: Number(r?.bytes ?? 0) };
   }
 
-  /** Verifies due instances, oldest verification first, until about `maxBytes` were hashed (at least one instance). */
-  async chunk(storeName: string, cutoff: Date, maxBytes: number, opts: Pick<HashOptions, 'onProgress' | 'signal'> = {}): Promise<AuditChunk> {
+  /**
+   * Verifies due instances, oldest verification first, until about `maxBytes` were hashed (at
+   * least one instance), reading no faster than `bytesPerSecond` on average from the start.
+   */
+  async chunk(storeName: string, cutoff: Date, maxBytes: number, bytesPerSecond?: number, opts: Pick<HashOptions, 'onProgress' | 'signal'> = {}): Promise<AuditChunk> {
     const row = await this.stores.row(storeName);
     const started = Date.now();
     const out: AuditChunk = { checked: 0, bytes: 0, good: 0, lost: 0, corrupt: 0, more: false, elapsedMs: 0, mounted: true };
@@ -89,7 +92,8 @@ export class StoreAudit {
       }
       if (opts.signal?.aborted) throw new Error('audit cancelled');
       const done = out.bytes;
-      const r = await this.integrity.check(next.id, { force: true, signal: opts.signal, onProgress: (d) => opts.onProgress?.(done + d, maxBytes) });
+      const pace = bytesPerSecond ? { bytesPerSecond, sinceMs: started, bytesBefore: done } : undefined;
+      const r = await this.integrity.check(next.id, { force: true, pace, signal: opts.signal, onProgress: (d) => opts.onProgress?.(done + d, maxBytes) });
       out.checked++;
       out.bytes += Number(next.file.size);
       if (r.state === 'good') out.good++;

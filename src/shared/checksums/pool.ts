@@ -59,6 +59,14 @@ export interface HashOptions {
   signal?: AbortSignal;
   /** Digests already known for files whose size and mtime still match (e.g. computed on upload). */
   known?: Record<string, { size: number; mtimeMs: number; digest: string }>;
+  /** Read no faster than this on average since `sinceMs`, counting `bytesBefore` already read then (audits). */
+  pace?: Pace;
+}
+
+export interface Pace {
+  bytesPerSecond: number;
+  sinceMs: number;
+  bytesBefore: number;
 }
 
 // Worker threads load compiled JavaScript; from the TypeScript sources (tests) use the build's.
@@ -77,10 +85,12 @@ export class ChecksumPool {
   async hashPath(root: string, algorithm: Algorithm, opts: HashOptions = {}): Promise<HashResult> {
     const { directory, files } = await listDataFiles(root);
     const total = files.reduce((s, f) => s + f.size, 0);
-    // One shared counter per file, written by the worker threads as they read.
-    const progress = new BigInt64Array(new SharedArrayBuffer(8 * Math.max(files.length, 1)));
+    // One shared counter per file, written by the worker threads as they read, and their sum last
+    // (what a paced read compares with its allowance, whichever thread reads).
+    const progress = new BigInt64Array(new SharedArrayBuffer(8 * (files.length + 1)));
+    const totalSlot = files.length;
     const timer = opts.onProgress
-      ? setInterval(() => opts.onProgress!(Number(progress.reduce((s, v) => s + v, 0n)), total), 1000)
+      ? setInterval(() => opts.onProgress!(Number(progress.subarray(0, totalSlot).reduce((s, v) => s + v, 0n)), total), 1000)
       : undefined;
     try {
       const digests = await Promise.all(
@@ -90,7 +100,7 @@ export class ChecksumPool {
             progress[slot] = BigInt(f.size);
             return k.digest;
           }
-          return (await this.workers.run({ path: f.absolute, algorithm, progress, slot }, { signal: opts.signal })) as string;
+          return (await this.workers.run({ path: f.absolute, algorithm, progress, slot, totalSlot, pace: opts.pace }, { signal: opts.signal })) as string;
         }),
       );
       opts.onProgress?.(total, total);
