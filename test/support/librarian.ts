@@ -90,6 +90,11 @@ export class LibrarianHandle {
     return this.domainP;
   }
 
+  /** The process id of a running part (`start`: the single process), for benchmarks that watch it. */
+  pid(part: Part): number | undefined {
+    return this.children.get(part)?.pid;
+  }
+
   private spawnPart(part: Part): ChildProcess {
     const log = openSync(path.join(this.dir, `${part}.log`), 'a');
     const args = part === 'start' ? ['start'] : [part, 'start'];
