@@ -100,8 +100,11 @@ export class Integrity {
     const r = this.result(inst, abs, { currentChecksum: hashed.checksum, currentSize: hashed.size, checksumTime: now, cached: false });
     if (r.state === 'corrupt') {
       await this.damaged(inst, 'CORRUPT', `hashes to ${hashed.checksum} (${hashed.size} bytes), not ${inst.file.checksum} (${inst.file.size} bytes)`, opts.recount);
-    } else if ((await this.findings.resolveInstance(inst.id, ['LOST', 'CORRUPT'], 'verified good')) > 0 && !inst.available) {
-      await this.db.instance.update({ where: { id: inst.id }, data: { available: true } });
+    } else if ((await this.findings.openFor(inst.id)).some((f) => f.kind === 'LOST' || f.kind === 'CORRUPT')) {
+      // Back in use before its findings close: whoever lists the file's copies in between sees it
+      // either damaged or available, never neither.
+      if (!inst.available) await this.db.instance.update({ where: { id: inst.id }, data: { available: true } });
+      await this.findings.resolveInstance(inst.id, ['LOST', 'CORRUPT'], 'verified good');
     }
     return r;
   }
