@@ -12,7 +12,7 @@ export function sneakernetActivities(domain: Domain, flows: Flows) {
 
     // ---- drive trips (source) ----
     tripProgress: (trip: string) => run(() => domain.driveTrips.progress(trip)),
-    alertOperators: (level: 'info' | 'warn' | 'error', message: string) => run(() => domain.notifications.alert(level, message)),
+    alertOperators: (level: 'info' | 'warn' | 'error', message: string) => run(() => domain.notifications.alert(level, message, {}, { category: level === 'info' ? 'transfer' : 'store_full', caller: 'sneakernet' })),
 
     // ---- drive ingest (destination) ----
     manifestEntries: (checksum: string, offset: number, limit: number) => run(() => domain.driveIngest.entries(checksum, offset, limit)),

@@ -32,6 +32,16 @@ function sendError(res: Response, e: LibrarianError): void {
   res.status(e.status).json(e.toBody());
 }
 
+/**
+ * v2 clients send every optional field, unset ones as explicit nulls (wire-v2.md §1.6): a null
+ * object member means "not given", everywhere in a request body.
+ */
+export function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNulls(x)]));
+}
+
 function describeZod(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
 }
@@ -97,13 +107,20 @@ export function createApp(domain: Domain, flows: Flows): express.Express {
       async (req: Request, res: Response) => {
         let body: unknown = undefined;
         if (ep.body) {
-          const parsed = ep.body.safeParse(req.body ?? {});
+          const parsed = ep.body.safeParse(withoutNulls(req.body ?? {}));
           if (!parsed.success) {
             throw new LibrarianError(400, `The request body is not valid: ${describeZod(parsed.error)}.`, `See the schema of ${API_PREFIX}${ep.path} in ${API_PREFIX}/openapi.json.`);
           }
           body = parsed.data;
         }
-        const result = await ep.handler({ body, principal: res.locals.principal, domain, flows, req, res });
+        let result: unknown;
+        try {
+          result = await ep.handler({ body, principal: res.locals.principal, domain, flows, req, res });
+        } catch (e) {
+          const as = isLibrarianError(e) ? ep.statusAs?.[e.status] : undefined;
+          if (as === undefined || !isLibrarianError(e)) throw e;
+          throw new LibrarianError(as, e.reason, e.suggestedRemedy, e.details);
+        }
         if (result !== undefined && !res.headersSent) res.status(ep.status ?? 200).json(result);
       },
     ];

@@ -33,6 +33,11 @@ export interface Endpoint<S extends z.ZodType = z.ZodType> {
   status?: number;
   /** Extra documented error statuses. */
   errors?: number[];
+  /**
+   * Statuses answered instead of the domain's (e.g. {404: 400}): the v2 Python client tells some
+   * errors apart only by status and reason (wire-v2.md §1.5), on the endpoints it calls.
+   */
+  statusAs?: Partial<Record<number, number>>;
   /** Returns the JSON body to send, or undefined when the handler wrote the response itself. */
   handler: (ctx: HandlerContext<z.output<S>>) => Promise<unknown>;
 }

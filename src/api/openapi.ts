@@ -35,7 +35,8 @@ export function buildOpenApi(endpoints: Endpoint[], config: Pick<Config, 'displa
         ...(ep.response ? { content: { 'application/json': { schema: schemaOf(ep.response, 'output') } } } : {}),
       },
     };
-    for (const code of [400, ...(ep.level === 'NONE' ? [401] : [401, 403]), ...(ep.errors ?? [])]) {
+    const errors = [400, ...(ep.level === 'NONE' ? [401] : [401, 403]), ...(ep.errors ?? [])].map((c) => ep.statusAs?.[c] ?? c);
+    for (const code of new Set(errors)) {
       responses[String(code)] = { description: STATUS_TEXT[code] ?? 'Error', content: { 'application/json': { schema: errorBody } } };
     }
     const key = `/api/v2${ep.path.replace(/:(\w+)/g, '{$1}')}`;
@@ -53,7 +54,11 @@ export function buildOpenApi(endpoints: Endpoint[], config: Pick<Config, 'displa
   }
   return {
     openapi: '3.1.0',
-    info: { title: `Librarian API (${config.displayedSiteName})`, version: '2' },
+    info: {
+      title: `Librarian API (${config.displayedSiteName})`,
+      version: '2',
+      description: 'Every endpoint takes POST with a JSON body (ping also GET). A null member of a request body means "not given", as v2 clients send unset fields.',
+    },
     servers: [{ url: config.api.publicUrl }],
     components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
     paths,

@@ -23,6 +23,7 @@ import { CloneSender } from './clone/sender';
 import { GlobusService } from './globus/globus';
 import { Ingest } from './ingest';
 import { LocalCloneService } from './localClone';
+import { ErrorLog } from './errorLog';
 import { NotificationService } from './notifications';
 import { PeerRegistry } from './peers/registry';
 import { DriveIngest } from './sneakernet/ingest';
@@ -58,6 +59,7 @@ export interface Domain {
   remoteCopies: RemoteCopies;
   deletions: Deletions;
   notifications: NotificationService;
+  errorLog: ErrorLog;
   peers: PeerRegistry;
   globus: GlobusService;
   clonePlanner: ClonePlanner;
@@ -89,7 +91,8 @@ export async function createDomain(config: Config, component: string, opts: { re
   const incoming = new IncomingTransfers(db, stores, log);
   const outgoing = new OutgoingTransfers(db, config.name, log);
   const localCopies = new LocalCopies(db);
-  const notifications = new NotificationService(config, log);
+  const errorLog = new ErrorLog(db);
+  const notifications = new NotificationService(config, log, errorLog);
   const findings = new Findings(db, notifications, log);
   const ingest = new Ingest(db, incoming, placement, checksums, findings, log);
   const uploads = new UploadService(db, config, stores, incoming, ingest, log);
@@ -120,6 +123,7 @@ export async function createDomain(config: Config, component: string, opts: { re
     deletions: new Deletions(db, config, stores, remoteCopies, findings, log),
     repairs: new Repairs(db, config, stores, integrity, findings, peers, placement, checksums, notifications, log),
     notifications,
+    errorLog,
     peers,
     globus,
     clonePlanner: new ClonePlanner(db, config, peers, outgoing, log),

@@ -136,6 +136,7 @@ export class LocalCloneService {
       'warn',
       `Store "${store}" is full (${files} files, ${bytes} bytes) and no longer filled.${row.ingestable ? '' : ` If it is a SneakerNet drive: librarian sneakernet manifest --store ${store} --destination <peer> --output manifest.json`}`,
       { store },
+      { category: 'store_full', caller: 'local-clone' },
     );
   }
 }

@@ -20,7 +20,7 @@ export class PeerFlow {
   async add(req: { name: string; url: string; port: number; authenticator: string; checkConnection: boolean }): Promise<{ pingSuccess: boolean | null }> {
     const r = await this.domain.peers.add(req);
     if (r.alreadyExists) {
-      throw conflict(`A peer named "${req.name}" already exists.`, 'Remove it first to change its address or credentials.', { success: false, already_exists: true });
+      throw conflict(`Librarian "${req.name}" already exists.`, 'Remove it first to change its address or credentials.', { success: false, already_exists: true });
     }
     await this.schedules.ensurePeers();
     return { pingSuccess: r.ping ? r.ping.ok : null };

@@ -4,6 +4,12 @@
  * answers with these types, so a field renamed on one side fails to compile on the other.
  */
 
+/** v2 ErrorSeverity and ErrorCategory: lower-case strings on the wire (wire-v2.md §4.4). */
+export const ERROR_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+export type ErrorSeverity = (typeof ERROR_SEVERITIES)[number];
+export const ERROR_CATEGORIES = ['data_integrity', 'data_availability', 'configuration', 'store_full', 'programming', 'librarian_network_availability', 'transfer'] as const;
+export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
+
 export interface PingResponse {
   name: string;
   description: string;

@@ -50,7 +50,7 @@ describe('catalog migrations', () => {
       shapes[db.provider] = await columns(db);
     }
     expect(Object.keys(shapes.sqlite!).sort()).toEqual(
-      ['_prisma_migrations', 'clone_transfers', 'deletions', 'files', 'findings', 'incoming_transfers', 'instances', 'librarians', 'outgoing_transfers', 'remote_instances', 'sneakernet_manifests', 'stores', 'transfer_records', 'users'].sort(),
+      ['_prisma_migrations', 'clone_transfers', 'deletions', 'errors', 'files', 'findings', 'incoming_transfers', 'instances', 'librarians', 'outgoing_transfers', 'remote_instances', 'sneakernet_manifests', 'stores', 'transfer_records', 'users'].sort(),
     );
     expect(shapes.postgresql).toEqual(shapes.sqlite);
   });
@@ -77,6 +77,8 @@ describe('catalog migrations', () => {
       await d.transferRecord.create({ data: { batchId: 'b', destination: 'peer', transferMethod: 'globus', taskId: 't', startTime: t, endTime: t, durationSeconds: 1.5, bytesTransferred: 10n, fileCount: 1, effectiveBandwidthBps: 6.6 } });
       await d.finding.create({ data: { kind: 'CORRUPT', storeId: store.id, path: 'obs/book_1', fileName: 'obs/book_1', instanceId: inst.id, detail: 'hashes to c', firstSeen: t, lastSeen: t, resolvedAt: t, resolution: 'r', repair: 'p' } });
       await d.deletion.create({ data: { fileName: 'obs/book_1', storeId: store.id, instanceId: inst.id, path: 'obs/book_1', by: 'policy', evidence: { sites: [{ name: 'peer', verified: t.toISOString() }] }, deletedAt: t } });
+      await d.errorRecord.create({ data: { severity: 'error', category: 'data_integrity', message: 'm', raisedTime: t, clearedTime: t, cleared: true, caller: 'audit' } });
+      expect(await d.errorRecord.findFirstOrThrow()).toMatchObject({ severity: 'error', category: 'data_integrity', raisedTime: t, clearedTime: t, cleared: true, caller: 'audit' });
       // One finding per (kind, store, path).
       await expect(d.finding.create({ data: { kind: 'CORRUPT', storeId: store.id, path: 'obs/book_1', detail: 'again' } })).rejects.toThrow(/Unique constraint/);
       expect((await d.deletion.findFirstOrThrow()).evidence).toEqual({ sites: [{ name: 'peer', verified: t.toISOString() }] });

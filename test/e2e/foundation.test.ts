@@ -31,6 +31,12 @@ const REQUIRED: Record<string, AuthLevelName> = {
   'POST /api/v2/admin/librarians/list': 'ADMIN',
   'POST /api/v2/admin/librarians/remove': 'ADMIN',
   'POST /api/v2/admin/librarians/transfer_status/change': 'ADMIN',
+  'POST /api/v2/admin/librarians/transfer_status/set': 'ADMIN',
+  'POST /api/v2/admin/stores/manifest': 'ADMIN',
+  'POST /api/v2/search/instance_local': 'ADMIN',
+  'POST /api/v2/search/instance_remote': 'ADMIN',
+  'POST /api/v2/search/error': 'ADMIN',
+  'POST /api/v2/error/clear': 'ADMIN',
   'POST /api/v2/admin/clone/status': 'ADMIN',
   'POST /api/v2/admin/clone/send': 'ADMIN',
   'POST /api/v2/clone/batch_stage': 'READAPPEND',
@@ -144,12 +150,13 @@ describe.each(PROVIDERS)('foundation on %s', (provider) => {
   test('user management: duplicates, unknown users and the last admin', async () => {
     const admin = lib.client();
     const dup = await apiError(admin.post('users/create', { username: 'user-none', password: 'another-password', permission: 1 }));
-    expect(dup.status).toBe(409);
-    expect(dup.body).toEqual({ reason: 'User "user-none" already exists.', suggested_remedy: expect.any(String) });
+    // 400 with "User already exists" is what the v2 Python client turns into its ValueError.
+    expect(dup.status).toBe(400);
+    expect(dup.body).toEqual({ reason: 'User already exists: "user-none".', suggested_remedy: expect.any(String) });
 
     for (const path of ['users/get', 'users/delete', 'users/update']) {
       const e = await apiError(admin.post(path, { username: 'ghost', permission: 1 }));
-      expect([path, e.status, e.reason]).toEqual([path, 404, 'No user named "ghost".']);
+      expect([path, e.status, e.reason]).toEqual([path, 400, 'User not found: no user is named "ghost".']);
     }
     const badLevel = await apiError(admin.post('users/create', { username: 'x1', password: 'long-enough', permission: 7 }));
     expect(badLevel.status).toBe(400);
@@ -208,7 +215,7 @@ describe.each(PROVIDERS)('foundation on %s', (provider) => {
     await admin.post('admin/stores/state_change', { store_name: 'main', enabled: true });
     expect((await svc.db.store.findUniqueOrThrow({ where: { name: 'main' } })).storeData).toMatchObject({ stagingPath: `${lib.dir}/stores/main/staging` });
     const e = await apiError(admin.post('admin/stores/state_change', { store_name: 'nope', enabled: true }));
-    expect([e.status, e.reason]).toEqual([404, 'No store named "nope".']);
+    expect([e.status, e.reason]).toEqual([400, 'Store "nope" does not exist.']);
   });
 
   test('the health-check workflow runs and the CLI lists it from Temporal', async () => {
@@ -247,7 +254,7 @@ describe.each(PROVIDERS)('foundation on %s', (provider) => {
     expect(table.stdout).toMatch(/cli-user\s+READONLY/);
     const again = await lib.cli(['users', 'create', 'cli-user', '--level', 'READONLY']);
     expect(again.status).not.toBe(0);
-    expect(again.stderr).toContain('User "cli-user" already exists.');
+    expect(again.stderr).toContain('User already exists: "cli-user".');
     const passwd = await lib.cli(['users', 'passwd', '--json'], { username: 'cli-user', password });
     expect(passwd.status).toBe(0);
     const newPw = passwd.json<{ password: string }>().password;

@@ -36,7 +36,8 @@ export const adminStoreEndpoints = [
     summary: 'Enable or disable a store for new data.',
     body: z.object({ store_name: z.string(), enabled: z.boolean() }),
     response: z.object({ store_name: z.string(), enabled: z.boolean(), success: z.literal(true) }),
-    errors: [404],
+    errors: [400],
+    statusAs: { 404: 400 },
     handler: async ({ body, domain }) => {
       const s = await domain.stores.setEnabled(body.store_name, body.enabled);
       return { store_name: s.name, enabled: s.enabled, success: true };

@@ -104,7 +104,7 @@ export const deletionEndpoints = [
     errors: [400],
     handler: async ({ body, domain }) =>
       v2Instance(body.instance_id, async () => {
-        if (!(await domain.transfers.outgoing.forgetRemoteInstance(body.instance_id))) throw new LibrarianError(404, `No remote instance with id ${body.instance_id}.`, 'List them with search/file (remote_instances).');
+        if (!(await domain.transfers.outgoing.forgetRemoteInstance(body.instance_id))) throw new LibrarianError(404, `Instance does not exist: no remote instance has id ${body.instance_id}.`, 'List them with search/file (remote_instances).');
       }),
   }),
 ];

@@ -3,6 +3,7 @@ import { adminStoreEndpoints } from './adminStores';
 import { auditEndpoints } from './audit';
 import { cloneEndpoints } from './clone';
 import { deletionEndpoints } from './deletion';
+import { errorEndpoints } from './errors';
 import { importEndpoints } from './imports';
 import { peerEndpoints } from './peers';
 import { pingEndpoints } from './ping';
@@ -13,5 +14,5 @@ import { uploadEndpoints } from './upload';
 import { userEndpoints } from './users';
 
 export function allEndpoints(): Endpoint[] {
-  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints, ...uploadEndpoints, ...searchEndpoints, ...peerEndpoints, ...cloneEndpoints, ...sneakernetEndpoints, ...auditEndpoints, ...repairEndpoints, ...deletionEndpoints, ...importEndpoints];
+  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints, ...uploadEndpoints, ...searchEndpoints, ...peerEndpoints, ...cloneEndpoints, ...sneakernetEndpoints, ...auditEndpoints, ...repairEndpoints, ...deletionEndpoints, ...importEndpoints, ...errorEndpoints];
 }

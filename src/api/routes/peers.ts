@@ -16,7 +16,8 @@ export const peerEndpoints = [
       authenticator: z.string().min(3),
       check_connection: z.boolean().default(true),
     }),
-    errors: [409, 503],
+    errors: [400, 503],
+    statusAs: { 409: 400 },
     handler: async ({ body, flows }) => {
       const r = await flows.peers.add({ name: body.librarian_name, url: body.url, port: body.port, authenticator: body.authenticator, checkConnection: body.check_connection });
       return { success: true, already_exists: false, ping_success: r.pingSuccess };
@@ -49,23 +50,29 @@ export const peerEndpoints = [
     level: 'ADMIN',
     summary: 'Remove a peer. remove_outgoing_transfers fails its unfinished outgoing transfers (finished ones are kept); remove_remote_instances is needed when copies there are recorded.',
     body: z.object({ librarian_name: nameSchema, remove_outgoing_transfers: z.boolean().default(false), remove_remote_instances: z.boolean().default(false) }),
-    errors: [404, 409],
+    errors: [400, 409],
+    statusAs: { 404: 400 },
     handler: async ({ body, flows }) => {
       const r = await flows.peers.remove(body.librarian_name, { removeOutgoingTransfers: body.remove_outgoing_transfers, removeRemoteInstances: body.remove_remote_instances });
       return { success: true, number_of_transfers_removed: r.transfersFailed };
     },
   }),
-  endpoint({
-    path: '/admin/librarians/transfer_status/change',
-    level: 'ADMIN',
-    summary: 'Pause (false) or resume (true) sending to a peer: no new batches, and batches in flight hold before their next step until resumed.',
-    body: z.object({ librarian_name: nameSchema, transfers_enabled: z.boolean() }),
-    errors: [404],
-    handler: async ({ body, flows }) => {
-      const held = await flows.peers.setPaused(body.librarian_name, !body.transfers_enabled);
-      return { librarian_name: body.librarian_name, transfers_enabled: body.transfers_enabled, batches_signalled: held };
-    },
-  }),
+  ...['change', 'set'].map((verb) =>
+    endpoint({
+      path: `/admin/librarians/transfer_status/${verb}`,
+      level: 'ADMIN',
+      summary:
+        (verb === 'set' ? 'The same as transfer_status/change (the v2 Python client posts here). ' : '') +
+        'Pause (false) or resume (true) sending to a peer: no new batches, and batches in flight hold before their next step until resumed.',
+      body: z.object({ librarian_name: nameSchema, transfers_enabled: z.boolean() }),
+      errors: [400],
+      statusAs: { 404: 400 },
+      handler: async ({ body, flows }) => {
+        const held = await flows.peers.setPaused(body.librarian_name, !body.transfers_enabled);
+        return { librarian_name: body.librarian_name, transfers_enabled: body.transfers_enabled, batches_signalled: held };
+      },
+    }),
+  ),
   endpoint({
     path: '/admin/clone/status',
     level: 'ADMIN',

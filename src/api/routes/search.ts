@@ -56,6 +56,87 @@ export const searchEndpoints = [
     },
   }),
   endpoint({
+    path: '/search/instance_local',
+    level: 'ADMIN',
+    summary:
+      'Local instances matching every filter given, newest first. path: relative to its store, or absolute as search/file shows it; deletion_policy: "ALLOWED" or "DISALLOWED" (or 1/0); created_time: exact.',
+    body: z.object({
+      id: z.number().int().optional(),
+      path: z.string().optional(),
+      deletion_policy: z
+        .union([z.string(), z.number()])
+        .optional()
+        .transform((v, ctx) => {
+          if (v === undefined) return undefined;
+          const s = String(v).toUpperCase();
+          if (s === 'ALLOWED' || s === '1') return 'ALLOWED' as const;
+          if (s === 'DISALLOWED' || s === '0') return 'DISALLOWED' as const;
+          ctx.addIssue({ code: 'custom', message: `"${v}" is not a deletion policy; use "ALLOWED" or "DISALLOWED"` });
+          return z.NEVER;
+        }),
+      created_time: z.coerce.date().optional(),
+      file_name: z.string().optional(),
+      store_id: z.number().int().optional(),
+      available: z.boolean().optional(),
+      max_results: z.number().int().nonnegative().optional(),
+    }),
+    errors: [404],
+    handler: async ({ body, domain }) => {
+      const max = domain.config.api.maxSearchResults;
+      const found = await domain.search.instances({
+        id: body.id,
+        path: body.path,
+        deletionPolicy: body.deletion_policy,
+        createdTime: body.created_time,
+        fileName: body.file_name,
+        storeId: body.store_id,
+        available: body.available,
+        limit: Math.max(Math.min(body.max_results ?? max, max), 1),
+      });
+      if (found.length === 0) throw notFound('No instances found.', 'Loosen the filters; every filter must match exactly.');
+      return found.map((i) => ({
+        id: i.id,
+        path: i.path,
+        file_name: i.fileName,
+        store_id: i.storeId,
+        store_name: i.storeName,
+        deletion_policy: POLICY_VALUE[i.deletionPolicy],
+        created_time: i.createdTime,
+        available: i.available,
+        checksum_time: i.checksumTime,
+      }));
+    },
+  }),
+  endpoint({
+    path: '/search/instance_remote',
+    level: 'ADMIN',
+    summary: 'Copies recorded at other Librarians (remote instances) matching every filter given, newest first; copy_time: exact.',
+    body: z.object({
+      id: z.number().int().optional(),
+      file_name: z.string().optional(),
+      store_id: z.number().int().optional(),
+      librarian_id: z.number().int().optional(),
+      copy_time: z.coerce.date().optional(),
+      sender: z.string().optional(),
+      max_results: z.number().int().nonnegative().optional(),
+    }),
+    errors: [404],
+    handler: async ({ body, domain }) => {
+      const max = domain.config.api.maxSearchResults;
+      const found = await domain.search.remoteInstances({
+        id: body.id,
+        fileName: body.file_name,
+        storeId: body.store_id,
+        librarianId: body.librarian_id,
+        copyTime: body.copy_time,
+        sender: body.sender,
+        limit: Math.max(Math.min(body.max_results ?? max, max), 1),
+      });
+      if (found.length === 0) throw notFound('No instances found.', 'Loosen the filters; every filter must match exactly.');
+      return found.map((r) => ({ id: r.id, file_name: r.fileName, store_id: r.storeId, librarian_name: r.librarianName, copy_time: r.copyTime, sender: r.sender }));
+    },
+  }),
+  endpoint({
     path: '/validate/file',
     level: 'READONLY',
     summary:

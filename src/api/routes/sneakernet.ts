@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { badRequest } from '../../shared/errors';
 import { endpoint } from '../endpoint';
 
 const store = z.object({ store_name: z.string().min(1) });
@@ -42,6 +43,34 @@ export const sneakernetEndpoints = [
     body: store.extend({ destination_librarian: z.string().min(1) }),
     errors: [400, 404, 409],
     handler: ({ body, flows }) => flows.sneakernet.manifest(body.store_name, body.destination_librarian),
+  }),
+  endpoint({
+    path: '/admin/stores/manifest',
+    level: 'ADMIN',
+    summary:
+      'The v2 form of sneakernet/manifest. With create_outgoing_transfers and destination_librarian: the drive trip\'s manifest (outgoing transfers recorded, instances marked unavailable and the store disabled, whatever the other flags say; asking again returns the same). Without: what the store holds (outgoing_transfer_id -1), after disabling the store if disable_store.',
+    body: store.extend({
+      create_outgoing_transfers: z.boolean().default(false),
+      destination_librarian: z.string().default(''),
+      disable_store: z.boolean().default(false),
+      mark_local_instances_as_unavailable: z.boolean().default(false),
+    }),
+    errors: [400, 409],
+    statusAs: { 404: 400 },
+    handler: async ({ body, domain, flows }) => {
+      if (body.create_outgoing_transfers) {
+        if (!body.destination_librarian) throw badRequest('create_outgoing_transfers needs a destination_librarian.', 'Name the peer Librarian the drive travels to.');
+        return flows.sneakernet.manifest(body.store_name, body.destination_librarian);
+      }
+      if (body.mark_local_instances_as_unavailable) {
+        throw badRequest(
+          'mark_local_instances_as_unavailable needs create_outgoing_transfers: copies taken out of use with no transfer recorded would be neither here nor confirmed anywhere.',
+          'Ask with create_outgoing_transfers and destination_librarian (librarian sneakernet manifest --destination PEER).',
+        );
+      }
+      if (body.disable_store) await domain.stores.setEnabled(body.store_name, false);
+      return domain.driveTrips.listing(body.store_name);
+    },
   }),
   endpoint({
     path: '/sneakernet/wipe',

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { z } from 'zod';
 import type { DeletionPolicyName } from '../../domain/ingest';
 import type { StageResult } from '../../domain/uploads/uploads';
@@ -6,19 +7,32 @@ import type { UploadCommitResponse, UploadStageResponse, UploadStatusResponse } 
 import { API_PREFIX } from '../constants';
 import { endpoint } from '../endpoint';
 
+/**
+ * The v2 Python client sends its DeletionPolicy enum as the string "0" or "1" (wire-v2.md §4.3).
+ * The v2 server read every such value as DISALLOWED (inventory §10.1 #2); here they mean what the
+ * client meant. Names work too, in any case; anything else is refused rather than guessed.
+ */
 const deletionPolicySchema = z
   .union([z.literal(0), z.literal(1), z.string()])
   .optional()
   .transform((v, ctx): DeletionPolicyName => {
-    if (v === undefined || v === 0) return 'DISALLOWED';
-    if (v === 1) return 'ALLOWED';
-    const s = v.toUpperCase();
-    if (s === 'ALLOWED' || s === 'DISALLOWED') return s;
+    const s = v === undefined ? 'DISALLOWED' : String(v).trim().toUpperCase();
+    if (s === '1' || s === 'ALLOWED') return 'ALLOWED';
+    if (s === '0' || s === 'DISALLOWED') return 'DISALLOWED';
     ctx.addIssue({ code: 'custom', message: `"${v}" is not a deletion policy; use "allowed" or "disallowed" (1 or 0)` });
     return z.NEVER;
   });
 
 const transferIdSchema = z.coerce.number().int().positive();
+
+/**
+ * An empty `hostnames` lets any host copy into staging; the v2 Python client copies only when
+ * its own host name is listed (wire-v2.md §4.5), so name this host, which can.
+ */
+export function v2Providers(methods: StageResult['transferMethods']): UploadStageResponse['transfer_providers'] {
+  if (!methods.local || methods.local.hostnames.length > 0) return methods;
+  return { ...methods, local: { hostnames: [os.hostname()] } };
+}
 
 function stagedOut(r: StageResult, publicUrl: string): UploadStageResponse {
   return {
@@ -29,7 +43,7 @@ function stagedOut(r: StageResult, publicUrl: string): UploadStageResponse {
     staging_location: r.stagingLocation,
     upload_name: r.uploadName,
     destination_location: r.destination,
-    transfer_providers: r.transferMethods,
+    transfer_providers: v2Providers(r.transferMethods),
     http_upload: { url: `${publicUrl}${API_PREFIX}/upload/${r.transferId}/data`, status: `${publicUrl}${API_PREFIX}/upload/status` },
     superseded_transfer_ids: r.supersededTransferIds,
   };

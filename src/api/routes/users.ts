@@ -15,7 +15,8 @@ export const userEndpoints = [
     body: z.object({ username: usernameSchema, password: passwordSchema, permission: authLevelSchema }),
     response: success,
     status: 201,
-    errors: [409],
+    errors: [400],
+    statusAs: { 409: 400 },
     handler: async ({ body, domain }) => {
       const u = await domain.users.create(body.username, body.password, body.permission);
       return { success: true, username: u.username };
@@ -27,7 +28,8 @@ export const userEndpoints = [
     summary: "Change a user's password and/or permission level.",
     body: z.object({ username: z.string(), password: passwordSchema.optional(), permission: authLevelSchema.optional() }),
     response: success,
-    errors: [404, 409],
+    errors: [400, 409],
+    statusAs: { 404: 400 },
     handler: async ({ body, domain }) => {
       const u = await domain.users.update(body.username, { password: body.password, level: body.permission });
       return { success: true, username: u.username };
@@ -39,7 +41,8 @@ export const userEndpoints = [
     summary: 'Delete a user (never the last ADMIN).',
     body: z.object({ username: z.string() }),
     response: success,
-    errors: [404, 409],
+    errors: [400, 409],
+    statusAs: { 404: 400 },
     handler: async ({ body, domain }) => {
       await domain.users.delete(body.username);
       return { success: true, username: body.username };
@@ -51,7 +54,8 @@ export const userEndpoints = [
     summary: "A user's permission level.",
     body: z.object({ username: z.string() }),
     response: userResponse,
-    errors: [404],
+    errors: [400],
+    statusAs: { 404: 400 },
     handler: async ({ body, domain }) => userOut(await domain.users.get(body.username)),
   }),
   endpoint({

@@ -195,7 +195,7 @@ export class Deletions {
    */
   async deleteLocalV2(instanceId: number, deleteFile: boolean, by: string): Promise<void> {
     const inst = await this.db.instance.findUnique({ where: { id: instanceId }, include: { file: true, store: true } });
-    if (!inst) throw notFound(`No instance with id ${instanceId}.`, 'List a file\'s instances with search/file.');
+    if (!inst) throw notFound(`Instance does not exist: no instance has id ${instanceId}.`, 'List a file\'s instances with search/file.');
     if (await this.isLastCopy(inst.fileName, inst.id)) {
       throw conflict(`Instance ${instanceId} holds the only copy of "${inst.fileName}" known anywhere; it is not deleted.`, 'Copy the file elsewhere first (another store or a peer).');
     }

@@ -52,7 +52,10 @@ export class Findings {
     }
     if (isNew) {
       const what = f.fileName && f.kind !== 'DARK' ? `"${f.fileName}" on store "${f.storeName}"` : `Store "${f.storeName}" at ${f.path}`;
-      await this.notifications.alert(f.kind === 'DARK' ? 'warn' : 'error', `${what} ${ALERT[f.kind]}: ${f.detail}`, { finding: finding.id, kind: f.kind, store: f.storeName, path: f.path });
+      await this.notifications.alert(f.kind === 'DARK' ? 'warn' : 'error', `${what} ${ALERT[f.kind]}: ${f.detail}`, { finding: finding.id, kind: f.kind, store: f.storeName, path: f.path }, {
+        category: f.kind === 'CORRUPT' ? 'data_integrity' : 'data_availability',
+        caller: 'audit',
+      });
     }
     return { finding, isNew };
   }

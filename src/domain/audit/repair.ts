@@ -168,14 +168,14 @@ export class Repairs {
     await this.note(instanceId, `unrecoverable: ${reason}`);
     await this.notifications.alert('error', `"${inst?.fileName ?? instanceId}" on store "${inst?.store.name ?? '?'}" cannot be repaired: ${reason}. Its data is damaged and no good copy was found; restore it by hand (e.g. "librarian import") and run "librarian repair run ${inst?.fileName ?? ''}".`, {
       instance: instanceId,
-    });
+    }, { category: 'data_integrity', caller: 'repair' });
   }
 
   /** Peers could not send a good copy for too long: stop, and say so. */
   async gaveUp(instanceId: number, reason: string): Promise<void> {
     const inst = await this.db.instance.findUnique({ where: { id: instanceId } });
     await this.note(instanceId, reason);
-    await this.notifications.alert('error', `The repair of "${inst?.fileName ?? instanceId}" (instance ${instanceId}) ${reason}. Fix what stops the peers, then run "librarian repair run ${inst?.fileName ?? ''}".`, { instance: instanceId });
+    await this.notifications.alert('error', `The repair of "${inst?.fileName ?? instanceId}" (instance ${instanceId}) ${reason}. Fix what stops the peers, then run "librarian repair run ${inst?.fileName ?? ''}".`, { instance: instanceId }, { category: 'data_integrity', caller: 'repair' });
   }
 
   /** Damaged copies and where their repairs stand. */

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../shared/errors';
 import type { Db, Prisma } from './db';
@@ -27,6 +28,27 @@ function decodeCursor(cursor: string): { t: Date; n: string } {
   } catch {
     throw badRequest('The cursor is not valid.', 'Pass back the X-Next-Cursor header of the previous page unchanged.');
   }
+}
+
+export interface InstanceSearch {
+  id?: number;
+  path?: string;
+  deletionPolicy?: 'ALLOWED' | 'DISALLOWED';
+  createdTime?: Date;
+  fileName?: string;
+  storeId?: number;
+  available?: boolean;
+  limit: number;
+}
+
+export interface RemoteInstanceSearch {
+  id?: number;
+  fileName?: string;
+  storeId?: number;
+  librarianId?: number;
+  copyTime?: Date;
+  sender?: string;
+  limit: number;
 }
 
 export class SearchService {
@@ -79,6 +101,62 @@ export class SearchService {
       })),
       nextCursor: rows.length > q.limit && last ? encodeCursor(last.createTime, last.name) : undefined,
     };
+  }
+
+  /** Local instances matching every filter given, newest first (v2 search/instance_local). */
+  async instances(q: InstanceSearch) {
+    const rows = await this.db.instance.findMany({
+      where: {
+        ...(q.id !== undefined ? { id: q.id } : {}),
+        ...(q.path !== undefined ? await this.pathFilter(q.path) : {}),
+        ...(q.deletionPolicy !== undefined ? { deletionPolicy: q.deletionPolicy } : {}),
+        ...(q.createdTime !== undefined ? { createdTime: q.createdTime } : {}),
+        ...(q.fileName !== undefined ? { fileName: q.fileName } : {}),
+        ...(q.storeId !== undefined ? { storeId: q.storeId } : {}),
+        ...(q.available !== undefined ? { available: q.available } : {}),
+      },
+      orderBy: [{ createdTime: 'desc' }, { id: 'desc' }],
+      take: q.limit,
+      include: { store: true },
+    });
+    return rows.map((i) => ({
+      id: i.id,
+      path: this.stores.local(i.store).storePathFor(i.path),
+      fileName: i.fileName,
+      storeId: i.storeId,
+      storeName: i.store.name,
+      deletionPolicy: i.deletionPolicy,
+      createdTime: i.createdTime,
+      available: i.available,
+      checksumTime: i.checksumTime,
+    }));
+  }
+
+  /** A path relative to its store, or absolute as search/file shows it (under one of our store roots). */
+  private async pathFilter(p: string): Promise<Prisma.InstanceWhereInput> {
+    if (!path.isAbsolute(p)) return { path: p };
+    const under = (await this.db.store.findMany())
+      .map((s) => ({ storeId: s.id, rel: path.relative(this.stores.local(s).storeRoot, p) }))
+      .filter((c) => c.rel !== '' && !c.rel.startsWith('..') && !path.isAbsolute(c.rel));
+    return { OR: under.length > 0 ? under.map((c) => ({ storeId: c.storeId, path: c.rel.split(path.sep).join('/') })) : [{ id: -1 }] };
+  }
+
+  /** Copies recorded at other Librarians, newest first (v2 search/instance_remote). */
+  async remoteInstances(q: RemoteInstanceSearch) {
+    const rows = await this.db.remoteInstance.findMany({
+      where: {
+        ...(q.id !== undefined ? { id: q.id } : {}),
+        ...(q.fileName !== undefined ? { fileName: q.fileName } : {}),
+        ...(q.storeId !== undefined ? { storeId: q.storeId } : {}),
+        ...(q.librarianId !== undefined ? { librarianId: q.librarianId } : {}),
+        ...(q.copyTime !== undefined ? { copyTime: q.copyTime } : {}),
+        ...(q.sender !== undefined ? { sender: q.sender } : {}),
+      },
+      orderBy: [{ copyTime: 'desc' }, { id: 'desc' }],
+      take: q.limit,
+      include: { librarian: true },
+    });
+    return rows.map((r) => ({ id: r.id, fileName: r.fileName, storeId: r.storeId, librarianName: r.librarian.name, copyTime: r.copyTime, sender: r.sender }));
   }
 
   async requireFile(name: string) {

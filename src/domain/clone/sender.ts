@@ -275,7 +275,7 @@ export class CloneSender {
     const items = await this.outgoing.unfinished(batchId);
     await this.outgoing.failed(items.map((t) => t.id), reason);
     await this.tellDestinationFailed(batchId, items.map((t) => t.remoteTransferId));
-    await this.notifications.alert('error', `Clone batch ${batchId} to ${peer} gave up on ${items.length} files; they will be offered again. Reason: ${reason}`, { batchId, peer });
+    await this.notifications.alert('error', `Clone batch ${batchId} to ${peer} gave up on ${items.length} files; they will be offered again. Reason: ${reason}`, { batchId, peer }, { category: 'transfer', caller: 'clone' });
     this.log.error({ batchId, peer, files: items.length, reason }, 'clone batch abandoned; its files will be offered again');
     return items.length;
   }

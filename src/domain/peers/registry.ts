@@ -37,7 +37,7 @@ export class PeerRegistry {
 
   async row(name: string) {
     const p = await this.db.librarian.findUnique({ where: { name } });
-    if (!p) throw notFound(`No peer Librarian named "${name}".`, 'List peers with admin/librarians/list (librarian peers list), or add it with admin/librarians/add.');
+    if (!p) throw notFound(`Librarian "${name}" does not exist.`, 'List peers with admin/librarians/list (librarian peers list), or add it with admin/librarians/add.');
     return p;
   }
 

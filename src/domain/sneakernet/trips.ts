@@ -119,6 +119,32 @@ export class DriveTrips {
     return { ...body, manifest_checksum: manifestChecksum(body) };
   }
 
+  /**
+   * What a store holds, as manifest entries without transfers (outgoing_transfer_id -1): the v2
+   * `admin/stores/manifest` without create_outgoing_transfers. Any store, not only drives.
+   */
+  async listing(storeName: string): Promise<Pick<Manifest, 'librarian_name' | 'store_name' | 'store_files'>> {
+    const row = await this.stores.row(storeName);
+    const instances = await this.db.instance.findMany({ where: { storeId: row.id, available: true }, include: { file: true }, orderBy: { id: 'asc' } });
+    return {
+      librarian_name: this.config.name,
+      store_name: storeName,
+      store_files: instances.map((i) => ({
+        name: i.fileName,
+        create_time: i.file.createTime.toISOString(),
+        size: Number(i.file.size),
+        checksum: i.file.checksum,
+        uploader: i.file.uploader,
+        source: i.file.source,
+        instance_path: i.path,
+        deletion_policy: i.deletionPolicy === 'ALLOWED' ? 1 : 0,
+        instance_create_time: i.createdTime.toISOString(),
+        instance_available: true,
+        outgoing_transfer_id: -1,
+      })),
+    };
+  }
+
   async progress(trip: string) {
     const rows = await this.db.outgoingTransfer.groupBy({ by: ['status'], where: { batchId: trip }, _count: { _all: true }, _sum: { transferSize: true } });
     const n = (s: string) => rows.find((r) => r.status === s)?._count._all ?? 0;

@@ -87,13 +87,13 @@ export class StoreService {
 
   async row(name: string): Promise<StoreRow> {
     const row = await this.db.store.findUnique({ where: { name } });
-    if (!row) throw notFound(`No store named "${name}".`, 'List the stores with admin/stores/list (librarian stores list).');
+    if (!row) throw notFound(`Store "${name}" does not exist.`, 'List the stores with admin/stores/list (librarian stores list).');
     return row;
   }
 
   async rowById(id: number): Promise<StoreRow> {
     const row = await this.db.store.findUnique({ where: { id } });
-    if (!row) throw notFound(`No store with id ${id}.`, 'List the stores with admin/stores/list (librarian stores list).');
+    if (!row) throw notFound(`Store with id ${id} does not exist.`, 'List the stores with admin/stores/list (librarian stores list).');
     return row;
   }
 

@@ -46,7 +46,7 @@ export class UserService {
   async create(username: string, password: string, level: AuthLevelName): Promise<UserView> {
     const existing = await this.db.user.findUnique({ where: { username } });
     if (existing) {
-      throw conflict(`User "${username}" already exists.`, 'Choose another username, or change this user with users/update.');
+      throw conflict(`User already exists: "${username}".`, 'Choose another username, or change this user with users/update.');
     }
     const user = await this.db.user.create({ data: { username, authToken: await hashPassword(password), authLevel: level } });
     return view(user);
@@ -113,7 +113,7 @@ export class UserService {
   }
 
   private missing(username: string) {
-    return notFound(`No user named "${username}".`, 'Check the spelling; admins can list users with users/list (librarian users list).');
+    return notFound(`User not found: no user is named "${username}".`, 'Check the spelling; admins can list users with users/list (librarian users list).');
   }
 }
 

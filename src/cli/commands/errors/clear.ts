@@ -1,0 +1,16 @@
+import { Args } from '@oclif/core';
+import { ClientCommand, connectionFlag } from '../../base';
+
+export default class ErrorsClear extends ClientCommand {
+  static override summary = 'Mark an error as dealt with (admin).';
+  static override args = { id: Args.integer({ required: true, description: 'Error id (librarian errors list).' }) };
+  static override flags = { ...connectionFlag };
+
+  async run() {
+    const { args, flags } = await this.parse(ErrorsClear);
+    const { client } = this.connect(flags.connection);
+    const r = await client.post<{ id: number; cleared_time: string; cleared: boolean }>('error/clear', { id: args.id });
+    this.log(`Error ${r.id} cleared.`);
+    return r;
+  }
+}

@@ -1,0 +1,47 @@
+import { Flags } from '@oclif/core';
+import { ERROR_CATEGORIES, ERROR_SEVERITIES } from '../../../shared/wire';
+import { ApiError } from '../../../shared/librarianClient';
+import { ClientCommand, connectionFlag } from '../../base';
+import { formatTime } from '../../format';
+
+interface ErrorRow {
+  id: number;
+  severity: string;
+  category: string;
+  message: string;
+  raised_time: string;
+  cleared_time: string | null;
+  cleared: boolean;
+  caller: string | null;
+}
+
+export default class ErrorsList extends ClientCommand {
+  static override summary = 'Alerts raised to operators, newest first: uncleared ones unless --all (admin).';
+  static override description =
+    'Every alert (audit findings, repairs that failed, clone batches given up, full stores) is recorded before it is logged and posted to Slack. Clear one with "librarian errors clear ID" once dealt with; whatever is still wrong is raised again by what checks it.';
+  static override flags = {
+    ...connectionFlag,
+    all: Flags.boolean({ description: 'Cleared errors too.' }),
+    category: Flags.string({ options: [...ERROR_CATEGORIES], description: 'Only this category.' }),
+    severity: Flags.string({ options: [...ERROR_SEVERITIES], description: 'Only this severity.' }),
+    max: Flags.integer({ description: 'At most this many (the server caps it).', default: 64 }),
+  };
+
+  async run() {
+    const { flags } = await this.parse(ErrorsList);
+    const { client } = this.connect(flags.connection);
+    let rows: ErrorRow[] = [];
+    try {
+      rows = await client.post<ErrorRow[]>('search/error', { category: flags.category, severity: flags.severity, include_resolved: flags.all, max_results: flags.max });
+    } catch (e) {
+      // "Nothing matches" is an answer, not a failure.
+      if (!(e instanceof ApiError && e.status === 404)) throw e;
+    }
+    this.table(
+      ['ID', 'RAISED', 'SEVERITY', 'CATEGORY', 'BY', 'CLEARED', 'MESSAGE'],
+      rows.map((r) => [r.id, formatTime(r.raised_time), r.severity, r.category, r.caller ?? '', formatTime(r.cleared_time), r.message]),
+    );
+    if (rows.length === 0) this.log(flags.all ? 'No errors recorded.' : 'No uncleared errors.');
+    return rows;
+  }
+}
