@@ -50,8 +50,8 @@ export class CloneFlow {
   // ---- receiving ----
 
   /** clone/batch_stage and clone/stage: stage the items, and start a receive workflow for each new transfer. */
-  async stageIncoming(principal: Principal, source: string, items: CloneItem[]): Promise<BatchStageResult> {
-    const r = await this.domain.cloneReceiver.batchStage(principal, source, items);
+  async stageIncoming(principal: Principal, source: string, items: CloneItem[], opts: { allOrNothing?: boolean } = {}): Promise<BatchStageResult> {
+    const r = await this.domain.cloneReceiver.batchStage(principal, source, items, opts);
     if (r.created.length) {
       const client = await this.temporal.client();
       const queue = [...r.created];

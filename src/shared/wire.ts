@@ -59,6 +59,16 @@ export interface TransferProviders {
   globus?: { endpoint_id: string; root: string };
 }
 
+/**
+ * The same offers with the fields v2 peers parse too (wire-v2.md §4.5: they tell Globus by
+ * `destination_endpoint`, local by `hostnames`, and use the first), Globus first: a v2 peer at
+ * another site can use only that.
+ */
+export interface V2AsyncProviders {
+  globus?: { endpoint_id: string; root: string; destination_endpoint: string; native_app: false; transfer_attempted: false; transfer_complete: false; task_id: '' };
+  local?: { hostnames: string[]; transfer_attempted: false; transfer_complete: false; start_time_transfer: null; bytes_transfer: null };
+}
+
 export interface CloneItem {
   upload_size: number;
   upload_checksum: string;
@@ -70,8 +80,17 @@ export interface CloneItem {
   create_time?: string;
 }
 
+/**
+ * Sent by our senders in clone/batch_stage (v2 peers ignore unknown fields). A request without it
+ * comes from a v2 peer, which gets v2's answers: all of the batch staged or none, with a
+ * top-level error listing `source_transfer_ids` (it registers the copies on a 409).
+ */
+export const CLONE_EXTENSIONS = 1;
+
 export interface BatchStageRequest {
   source: string;
+  /** CLONE_EXTENSIONS: the sender reads per-item `already_present` and `refused`. */
+  extensions?: number;
   total_size?: number;
   uploads: CloneItem[];
 }
@@ -91,7 +110,7 @@ export interface BatchStageResponse {
   uploads: StagedClone[];
   already_present: { source_transfer_id: number; store_id: number; checksum: string }[];
   refused: { source_transfer_id: number; status: number; reason: string }[];
-  async_transfer_providers: TransferProviders;
+  async_transfer_providers: TransferProviders & V2AsyncProviders;
 }
 
 export interface CheckinUpdateRequest {

@@ -61,15 +61,17 @@ test('destination side: only the sending peer stages and changes its transfers',
   const unknownSource = await apiError(b.client().post('clone/batch_stage', { source: 'nobody', uploads: [item(1)] }));
   expect([unknownSource.status, unknownSource.reason]).toEqual([400, '"nobody" is not a peer of this Librarian, so it could not be told when its files arrive.']);
 
+  // As our senders ask (extensions: 1): an answer per item.
   const staged = await aOnB.post<{ uploads: { destination_transfer_id: number; source_transfer_id: number }[]; refused: unknown[] }>('clone/batch_stage', {
     source: a.name,
+    extensions: 1,
     uploads: [item(1), item(2), item(3, { destination_location: '../escape' })],
   });
   expect(staged.uploads.map((u) => u.source_transfer_id)).toEqual([1001, 1002]);
   expect(staged.refused).toEqual([{ source_transfer_id: 1003, status: 400, reason: 'The destination path "../escape" is not a clean relative path.' }]);
   const [one, two] = staged.uploads.map((u) => u.destination_transfer_id);
   // Asking again (a lost reply) gives the same transfers, not new ones.
-  const again = await aOnB.post<{ uploads: { destination_transfer_id: number }[] }>('clone/batch_stage', { source: a.name, uploads: [item(1)] });
+  const again = await aOnB.post<{ uploads: { destination_transfer_id: number }[] }>('clone/batch_stage', { source: a.name, extensions: 1, uploads: [item(1)] });
   expect(again.uploads.map((u) => u.destination_transfer_id)).toEqual([one]);
 
   const notYours = await apiError(malloryOnB.post('clone/ongoing', { source_transfer_id: 1001, destination_transfer_id: one }));
@@ -114,6 +116,7 @@ test('source side: only the destination confirms copies, and only its own transf
   // A file the destination already has, offered again, simply becomes a RemoteInstance.
   const present = await aOnB.post<{ already_present: { source_transfer_id: number }[] }>('clone/batch_stage', {
     source: a.name,
+    extensions: 1,
     uploads: [{ ...item(9), upload_checksum: t.transferChecksum, destination_location: t.fileName, upload_size: Number(t.transferSize), source_transfer_id: 5555 }],
   });
   expect(present.already_present).toEqual([expect.objectContaining({ source_transfer_id: 5555 })]);

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { BatchStageResult, CloneItem } from '../../domain/clone/receiver';
 import { LibrarianError } from '../../shared/errors';
 import { statusName, type TransferStatus } from '../../shared/transferStatus';
-import type { BatchStageResponse, StagedClone, TransferProviders } from '../../shared/wire';
+import type { BatchStageResponse, StagedClone, TransferProviders, V2AsyncProviders } from '../../shared/wire';
+import { v2Providers } from './upload';
 import { endpoint } from '../endpoint';
 
 const itemSchema = z.object({
@@ -43,6 +44,47 @@ function providers(r: BatchStageResult): TransferProviders {
   };
 }
 
+/** Our offers with v2's fields added (v2 peers parse them; ours read only their own), Globus first. */
+function asyncProviders(r: BatchStageResult): TransferProviders & V2AsyncProviders {
+  const { local, globus } = r.transferMethods;
+  return {
+    ...(globus
+      ? {
+          globus: {
+            endpoint_id: globus.endpointId,
+            root: globus.root,
+            destination_endpoint: globus.endpointId,
+            native_app: false,
+            transfer_attempted: false,
+            transfer_complete: false,
+            task_id: '',
+          },
+        }
+      : {}),
+    ...(local ? { local: { hostnames: v2Providers({ local }).local!.hostnames, transfer_attempted: false, transfer_complete: false, start_time_transfer: null, bytes_transfer: null } } : {}),
+  };
+}
+
+/**
+ * A v2 sender's batch that cannot be staged whole: v2's answer (wire-v2.md §2.3 #7), one
+ * top-level error, ongoing (425) before already here (409) before the rest. On a 409 the sender
+ * checks each listed file with search/file and records our copy, so it is not sent again.
+ */
+function v2BatchRefusal(r: BatchStageResult): LibrarianError {
+  const ongoing = r.refused.filter((x) => x.status === 425);
+  const [status, reason, ids] =
+    ongoing.length > 0
+      ? [425, 'Transfer is ongoing.', ongoing.map((x) => x.sourceTransferId)]
+      : r.alreadyPresent.length > 0
+        ? [409, 'File already exists on librarian.', [...r.alreadyPresent.map((p) => p.sourceTransferId), ...r.refused.filter((x) => x.status === 409).map((x) => x.sourceTransferId)]]
+        : [r.refused[0]!.status, r.refused[0]!.reason, r.refused.map((x) => x.sourceTransferId)];
+  const detail = [...r.alreadyPresent.map((p) => `${p.sourceTransferId}: already here`), ...r.refused.map((x) => `${x.sourceTransferId}: ${x.reason}`)].join('; ');
+  return new LibrarianError(status, reason, `Nothing of this batch was staged (${detail}); send the other files again without these.`, {
+    source_transfer_ids: ids,
+    destination_transfer_ids: ids.map(() => -1),
+  });
+}
+
 function stagedOut(s: BatchStageResult['staged'][number]): StagedClone {
   return {
     staging_name: s.stagingName,
@@ -59,19 +101,23 @@ export const cloneEndpoints = [
     path: '/clone/batch_stage',
     level: 'READAPPEND',
     summary:
-      'Destination side: stage a batch of files a peer is about to send. Answers per item: staged (with its staging location), already_present (same checksum: the sender records the copy), or refused (with status and reason); one bad item never refuses the batch.',
-    body: z.object({ source: z.string().min(1), uploads: z.array(itemSchema).max(10_000), total_size: z.number().int().optional() }),
+      'Destination side: stage a batch of files a peer is about to send. Senders that send extensions: 1 get an answer per item: staged (with its staging location), already_present (same checksum: the sender records the copy), or refused (with status and reason); one bad item never refuses the batch. Without it (v2 peers), as v2 answers: the whole batch staged, or nothing and one error (425 ongoing, 409 already here, else the first refusal) with source_transfer_ids.',
+    body: z.object({ source: z.string().min(1), uploads: z.array(itemSchema).max(10_000), total_size: z.number().int().optional(), extensions: z.number().int().optional() }),
     status: 201,
-    errors: [403],
+    errors: [403, 406, 409, 413, 425],
     handler: async ({ body, flows, principal }): Promise<BatchStageResponse> => {
-      const r = await flows.clone.stageIncoming(principal!, body.source, body.uploads.map(toItem));
+      // Without our extensions: a v2 peer, which knows neither already_present nor refused.
+      const v2 = body.extensions === undefined;
+      const r = await flows.clone.stageIncoming(principal!, body.source, body.uploads.map(toItem), { allOrNothing: v2 });
+      if (v2 && (r.alreadyPresent.length > 0 || r.refused.length > 0)) throw v2BatchRefusal(r);
       return {
         available_bytes_on_store: r.availableBytes,
-        store_name: r.storeName,
+        // v2 peers require a string here.
+        store_name: r.storeName ?? (v2 ? '' : null),
         uploads: r.staged.map(stagedOut),
         already_present: r.alreadyPresent.map((p) => ({ source_transfer_id: p.sourceTransferId, store_id: p.storeId, checksum: p.checksum })),
         refused: r.refused.map((x) => ({ source_transfer_id: x.sourceTransferId, status: x.status, reason: x.reason })),
-        async_transfer_providers: providers(r),
+        async_transfer_providers: asyncProviders(r),
       };
     },
   }),

@@ -94,7 +94,11 @@ export class CloneReceiver {
     });
   }
 
-  async batchStage(principal: Principal, source: string, items: CloneItem[]): Promise<BatchStageResult> {
+  /**
+   * Stages what can be staged; the rest is `alreadyPresent` or `refused`, per item. With
+   * `allOrNothing` (v2 senders), nothing is staged unless every item can be.
+   */
+  async batchStage(principal: Principal, source: string, items: CloneItem[], opts: { allOrNothing?: boolean } = {}): Promise<BatchStageResult> {
     await this.checkSource(principal, source);
     const result: BatchStageResult = { storeName: null, storeId: null, availableBytes: 0, staged: [], alreadyPresent: [], refused: [], transferMethods: {}, created: [] };
     const toStage: CloneItem[] = [];
@@ -139,6 +143,7 @@ export class CloneReceiver {
       if (repairs === undefined) toStage.push(item);
       else repairItems.push({ item, storeId: repairs });
     }
+    if (opts.allOrNothing && (result.alreadyPresent.length > 0 || result.refused.length > 0)) return { ...result, staged: [] };
     // A repair goes to its own store; the rest of the batch to one store with room for all of it.
     const groups: { items: CloneItem[]; prefer?: number }[] = [...repairItems.map((r) => ({ items: [r.item], prefer: r.storeId })), ...(toStage.length ? [{ items: toStage }] : [])];
     for (const group of groups) {

@@ -10,6 +10,7 @@ import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import type { HashOptions } from '../../shared/checksums';
 import { STATUS_VALUE, statusName } from '../../shared/transferStatus';
+import { CLONE_EXTENSIONS } from '../../shared/wire';
 import type { Db } from '../catalog/db';
 import type { Integrity } from '../audit/integrity';
 import { toCollectionPath, type GlobusItem, type GlobusService } from '../globus/globus';
@@ -67,6 +68,7 @@ export class CloneSender {
     const client = await this.peers.client(peer);
     const r = await client.batchStage({
       source: this.config.name,
+      extensions: CLONE_EXTENSIONS,
       total_size: transfers.reduce((s, t) => s + Number(t.transferSize), 0),
       uploads: transfers.map((t) => ({
         upload_size: Number(t.transferSize),
