@@ -108,8 +108,9 @@ export interface BatchStageResponse {
   available_bytes_on_store: number;
   store_name: string | null;
   uploads: StagedClone[];
-  already_present: { source_transfer_id: number; store_id: number; checksum: string }[];
-  refused: { source_transfer_id: number; status: number; reason: string }[];
+  /** Not from v2 peers (they refuse the whole batch instead). */
+  already_present?: { source_transfer_id: number; store_id: number; checksum: string }[];
+  refused?: { source_transfer_id: number; status: number; reason: string }[];
   async_transfer_providers: TransferProviders & V2AsyncProviders;
 }
 
@@ -127,8 +128,8 @@ export interface CheckinUpdateResponse {
   unmodified_source_transfer_ids: number[];
   unmodified_destination_transfer_ids: number[];
   reasons: string[];
-  /** Where each incoming transfer named now stands (null: not found or not yours). */
-  destination_transfer_status: Record<string, number | null>;
+  /** Where each incoming transfer named now stands (null: not found or not yours). Not from v2 peers. */
+  destination_transfer_status?: Record<string, number | null>;
 }
 
 export interface CheckinStatusRequest {
@@ -139,8 +140,8 @@ export interface CheckinStatusRequest {
 export interface CheckinStatusResponse {
   source_transfer_status: Record<string, number | null>;
   destination_transfer_status: Record<string, number | null>;
-  /** For incoming transfers that are COMPLETED: the store that holds the file. */
-  destination_transfer_store_ids: Record<string, number | null>;
+  /** For incoming transfers that are COMPLETED: the store that holds the file. Not from v2 peers. */
+  destination_transfer_store_ids?: Record<string, number | null>;
 }
 
 export interface CloneCompleteRequest {

@@ -7,9 +7,11 @@
  */
 import { cpSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { checksumOf, makeFile, tmpDir } from '../support/data';
+import { fill } from '../support/clone';
+import { checksumOf, makeFile, tmpDir, treeDigest } from '../support/data';
 import { startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
 
@@ -90,6 +92,7 @@ afterAll(async () => {
   await stopAllLibrarians();
   so.server.close();
 });
+
 
 /** The v2 peer's HTTP calls to B, with its account there. */
 async function asSo(endpoint: string, body: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -187,4 +190,142 @@ test('a file whose bytes differ from what the v2 peer declared is refused, and t
   const svc = await b.domain();
   expect(await svc.db.file.count({ where: { name: 'so/run3/bad.dat' } })).toBe(0);
   expect((await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: u.destination_transfer_id } })).status).toBe('FAILED');
+});
+
+/**
+ * The other direction: this Librarian sending to a v2 peer. The stand-in receives as v2 does:
+ * it stages a batch whole or refuses it with one error (409 listing files it has), creates a
+ * staging directory only when the data arrives, answers checkin/update without per-transfer
+ * statuses, ingests once told STAGED (checking size and checksum) and then calls clone/complete
+ * on its source with its own account there.
+ */
+describe('this Librarian sending to a v2 peer', () => {
+  const V2 = 'so-site-b';
+  const V2_PASSWORD = 'so-b-password-at-a';
+  let a: LibrarianHandle;
+  let root: string;
+  const calls: Call[] = [];
+  const catalog = new Map<string, { checksum: string; size: number }>();
+  // v2 IncomingTransfers: status 0 INITIATED, 1 ONGOING, 2 STAGED, 3 COMPLETED, 4 FAILED.
+  const incoming = new Map<number, { status: number; name: string; checksum: string; size: number; stagingLocation: string; sourceTransferId: number }>();
+  let nextId = 1;
+  let server: http.Server;
+
+  async function ingest(id: number) {
+    const t = incoming.get(id)!;
+    const got = await checksumOf(t.stagingLocation).catch(() => undefined);
+    if (!got || got.checksum !== t.checksum || got.size !== t.size) {
+      t.status = 4;
+      return;
+    }
+    t.status = 3;
+    catalog.set(t.name, { checksum: t.checksum, size: t.size });
+    await fetch(`${a.url}/api/v2/clone/complete`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`${V2}:${V2_PASSWORD}`).toString('base64')}` },
+      body: JSON.stringify({ source_transfer_id: t.sourceTransferId, destination_transfer_id: id, store_id: 7 }),
+    });
+  }
+
+  beforeAll(async () => {
+    root = tmpDir('v2-receiver-');
+    server = http.createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c) => (raw += c));
+      req.on('end', () => {
+        const endpoint = req.url!.replace(/^\/api\/v2\//, '');
+        const body = raw ? JSON.parse(raw) : {};
+        calls.push({ endpoint, body });
+        const reply = (status: number, json: unknown) => {
+          res.writeHead(status, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify(json));
+        };
+        switch (endpoint) {
+          case 'ping/':
+          case 'ping/logged':
+            return reply(200, { name: 'SO site B', description: 'v2' });
+          case 'clone/batch_stage': {
+            const uploads = body.uploads as { upload_size: number; upload_checksum: string; upload_name: string; destination_location: string; source_transfer_id: number }[];
+            const exists = uploads.filter((u) => catalog.has(u.destination_location)).map((u) => u.source_transfer_id);
+            if (exists.length > 0) {
+              return reply(409, { reason: 'File already exists on librarian.', suggested_remedy: 'x', source_transfer_ids: exists, destination_transfer_ids: exists.map(() => -1) });
+            }
+            const staged = uploads.map((u) => {
+              const id = nextId++;
+              const stagingName = `uuid-${id}`;
+              const stagingLocation = path.join(root, 'staging', stagingName, u.upload_name);
+              incoming.set(id, { status: 0, name: u.destination_location, checksum: u.upload_checksum, size: u.upload_size, stagingLocation, sourceTransferId: u.source_transfer_id });
+              return { staging_name: stagingName, staging_location: stagingLocation, upload_name: u.upload_name, destination_location: u.destination_location, source_transfer_id: u.source_transfer_id, destination_transfer_id: id };
+            });
+            return reply(201, {
+              available_bytes_on_store: 1e12,
+              store_name: 'store',
+              uploads: staged,
+              async_transfer_providers: { local: { hostnames: [os.hostname()], transfer_attempted: false, transfer_complete: false, start_time_transfer: null, bytes_transfer: null } },
+            });
+          }
+          case 'checkin/update': {
+            const modified: number[] = [];
+            const unmodified: number[] = [];
+            for (const id of body.destination_transfer_ids as number[]) {
+              const t = incoming.get(id);
+              const ok = t && ((t.status === 0 && [1, 2, 4, 5].includes(body.new_status)) || (t.status === 1 && [2, 4, 5].includes(body.new_status)) || (t.status === 2 && [4, 5].includes(body.new_status)));
+              if (!ok) unmodified.push(id);
+              else {
+                t.status = body.new_status;
+                modified.push(id);
+                if (body.new_status === 2) setTimeout(() => void ingest(id), 50);
+              }
+            }
+            return reply(200, { modified_source_transfer_ids: [], modified_destination_transfer_ids: modified, unmodified_source_transfer_ids: [], unmodified_destination_transfer_ids: unmodified, reasons: [] });
+          }
+          case 'checkin/status':
+            return reply(200, {
+              source_transfer_status: Object.fromEntries((body.source_transfer_ids as number[]).map((id) => [String(id), null])),
+              destination_transfer_status: Object.fromEntries((body.destination_transfer_ids as number[]).map((id) => [String(id), incoming.get(id)?.status ?? null])),
+            });
+          case 'search/file': {
+            const f = catalog.get(body.name);
+            if (!f) return reply(404, { reason: 'No files found.', suggested_remedy: 'x' });
+            return reply(200, [{ name: body.name, create_time: '2026-01-01T00:00:00', size: f.size, checksum: f.checksum, uploader: 'u', source: 'u', instances: [{ path: `/data/${body.name}`, deletion_policy: 0, created_time: '2026-01-01T00:00:00', available: true, id: null, file_name: null, store_id: 7 }], remote_instances: [] }]);
+          }
+          case 'clone/fail':
+            return reply(200, { source_transfer_id: body.source_transfer_id, destination_transfer_id: body.destination_transfer_id, success: true });
+          default:
+            return reply(404, { detail: 'Not Found' });
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    a = await startLibrarian({ provider: 'postgresql' });
+    await a.client().post('users/create', { username: V2, password: V2_PASSWORD, permission: 2 });
+  });
+  afterAll(() => server.close());
+
+  test('peers add accepts it (its ping has no librarian_name); a file it has is recorded from its 409; the rest are copied and confirmed', async () => {
+    const port = (server.address() as AddressInfo).port;
+    // check_connection: its ping answers without our librarian_name field.
+    expect(await a.client().post('admin/librarians/add', { librarian_name: V2, url: 'http://127.0.0.1', port, authenticator: `a:password-at-${V2}`, check_connection: true })).toMatchObject({ success: true, ping_success: true });
+    // Held while the files arrive and the peer is given one of them.
+    await a.client().post('admin/librarians/transfer_status/change', { librarian_name: V2, transfers_enabled: false });
+    const sent = await fill(a, { files: 3, books: 0, prefix: 'to-v2' });
+    const svc = await a.domain();
+    const known = await svc.db.file.findUniqueOrThrow({ where: { name: sent[0]!.name } });
+    catalog.set(known.name, { checksum: known.checksum, size: Number(known.size) });
+
+    await a.client().post('admin/librarians/transfer_status/change', { librarian_name: V2, transfers_enabled: true });
+    await a.client().post('admin/clone/send', { peer: V2 });
+    const peer = await svc.db.librarian.findUniqueOrThrow({ where: { name: V2 } });
+    await waitFor('all three recorded at the v2 peer', async () => (await svc.db.remoteInstance.count({ where: { librarianId: peer.id } })) === 3, 120_000);
+    const remote = await svc.db.remoteInstance.findMany({ where: { librarianId: peer.id }, orderBy: { fileName: 'asc' } });
+    expect(remote.map((r) => [r.fileName, r.storeId])).toEqual(sent.map((f) => [f.name, 7]).sort());
+    // The known file was never sent: one refused batch, then a batch of the other two, copied.
+    const stages = calls.filter((c) => c.endpoint === 'clone/batch_stage').map((c) => (c.body.uploads as { destination_location: string }[]).map((u) => u.destination_location).sort());
+    expect(stages).toEqual([sent.map((f) => f.name).sort(), [sent[1]!.name, sent[2]!.name].sort()]);
+    for (const f of sent.slice(1)) {
+      const t = [...incoming.values()].find((x) => x.name === f.name)!;
+      expect([t.status, treeDigest(t.stagingLocation)]).toEqual([3, treeDigest(f.local)]);
+    }
+    expect(await svc.db.outgoingTransfer.count({ where: { destination: V2, status: { not: 'COMPLETED' } } })).toBe(0);
+  });
 });

@@ -10,13 +10,15 @@ import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import type { HashOptions } from '../../shared/checksums';
 import { STATUS_VALUE, statusName } from '../../shared/transferStatus';
-import { CLONE_EXTENSIONS } from '../../shared/wire';
+import { CLONE_EXTENSIONS, type BatchStageResponse } from '../../shared/wire';
+import { sameChecksum } from '../../shared/checksums';
 import type { Db } from '../catalog/db';
 import type { Integrity } from '../audit/integrity';
 import { toCollectionPath, type GlobusItem, type GlobusService } from '../globus/globus';
 import type { NotificationService } from '../notifications';
+import type { PeerClient } from '../peers/peerClient';
 import type { PeerRegistry } from '../peers/registry';
-import { dataSize, isUnreadable } from '../stores/files';
+import { dataSize, isUnreadable, writableAncestor } from '../stores/files';
 import type { StoreService } from '../stores/stores';
 import type { OutgoingTransfers } from '../transfers/outgoing';
 
@@ -66,29 +68,56 @@ export class CloneSender {
     const transfers = (await this.outgoing.batch(batchId)).filter((t) => t.status === 'INITIATED' || t.status === 'ONGOING');
     if (transfers.length === 0) return { staged: [], resolved: 0, methods: {}, localUsable: false };
     const client = await this.peers.client(peer);
-    const r = await client.batchStage({
-      source: this.config.name,
-      extensions: CLONE_EXTENSIONS,
-      total_size: transfers.reduce((s, t) => s + Number(t.transferSize), 0),
-      uploads: transfers.map((t) => ({
-        upload_size: Number(t.transferSize),
-        upload_checksum: t.transferChecksum,
-        upload_name: t.fileName,
-        destination_location: t.fileName,
-        uploader: t.file.uploader,
-        source_transfer_id: t.id,
-        create_time: t.file.createTime.toISOString(),
-      })),
-    });
     const byId = new Map(transfers.map((t) => [t.id, t]));
     const peerRow = await this.peers.row(peer);
     let resolved = 0;
-    for (const p of r.already_present) {
+    let pending = transfers;
+    let r: BatchStageResponse | undefined;
+    let retriedStale = false;
+    // A v2 peer stages a batch whole or not at all; each refusal settles the items it names (or,
+    // once, is its notice that it failed its own stale transfers), so this ends.
+    while (pending.length > 0) {
+      const answer = await client.batchStage({
+        source: this.config.name,
+        extensions: CLONE_EXTENSIONS,
+        total_size: pending.reduce((s, t) => s + Number(t.transferSize), 0),
+        uploads: pending.map((t) => ({
+          upload_size: Number(t.transferSize),
+          upload_checksum: t.transferChecksum,
+          upload_name: t.fileName,
+          destination_location: t.fileName,
+          uploader: t.file.uploader,
+          source_transfer_id: t.id,
+          create_time: t.file.createTime.toISOString(),
+        })),
+      });
+      if (!('ids' in answer)) {
+        r = answer;
+        break;
+      }
+      const named = new Set(answer.ids.filter((id) => byId.has(id)));
+      if (answer.status === 406 && !retriedStale) {
+        retriedStale = true;
+        continue;
+      }
+      if (named.size === 0 || answer.status === 406) {
+        throw new Error(`clone/batch_stage on ${peer}: HTTP ${answer.status} ${answer.reason} (for transfers ${answer.ids.join(', ') || 'none of ours'})`);
+      }
+      for (const id of named) {
+        const t = byId.get(id)!;
+        if (answer.status === 425) await this.outgoing.cancelled([id], `${peer} is receiving "${t.fileName}" from elsewhere`);
+        else await this.settleExisting(peer, peerRow.id, client, t);
+        resolved++;
+      }
+      pending = pending.filter((t) => !named.has(t.id));
+    }
+    if (!r) return { staged: [], resolved, methods: {}, localUsable: false };
+    for (const p of r.already_present ?? []) {
       if (!byId.has(p.source_transfer_id)) continue;
       await this.outgoing.confirmed(p.source_transfer_id, peerRow.id, p.store_id, 'already present at the destination');
       resolved++;
     }
-    for (const x of r.refused) {
+    for (const x of r.refused ?? []) {
       if (!byId.has(x.source_transfer_id)) continue;
       const reason = `${peer} refused it (${x.status}): ${x.reason}`;
       // 425: the destination is receiving the file from elsewhere; not a failure of this copy.
@@ -104,17 +133,34 @@ export class CloneSender {
       await this.outgoing.setDestination(t.id, { remoteTransferId: u.destination_transfer_id, sourcePath, destPath: u.staging_location });
       staged.push({ id: t.id, remoteId: u.destination_transfer_id, sourcePath, destPath: u.staging_location, size: Number(t.transferSize) });
     }
-    const offer = r.async_transfer_providers ?? {};
+    const offer = (r.async_transfer_providers ?? {}) as BatchStageResponse['async_transfer_providers'] & { globus?: { destination_endpoint?: string } };
+    // v2 peers offer Globus as its collection (destination_endpoint) with staging paths as
+    // collection paths (no root); local as hostnames.
+    const globusEndpoint = offer.globus?.endpoint_id ?? offer.globus?.destination_endpoint;
     const methods: PeerOffer = {
-      ...(offer.local ? { local: offer.local } : {}),
-      ...(offer.globus ? { globus: { endpointId: offer.globus.endpoint_id, root: offer.globus.root } } : {}),
+      ...(offer.local ? { local: { hostnames: offer.local.hostnames ?? [] } } : {}),
+      ...(offer.globus && globusEndpoint ? { globus: { endpointId: globusEndpoint, root: offer.globus.root ?? '' } } : {}),
     };
     let localUsable = false;
     if (methods.local && staged[0]) {
       const hostOk = methods.local.hostnames.length === 0 || methods.local.hostnames.includes(os.hostname());
-      localUsable = hostOk && (await fs.access(path.dirname(staged[0].destPath), fs.constants.W_OK).then(() => true, () => false));
+      localUsable = hostOk && (await writableAncestor(path.dirname(staged[0].destPath)));
     }
     return { staged, resolved, methods, localUsable };
+  }
+
+  /**
+   * A file the destination says it already has (a v2 peer's 409): recorded as copied there when
+   * its copy has our checksum (as a v2 sender checks, with search/file), failed otherwise.
+   */
+  private async settleExisting(peer: string, peerId: number, client: PeerClient, t: { id: number; fileName: string; transferChecksum: string }): Promise<void> {
+    const theirs = await client.findFile(t.fileName);
+    const storeId = theirs?.instances.find((i) => typeof i.store_id === 'number')?.store_id;
+    if (theirs && sameChecksum(theirs.checksum, t.transferChecksum) && typeof storeId === 'number') {
+      await this.outgoing.confirmed(t.id, peerId, storeId, 'already present at the destination');
+    } else {
+      await this.outgoing.failed([t.id], theirs ? `${peer} has "${t.fileName}" with checksum ${theirs.checksum}, not ours` : `${peer} refused "${t.fileName}" as existing, but does not list it`);
+    }
   }
 
   /**
@@ -127,10 +173,18 @@ export class CloneSender {
     if (items.length === 0) return { failed: [] };
     const client = await this.peers.client(peer);
     const r = await client.checkinUpdate({ destination_transfer_ids: items.map((t) => t.remoteTransferId!), source_transfer_ids: [], new_status: STATUS_VALUE[to] });
+    // v2 peers answer which ids they moved, not where each stands: ask them for the rest.
+    let statuses = r.destination_transfer_status;
+    if (!statuses) {
+      const moved = new Set(r.modified_destination_transfer_ids ?? []);
+      const others = items.map((t) => t.remoteTransferId!).filter((id) => !moved.has(id));
+      const asked = others.length ? (await client.checkinStatus({ source_transfer_ids: [], destination_transfer_ids: others })).destination_transfer_status : {};
+      statuses = { ...asked, ...Object.fromEntries([...moved].map((id) => [String(id), STATUS_VALUE[to]])) };
+    }
     const failed: number[] = [];
     const moved: number[] = [];
     for (const t of items) {
-      const remote = r.destination_transfer_status?.[String(t.remoteTransferId)];
+      const remote = statuses?.[String(t.remoteTransferId)];
       const name = remote === null || remote === undefined ? null : statusName(remote);
       if (name === 'FAILED' || name === 'CANCELLED' || name === null) {
         await this.outgoing.failed([t.id], `${peer} reports the transfer ${name ?? 'unknown'}`);

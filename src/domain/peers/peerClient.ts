@@ -43,8 +43,27 @@ const NO_COPY = /^(We do not have a copy|Our copy of the file is also corrupt|Th
 
 export interface PingResult {
   ok: boolean;
+  /** The name it goes by; v2 Librarians do not say (their ping has only name and description). */
   librarianName?: string;
   error?: string;
+}
+
+/**
+ * A batch a v2 peer would not stage whole (wire-v2.md §2.3 #7): nothing was staged; `ids` are the
+ * items concerned (409: it has files by those names; 425: it is receiving them; 406: it failed
+ * its own stale transfers for them, so asking again works).
+ */
+export interface BatchRefused {
+  status: number;
+  reason: string;
+  ids: number[];
+}
+
+/** What search/file says of one file there. */
+export interface RemoteFile {
+  checksum: string;
+  size: number;
+  instances: { store_id?: number | null; available?: boolean }[];
 }
 
 export class PeerClient {
@@ -57,15 +76,20 @@ export class PeerClient {
     try {
       return await this.http.post<T>(path, body, timeoutMs);
     } catch (e) {
-      if (e instanceof ConnectionError) throw new Error(`${what} on ${this.name}: ${e.message}`);
-      if (e instanceof ApiError) {
-        if (e.status === 400 || e.status === 404 || e.status === 422) {
-          throw new LibrarianError(e.status, `${what} on ${this.name} was refused: ${e.reason}`, e.suggestedRemedy || "See the peer's logs.");
-        }
-        throw new Error(`${what} on ${this.name}: HTTP ${e.status} ${e.reason}`);
-      }
-      throw e;
+      return this.fail(what, e);
     }
+  }
+
+  /** Throws a failure as Temporal should see it (see the header). */
+  private fail(what: string, e: unknown): never {
+    if (e instanceof ConnectionError) throw new Error(`${what} on ${this.name}: ${e.message}`);
+    if (e instanceof ApiError) {
+      if (e.status === 400 || e.status === 404 || e.status === 422) {
+        throw new LibrarianError(e.status, `${what} on ${this.name} was refused: ${e.reason}`, e.suggestedRemedy || "See the peer's logs.");
+      }
+      throw new Error(`${what} on ${this.name}: HTTP ${e.status} ${e.reason}`);
+    }
+    throw e;
   }
 
   /** Whether our credentials work there, and the name the peer gives itself. Never throws for an answer. */
@@ -79,9 +103,28 @@ export class PeerClient {
     }
   }
 
-  batchStage(body: BatchStageRequest): Promise<BatchStageResponse> {
-    // A batch of thousands of files takes the peer a while to stage.
-    return this.call('clone/batch_stage', 'clone/batch_stage', body, 100_000);
+  async batchStage(body: BatchStageRequest): Promise<BatchStageResponse | BatchRefused> {
+    try {
+      // A batch of thousands of files takes the peer a while to stage.
+      return await this.http.post<BatchStageResponse>('clone/batch_stage', body, 100_000);
+    } catch (e) {
+      const ids = e instanceof ApiError ? (e.body as { source_transfer_ids?: unknown } | null)?.source_transfer_ids : undefined;
+      if (e instanceof ApiError && [406, 409, 425].includes(e.status) && Array.isArray(ids)) {
+        return { status: e.status, reason: e.reason, ids: ids.filter((x): x is number => typeof x === 'number') };
+      }
+      return this.fail('clone/batch_stage', e);
+    }
+  }
+
+  /** search/file for one name: what it holds, or null when it has no such file. */
+  async findFile(name: string): Promise<RemoteFile | null> {
+    try {
+      const found = await this.http.post<RemoteFile[]>('search/file', { name, max_results: 1 }, 60_000);
+      return found[0] ?? null;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return null;
+      return this.fail('search/file', e);
+    }
   }
 
   checkinUpdate(body: CheckinUpdateRequest, timeoutMs?: number): Promise<CheckinUpdateResponse> {

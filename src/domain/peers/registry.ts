@@ -88,7 +88,8 @@ export class PeerRegistry {
       if (!ping.ok) {
         throw new LibrarianError(400, `Cannot log in to "${req.name}" at ${url}: ${ping.error}`, 'Check the URL, port and credentials, or add it with check_connection false.', { ping_success: false });
       }
-      if (ping.librarianName !== req.name) {
+      // v2 Librarians do not say their name (their ping answers name and description only).
+      if (ping.librarianName !== undefined && ping.librarianName !== req.name) {
         throw new LibrarianError(400, `The Librarian at that address calls itself "${ping.librarianName}", not "${req.name}".`, 'Use the name the peer has in its configuration: callbacks are matched by it.', { ping_success: true });
       }
     }

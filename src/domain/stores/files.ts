@@ -73,3 +73,19 @@ export const UNREADABLE_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'EIO', 'EN
 export function isUnreadable(e: unknown): e is NodeJS.ErrnoException {
   return UNREADABLE_CODES.has((e as NodeJS.ErrnoException)?.code ?? '');
 }
+
+/**
+ * Whether we could create `dir` (or write into it): its nearest existing ancestor is a writable
+ * directory. A v2 peer creates a staging directory only when the data arrives.
+ */
+export async function writableAncestor(dir: string): Promise<boolean> {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      if (!(await fs.stat(d)).isDirectory()) return false;
+      await fs.access(d, fs.constants.W_OK);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || d === path.dirname(d)) return false;
+    }
+  }
+}
