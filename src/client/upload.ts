@@ -10,6 +10,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { ChecksumPool, DEFAULT_ALGORITHM, listDataFiles, type Algorithm, type DataFile } from '../shared/checksums';
+import { LibrarianError } from '../shared/errors';
 import { ApiError, ConnectionError, type LibrarianClient } from '../shared/librarianClient';
 import type { UploadCommitResponse, UploadStageResponse, UploadStatusResponse } from '../shared/wire';
 
@@ -31,7 +32,9 @@ export interface UploadOptions {
   resumeAttempts?: number;
 }
 
-export interface UploadResult extends UploadCommitResponse {
+export interface UploadResult extends Omit<UploadCommitResponse, 'instance_id'> {
+  /** Null from a v2 server, which does not say. */
+  instance_id: number | null;
   checksum: string;
   size: number;
   via: 'copy' | 'http';
@@ -131,10 +134,18 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
     upload_checksum: hashed.checksum,
     upload_name: path.posix.basename(destination),
     destination_location: destination,
-    ...(opts.uploader ? { uploader: opts.uploader } : {}),
+    // v2 servers require it; ours default it to the account.
+    uploader: opts.uploader ?? client.username ?? 'anonymous',
   });
   let via = opts.via ?? 'auto';
   if (via === 'auto') via = staged.transfer_providers.local && (await canCopyLocally(staged)) ? 'copy' : 'http';
+  if (via === 'http' && !staged.http_upload) {
+    throw new LibrarianError(
+      400,
+      `The server at ${client.url} takes data only by copy into ${staged.staging_location} (a Librarian v2 server has no HTTP upload), and that path is not writable from here.`,
+      `Run the upload on a host listed in its transfer_providers.local.hostnames (${staged.transfer_providers.local?.hostnames.join(', ') || 'none'}) that sees its staging area.`,
+    );
+  }
   let sent = 0;
   if (via === 'copy') {
     await copyInto(files, directory, staged.staging_location, (n) => opts.progress?.('sending', (sent += n), hashed.size));
@@ -142,7 +153,28 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
     await sendHttp(client, staged, files, directory, hashed.size, opts);
   }
   opts.progress?.('committing', 0, 1);
-  const committed = await client.post<UploadCommitResponse>('upload/commit', { transfer_id: staged.transfer_id, deletion_policy: opts.deletionPolicy ?? 'disallowed' }, 24 * 3600_000);
+  // Every field v2 servers require (ours read transfer_id and deletion_policy); "allowed" and
+  // "disallowed" mean the same to both.
+  const committed = await client.post<UploadCommitResponse | null>(
+    'upload/commit',
+    {
+      transfer_id: staged.transfer_id,
+      deletion_policy: opts.deletionPolicy ?? 'disallowed',
+      store_name: staged.store_name,
+      staging_name: staged.staging_name,
+      staging_location: staged.staging_location,
+      upload_name: staged.upload_name,
+      destination_location: destination,
+      transfer_provider_name: via === 'copy' ? 'local' : 'http',
+      transfer_provider: staged.transfer_providers.local ?? { hostnames: [] },
+      meta_mode: 'infer',
+      uploader: opts.uploader ?? client.username ?? 'anonymous',
+      null_obsid: false,
+    },
+    24 * 3600_000,
+  );
   opts.progress?.('committing', 1, 1);
-  return { ...committed, checksum: hashed.checksum, size: hashed.size, via };
+  // v2 servers answer an empty body.
+  const done = committed ?? { success: true as const, transfer_id: staged.transfer_id, file_name: destination, instance_id: null, store_name: staged.store_name, path: destination };
+  return { ...done, checksum: hashed.checksum, size: hashed.size, via };
 }

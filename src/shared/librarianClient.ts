@@ -44,6 +44,10 @@ export class LibrarianClient {
     this.url = opts.url.replace(/\/+$/, '');
   }
 
+  get username(): string | undefined {
+    return this.opts.username;
+  }
+
   authHeader(): Record<string, string> {
     if (this.opts.username === undefined) return {};
     const token = Buffer.from(`${this.opts.username}:${this.opts.password ?? ''}`).toString('base64');

@@ -28,7 +28,8 @@ export interface UploadStageResponse {
   upload_name: string;
   destination_location: string;
   transfer_providers: { local?: { hostnames: string[] } };
-  http_upload: { url: string; status: string };
+  /** Not from v2 servers, which take data only by copy into staging_location. */
+  http_upload?: { url: string; status: string };
   superseded_transfer_ids: number[];
 }
 

@@ -14,9 +14,11 @@ export default class Ping extends ClientCommand {
     const { name, client } = this.connect(flags.connection);
     const started = Date.now();
     const path = flags['no-login'] ? 'ping/' : flags.admin ? 'ping/admin' : 'ping/logged';
-    const r = await client.post<{ name: string; description: string; librarian_name: string; username: string | null }>(path);
+    const r = await client.post<{ name: string; description: string; librarian_name?: string; username?: string | null }>(path);
     const result = { connection: name, url: client.url, ...r, milliseconds: Date.now() - started };
-    this.log(`${r.librarian_name} (${r.name}) at ${client.url} answered in ${result.milliseconds} ms${r.username ? ` as ${r.username}` : ''}.`);
+    // A Librarian v2 server answers only its displayed name and description.
+    const who = r.librarian_name !== undefined ? `${r.librarian_name} (${r.name})` : `${r.name} (a Librarian v2 server: it does not say its name)`;
+    this.log(`${who} at ${client.url} answered in ${result.milliseconds} ms${r.username ? ` as ${r.username}` : ''}.`);
     return result;
   }
 }

@@ -9,7 +9,7 @@ interface FileOut {
   checksum: string;
   uploader: string;
   source: string;
-  instances: { path: string; store_name: string; available: boolean }[];
+  instances: { path: string; store_name?: string; store_id?: number; available: boolean }[];
   remote_instances: { librarian_name: string }[];
 }
 
@@ -50,6 +50,11 @@ export default class Search extends ClientCommand {
         if ((e as { status?: number }).status === 404 && files.length === 0) break;
         throw e;
       }
+      const prefix = flags['name-prefix'];
+      if (prefix !== undefined && page.body.some((f) => !f.name.startsWith(prefix))) {
+        // A Librarian v2 server ignores name_prefix and answers its newest files instead.
+        this.error(`The server at ${client.url} ignores --name-prefix (it answered files outside "${prefix}"): a Librarian v2 server supports only exact --name, --uploader, --source and --since/--until.`, { exit: 1 });
+      }
       files.push(...page.body);
       cursor = page.headers.get('x-next-cursor') ?? undefined;
     } while (flags.all && cursor);
@@ -61,7 +66,7 @@ export default class Search extends ClientCommand {
         formatTime(f.create_time),
         f.uploader,
         f.source,
-        f.instances.map((i) => `${i.store_name}${i.available ? '' : ' (unavailable)'}`).join(', '),
+        f.instances.map((i) => `${i.store_name ?? `store ${i.store_id}`}${i.available ? '' : ' (unavailable)'}`).join(', '),
         f.remote_instances.map((r) => r.librarian_name).join(', '),
       ]),
     );

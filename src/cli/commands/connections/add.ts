@@ -34,9 +34,13 @@ export default class ConnectionsAdd extends BaseCommand {
     };
     if (!flags['no-check']) {
       const client = new LibrarianClient({ url: connectionUrl(connection), username: connection.user, password });
-      const r = await client.post<{ librarian_name: string }>('ping/logged');
-      connection.librarianName = r.librarian_name;
-      this.log(`Reached Librarian "${r.librarian_name}" at ${client.url} as ${connection.user}.`);
+      const r = await client.post<{ librarian_name?: string; name: string }>('ping/logged');
+      if (r.librarian_name !== undefined) {
+        connection.librarianName = r.librarian_name;
+        this.log(`Reached Librarian "${r.librarian_name}" at ${client.url} as ${connection.user}.`);
+      } else {
+        this.log(`Reached "${r.name}" at ${client.url} as ${connection.user}: a Librarian v2 server (it does not say its name).`);
+      }
     }
     const data = loadConnections();
     data.connections[args.name] = connection;

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { AUTH_LEVEL_NAMES } from '../../../shared/authLevels';
+import { AUTH_LEVEL_NAMES, levelValue, type AuthLevelName } from '../../../shared/authLevels';
 import { generatePassword } from '../../../shared/passwords';
 import { ClientCommand, connectionFlag } from '../../base';
 import { readStdin } from '../../signals';
@@ -18,7 +18,8 @@ export default class UsersCreate extends ClientCommand {
     const { args, flags } = await this.parse(UsersCreate);
     const { client } = this.connect(flags.connection);
     const password = flags['password-stdin'] ? await readStdin() : generatePassword();
-    await client.post('users/create', { username: args.username, password, permission: flags.level });
+    // The level's number: what v2 servers accept (names too, here).
+    await client.post('users/create', { username: args.username, password, permission: levelValue(flags.level as AuthLevelName) });
     this.log(`Created ${flags.level} user "${args.username}".`);
     if (!flags['password-stdin']) this.log(`Password (shown only now): ${password}`);
     return { username: args.username, level: flags.level, ...(flags['password-stdin'] ? {} : { password }) };

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { AUTH_LEVEL_NAMES } from '../../../shared/authLevels';
+import { AUTH_LEVEL_NAMES, levelValue, type AuthLevelName } from '../../../shared/authLevels';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class UsersUpdate extends ClientCommand {
@@ -10,7 +10,7 @@ export default class UsersUpdate extends ClientCommand {
   async run() {
     const { args, flags } = await this.parse(UsersUpdate);
     const { client } = this.connect(flags.connection);
-    await client.post('users/update', { username: args.username, permission: flags.level });
+    await client.post('users/update', { username: args.username, permission: levelValue(flags.level as AuthLevelName) });
     this.log(`User "${args.username}" is now ${flags.level}.`);
     return { username: args.username, level: flags.level };
   }
