@@ -14,6 +14,7 @@ export function cloneReceiveActivities(domain: Domain) {
     notifySourceComplete: (transferId: number, storeId: number) => beating(() => cloneReceiver.tellSourceComplete(transferId, storeId)),
     notifySourceFailed: (transferId: number, reason: string) => beating(() => cloneReceiver.tellSourceFailed(transferId, reason)),
     askSourceStatus: (transferId: number) => beating(() => cloneReceiver.askSource(transferId)),
+    learnCreateTime: (transferId: number) => beating(() => cloneReceiver.learnCreateTime(transferId)),
     confirmPresentToSource: (source: string, sourceTransferId: number, storeId: number) => beating(() => cloneReceiver.tellSourcePresent(source, sourceTransferId, storeId)),
   };
 }

@@ -37,12 +37,12 @@ export class CloneFlow {
     private readonly temporal: TemporalAccess,
   ) {}
 
-  private receiveStart(transferId: number, source: string) {
+  private receiveStart(transferId: number, source: string, askCreateTime = false) {
     return {
       taskQueue: this.temporal.taskQueue,
       workflowId: this.temporal.ids.receive(transferId),
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      args: [{ transferId, source, ...receiveSettings(this.domain.config) }] as [ReceiveCloneInput],
+      args: [{ transferId, source, ...receiveSettings(this.domain.config), ...(askCreateTime ? { askCreateTime } : {}) }] as [ReceiveCloneInput],
       typedSearchAttributes: [this.temporal.librarian, { key: PEER, value: source }],
     };
   }
@@ -50,14 +50,14 @@ export class CloneFlow {
   // ---- receiving ----
 
   /** clone/batch_stage and clone/stage: stage the items, and start a receive workflow for each new transfer. */
-  async stageIncoming(principal: Principal, source: string, items: CloneItem[], opts: { allOrNothing?: boolean } = {}): Promise<BatchStageResult> {
+  async stageIncoming(principal: Principal, source: string, items: CloneItem[], opts: { allOrNothing?: boolean; askCreateTime?: boolean } = {}): Promise<BatchStageResult> {
     const r = await this.domain.cloneReceiver.batchStage(principal, source, items, opts);
     if (r.created.length) {
       const client = await this.temporal.client();
       const queue = [...r.created];
       await Promise.all(
         Array.from({ length: Math.min(16, queue.length) }, async () => {
-          for (let id = queue.shift(); id !== undefined; id = queue.shift()) await client.workflow.start<typeof receiveClone>('receiveClone', this.receiveStart(id, source));
+          for (let id = queue.shift(); id !== undefined; id = queue.shift()) await client.workflow.start<typeof receiveClone>('receiveClone', this.receiveStart(id, source, opts.askCreateTime));
         }),
       );
     }

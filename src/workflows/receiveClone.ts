@@ -29,10 +29,12 @@ export interface ReceiveCloneInput {
   method?: string;
   /** Workflow to tell (signal entryDone) once the file is committed or rejected, before confirming. */
   notify?: string;
+  /** The source did not say when the file was created (a v2 peer): ask its search/file before committing. */
+  askCreateTime?: boolean;
 }
 
 /** The part of the input that comes from configuration. */
-export type ReceiveSettings = Omit<ReceiveCloneInput, 'transferId' | 'source' | 'staged' | 'method' | 'notify'>;
+export type ReceiveSettings = Omit<ReceiveCloneInput, 'transferId' | 'source' | 'staged' | 'method' | 'notify' | 'askCreateTime'>;
 
 export interface EntryDone {
   transferId: number;
@@ -95,6 +97,12 @@ export async function receiveClone(input: ReceiveCloneInput) {
     return { transferId: input.transferId, outcome: 'rejected', reason: verdict.reason };
   }
   setPhase('committing');
+  if (input.askCreateTime) {
+    // Best effort: without an answer the file is catalogued with the time it arrived.
+    await proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumAttempts: 3 } })
+      .learnCreateTime(input.transferId)
+      .catch(() => undefined);
+  }
   const { storeId } = await long.commitIncoming(input.transferId, input.deletionPolicy);
   await tell({ outcome: 'done' });
   setPhase('confirming');

@@ -28,6 +28,8 @@ function standIn() {
   const calls: Call[] = [];
   // v2 OutgoingTransfer statuses by id (1 ONGOING, 2 STAGED, 3 COMPLETED, 4 FAILED).
   const outgoing = new Map<number, number>();
+  // Its catalog: what search/file answers (v2 writes UTC times without an offset).
+  const catalog = new Map<string, { checksum: string; size: number; create_time: string }>();
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => (raw += c));
@@ -66,12 +68,17 @@ function standIn() {
             source_transfer_status: Object.fromEntries((body.source_transfer_ids as number[]).map((id) => [String(id), outgoing.get(id) ?? null])),
             destination_transfer_status: Object.fromEntries((body.destination_transfer_ids as number[]).map((id) => [String(id), null])),
           });
+        case 'search/file': {
+          const f = catalog.get(body.name);
+          if (!f) return reply(404, { reason: 'No files found.', suggested_remedy: 'x' });
+          return reply(200, [{ name: body.name, ...f, uploader: 'so-pipeline', source: 'so-pipeline', instances: [], remote_instances: [] }]);
+        }
         default:
           return reply(404, { detail: 'Not Found' });
       }
     });
   });
-  return { server, calls, outgoing };
+  return { server, calls, outgoing, catalog };
 }
 
 let b: LibrarianHandle;
@@ -124,6 +131,7 @@ const batch = (items: Awaited<ReturnType<typeof files>>) => ({
 test('a v2 peer sends a batch: staged whole with providers it parses, data copied, every file confirmed back with clone/complete', async () => {
   const sent = await files(['so/run1/a.dat', 'so/run1/b.dat', 'so/run1/c.dat'], 101);
   for (const f of sent) so.outgoing.set(f.id, 0);
+  sent.forEach((f, i) => so.catalog.set(f.name, { checksum: f.checksum, size: f.size, create_time: `2025-06-0${i + 1}T12:34:56.789` }));
   const staged = await asSo('clone/batch_stage', batch(sent));
   expect(staged.status).toBe(201);
   // What the v2 sender reads: a string store_name, each upload's ids and staging path, and a first
@@ -149,6 +157,8 @@ test('a v2 peer sends a batch: staged whole with providers it parses, data copie
   for (const f of sent) {
     const file = await svc.db.file.findUniqueOrThrow({ where: { name: f.name }, include: { instances: true } });
     expect([file.checksum, Number(file.size), file.source]).toEqual([f.checksum, f.size, SO]);
+    // v2 does not send the creation time: it was read from the peer's search/file.
+    expect(file.createTime.toISOString()).toBe(`${so.catalog.get(f.name)!.create_time}Z`);
     const t = await svc.db.incomingTransfer.findFirstOrThrow({ where: { storePath: f.name } });
     expect(completes).toContainEqual({ source_transfer_id: f.id, destination_transfer_id: t.id, store_id: file.instances[0]!.storeId });
   }

@@ -108,7 +108,7 @@ export const cloneEndpoints = [
     handler: async ({ body, flows, principal }): Promise<BatchStageResponse> => {
       // Without our extensions: a v2 peer, which knows neither already_present nor refused.
       const v2 = body.extensions === undefined;
-      const r = await flows.clone.stageIncoming(principal!, body.source, body.uploads.map(toItem), { allOrNothing: v2 });
+      const r = await flows.clone.stageIncoming(principal!, body.source, body.uploads.map(toItem), { allOrNothing: v2, askCreateTime: v2 });
       if (v2 && (r.alreadyPresent.length > 0 || r.refused.length > 0)) throw v2BatchRefusal(r);
       return {
         available_bytes_on_store: r.availableBytes,

@@ -322,6 +322,22 @@ export class CloneReceiver {
     return { acknowledged: !r.unmodified_source_transfer_ids.includes(t.sourceTransferId!) };
   }
 
+  /**
+   * When the file was created at the source, for a clone whose source did not say (v2 peers):
+   * from its search/file, if the file there is the one we receive (same checksum).
+   */
+  async learnCreateTime(transferId: number): Promise<Date | null> {
+    const t = await this.incoming.get(transferId);
+    if (t.fileCreateTime) return t.fileCreateTime;
+    const theirs = await (await this.peers.client(t.source)).findFile(t.storePath);
+    if (!theirs?.create_time || !sameChecksum(theirs.checksum, t.transferChecksum)) return null;
+    // v2 writes UTC wall-clock time without an offset (wire-v2.md §1.6).
+    const at = new Date(/(Z|[+-]\d\d:?\d\d)$/.test(theirs.create_time) ? theirs.create_time : `${theirs.create_time}Z`);
+    if (Number.isNaN(at.getTime())) return null;
+    await this.db.incomingTransfer.update({ where: { id: t.id }, data: { fileCreateTime: at } });
+    return at;
+  }
+
   /** The source's view of a transfer (for a clone whose data is late). */
   async askSource(transferId: number): Promise<TransferStatus | null> {
     const t = await this.incoming.get(transferId);

@@ -61,6 +61,8 @@ export interface BatchRefused {
 
 /** What search/file says of one file there. */
 export interface RemoteFile {
+  /** ISO 8601; v2 servers give UTC without an offset. */
+  create_time?: string;
   checksum: string;
   size: number;
   instances: { store_id?: number | null; available?: boolean }[];
