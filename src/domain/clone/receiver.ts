@@ -197,7 +197,10 @@ export class CloneReceiver {
   }
 
   private async stagedItem(t: IncomingTransfer): Promise<StagedItem> {
-    return stagedItemOf(t, (await this.incoming.storeOf(t)).store);
+    const { store } = await this.incoming.storeOf(t);
+    // Asked again after a crash between recording the transfer and making its directory.
+    if (t.stagingPath) await store.makeStagingDir(t.stagingPath);
+    return stagedItemOf(t, store);
   }
 
   private async incomingFor(principal: Principal, id: number): Promise<IncomingTransfer> {
@@ -334,7 +337,7 @@ export class CloneReceiver {
     // v2 writes UTC wall-clock time without an offset (wire-v2.md §1.6).
     const at = new Date(/(Z|[+-]\d\d:?\d\d)$/.test(theirs.create_time) ? theirs.create_time : `${theirs.create_time}Z`);
     if (Number.isNaN(at.getTime())) return null;
-    await this.db.incomingTransfer.update({ where: { id: t.id }, data: { fileCreateTime: at } });
+    await this.incoming.setFileCreateTime(t.id, at);
     return at;
   }
 

@@ -92,10 +92,15 @@ export class IncomingTransfers {
    */
   async stage(s: StageIncoming): Promise<IncomingTransfer> {
     const again = await this.db.incomingTransfer.findUnique({ where: { stagingPath: s.stagingName } });
-    if (again) return again;
-    const dir = await s.store.store.makeStagingDir(s.stagingName);
+    if (again) {
+      await s.store.store.makeStagingDir(s.stagingName);
+      return again;
+    }
+    // The row first, then its directory: a process killed in between leaves a transfer that the
+    // next attempt finds (and whose directory it makes), never a directory that nothing names.
+    let t: IncomingTransfer;
     try {
-      return await this.db.incomingTransfer.create({
+      t = await this.db.incomingTransfer.create({
         data: {
           status: 'INITIATED',
           uploader: s.uploader,
@@ -115,10 +120,21 @@ export class IncomingTransfers {
       });
     } catch (e) {
       const raced = await this.db.incomingTransfer.findUnique({ where: { stagingPath: s.stagingName } });
-      if (raced) return raced;
-      await fs.rm(dir, { recursive: true, force: true });
+      if (!raced) throw e;
+      t = raced;
+    }
+    try {
+      await s.store.store.makeStagingDir(s.stagingName);
+    } catch (e) {
+      await this.db.incomingTransfer.deleteMany({ where: { id: t.id, status: 'INITIATED' } });
       throw e;
     }
+    return t;
+  }
+
+  /** Records when the file was created at its source (learned after staging, from a v2 peer). */
+  async setFileCreateTime(id: number, at: Date): Promise<void> {
+    await this.db.incomingTransfer.update({ where: { id }, data: { fileCreateTime: at } });
   }
 
   /**
