@@ -45,3 +45,9 @@ export interface Endpoint<S extends z.ZodType = z.ZodType> {
 export function endpoint<S extends z.ZodType>(e: Endpoint<S>): Endpoint {
   return e as unknown as Endpoint;
 }
+
+/** Results per page: what the client asked for, at least 1 and at most api.maxSearchResults. */
+export function pageSize(asked: number | undefined, domain: Domain): number {
+  const max = domain.config.api.maxSearchResults;
+  return Math.max(Math.min(asked ?? max, max), 1);
+}

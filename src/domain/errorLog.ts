@@ -40,13 +40,14 @@ export class ErrorLog {
 
   /** Newest first; cleared ones only with includeResolved. */
   async search(q: ErrorQuery): Promise<ErrorView[]> {
+    // Prisma leaves out filters that are undefined.
     const rows = await this.db.errorRecord.findMany({
       where: {
-        ...(q.id !== undefined ? { id: q.id } : {}),
-        ...(q.severity ? { severity: q.severity } : {}),
-        ...(q.category ? { category: q.category } : {}),
-        ...(q.raisedAfter || q.raisedBefore ? { raisedTime: { ...(q.raisedAfter ? { gte: q.raisedAfter } : {}), ...(q.raisedBefore ? { lte: q.raisedBefore } : {}) } } : {}),
-        ...(q.includeResolved ? {} : { cleared: false }),
+        id: q.id,
+        severity: q.severity,
+        category: q.category,
+        raisedTime: { gte: q.raisedAfter, lte: q.raisedBefore },
+        cleared: q.includeResolved ? undefined : false,
       },
       orderBy: [{ raisedTime: 'desc' }, { id: 'desc' }],
       take: q.limit,
@@ -56,13 +57,11 @@ export class ErrorLog {
 
   /** Marks an error seen and dealt with; what is still wrong is raised again by whatever checks it. */
   async clear(id: number): Promise<ErrorView> {
-    const row = await this.db.errorRecord.findUnique({ where: { id } });
-    if (!row) throw notFound(`No error found with ID ${id} to clear.`, 'Check the ID with search/error (librarian errors list).');
-    if (row.cleared) throw badRequest(`Error with ID ${id} has already been cleared.`, 'Nothing to do; search/error with include_resolved lists cleared errors.');
     // Only an uncleared row is updated, so two clears at once cannot both succeed.
     const n = await this.db.errorRecord.updateMany({ where: { id, cleared: false }, data: { cleared: true, clearedTime: new Date() } });
+    const r = await this.db.errorRecord.findUnique({ where: { id } });
+    if (!r) throw notFound(`No error found with ID ${id} to clear.`, 'Check the ID with search/error (librarian errors list).');
     if (n.count === 0) throw badRequest(`Error with ID ${id} has already been cleared.`, 'Nothing to do; search/error with include_resolved lists cleared errors.');
-    const r = await this.db.errorRecord.findUniqueOrThrow({ where: { id } });
     return { ...r, severity: r.severity as ErrorSeverity, category: r.category as ErrorCategory };
   }
 }

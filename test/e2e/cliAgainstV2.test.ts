@@ -6,17 +6,15 @@
  * results without store names, an empty body on a successful commit, no HTTP upload.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/cli';
+import { standInServer, type StandInCall } from '../support/http';
 import { checksumOf, makeFile, tmpDir } from '../support/data';
 
-interface Call {
-  endpoint: string;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
+type Call = StandInCall;
 
 const REQUIRED: Record<string, string[]> = {
   'upload/stage': ['upload_size', 'upload_checksum', 'upload_name', 'destination_location', 'uploader'],
@@ -32,61 +30,48 @@ let server: http.Server;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => (raw += c));
-    req.on('end', () => {
-      void (async () => {
-        const endpoint = req.url!.replace(/^\/api\/v2\//, '');
-        const body = raw ? JSON.parse(raw) : {};
-        calls.push({ endpoint, body });
-        const reply = (status: number, json?: unknown) => {
-          res.writeHead(status, json === undefined ? {} : { 'Content-Type': 'application/json' });
-          res.end(json === undefined ? '' : JSON.stringify(json));
-        };
-        const missing = (REQUIRED[endpoint] ?? []).filter((k) => body[k] === undefined || body[k] === null);
-        if (missing.length) return reply(422, { detail: missing.map((k) => ({ type: 'missing', loc: ['body', k], msg: 'Field required', input: body })) });
-        switch (endpoint) {
-          case 'ping/':
-          case 'ping/logged':
-            return reply(200, { name: 'SO site', description: 'v2 server' });
-          case 'search/file': {
-            const found = files.filter((f) => body.name === undefined || body.name === null || f.name === body.name);
-            if (!found.length) return reply(404, { reason: 'No files found.', suggested_remedy: 'x' });
-            return reply(200, found.map((f) => ({ ...f, create_time: '2026-11-30T22:20:34.179729', uploader: 'u', source: 'u', instances: [{ path: `/store/${f.name}`, deletion_policy: 0, created_time: '2026-11-30T22:20:34', available: true, id: null, file_name: null, store_id: 1 }], remote_instances: [] })));
-          }
-          case 'upload/stage': {
-            const name = `uuid-${calls.length}`;
-            mkdirSync(path.join(staging, name), { recursive: true });
-            return reply(201, {
-              available_bytes_on_store: 1e12,
-              store_name: 'store',
-              staging_name: name,
-              staging_location: path.join(staging, name, body.upload_name),
-              upload_name: body.upload_name,
-              destination_location: body.destination_location,
-              transfer_providers: { local: { hostnames: [os.hostname()] } },
-              transfer_id: 42,
-            });
-          }
-          case 'upload/commit': {
-            if (typeof body.deletion_policy !== 'string') return reply(422, { detail: [{ type: 'string_type', loc: ['body', 'deletion_policy'], msg: 'Input should be a valid string' }] });
-            const stage = calls.find((c) => c.endpoint === 'upload/stage')!.body;
-            const got = await checksumOf(body.staging_location);
-            if (got.checksum !== stage.upload_checksum) return reply(406, { reason: 'File does not have a valid checksum or size', suggested_remedy: 'x' });
-            mkdirSync(path.dirname(path.join(store, body.destination_location)), { recursive: true });
-            renameSync(body.staging_location, path.join(store, body.destination_location));
-            files.unshift({ name: body.destination_location, checksum: got.checksum, size: got.size });
-            return reply(200);
-          }
-          case 'users/create':
-            if (typeof body.permission !== 'number') return reply(422, { detail: [{ type: 'enum', loc: ['body', 'permission'], msg: 'Input should be 0, 1, 2, 3, 4 or 100' }] });
-            return reply(201, { success: true, username: body.username });
-          default:
-            return reply(404, { detail: 'Not Found' });
-        }
-      })();
-    });
+  server = standInServer(calls, async (endpoint, body, reply) => {
+    const missing = (REQUIRED[endpoint] ?? []).filter((k) => body[k] === undefined || body[k] === null);
+    if (missing.length) return reply(422, { detail: missing.map((k) => ({ type: 'missing', loc: ['body', k], msg: 'Field required', input: body })) });
+    switch (endpoint) {
+      case 'ping/':
+      case 'ping/logged':
+        return reply(200, { name: 'SO site', description: 'v2 server' });
+      case 'search/file': {
+        const found = files.filter((f) => body.name === undefined || body.name === null || f.name === body.name);
+        if (!found.length) return reply(404, { reason: 'No files found.', suggested_remedy: 'x' });
+        return reply(200, found.map((f) => ({ ...f, create_time: '2026-11-30T22:20:34.179729', uploader: 'u', source: 'u', instances: [{ path: `/store/${f.name}`, deletion_policy: 0, created_time: '2026-11-30T22:20:34', available: true, id: null, file_name: null, store_id: 1 }], remote_instances: [] })));
+      }
+      case 'upload/stage': {
+        const name = `uuid-${calls.length}`;
+        mkdirSync(path.join(staging, name), { recursive: true });
+        return reply(201, {
+          available_bytes_on_store: 1e12,
+          store_name: 'store',
+          staging_name: name,
+          staging_location: path.join(staging, name, body.upload_name),
+          upload_name: body.upload_name,
+          destination_location: body.destination_location,
+          transfer_providers: { local: { hostnames: [os.hostname()] } },
+          transfer_id: 42,
+        });
+      }
+      case 'upload/commit': {
+        if (typeof body.deletion_policy !== 'string') return reply(422, { detail: [{ type: 'string_type', loc: ['body', 'deletion_policy'], msg: 'Input should be a valid string' }] });
+        const stage = calls.find((c) => c.endpoint === 'upload/stage')!.body;
+        const got = await checksumOf(body.staging_location);
+        if (got.checksum !== stage.upload_checksum) return reply(406, { reason: 'File does not have a valid checksum or size', suggested_remedy: 'x' });
+        mkdirSync(path.dirname(path.join(store, body.destination_location)), { recursive: true });
+        renameSync(body.staging_location, path.join(store, body.destination_location));
+        files.unshift({ name: body.destination_location, checksum: got.checksum, size: got.size });
+        return reply(200);
+      }
+      case 'users/create':
+        if (typeof body.permission !== 'number') return reply(422, { detail: [{ type: 'enum', loc: ['body', 'permission'], msg: 'Input should be 0, 1, 2, 3, 4 or 100' }] });
+        return reply(201, { success: true, username: body.username });
+      default:
+        return reply(404, { detail: 'Not Found' });
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const connections = path.join(tmpDir('v2-cli-'), 'connections.json');

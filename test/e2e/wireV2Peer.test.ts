@@ -6,22 +6,20 @@
  * checkin/update, checkin/status) as v2 does, recording them.
  */
 import { cpSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fill } from '../support/clone';
 import { checksumOf, makeFile, tmpDir, treeDigest } from '../support/data';
+import { standInServer, type StandInCall } from '../support/http';
 import { startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
 
 const SO = 'so-telescope';
 const SO_PASSWORD = 'so-password-at-b';
 
-interface Call {
-  endpoint: string;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
+type Call = StandInCall;
 
 /** The v2 peer's server side: what this Librarian calls on its source, answered as v2 does. */
 function standIn() {
@@ -30,53 +28,42 @@ function standIn() {
   const outgoing = new Map<number, number>();
   // Its catalog: what search/file answers (v2 writes UTC times without an offset).
   const catalog = new Map<string, { checksum: string; size: number; create_time: string }>();
-  const server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => (raw += c));
-    req.on('end', () => {
-      const endpoint = req.url!.replace(/^\/api\/v2\//, '');
-      const body = raw ? JSON.parse(raw) : {};
-      calls.push({ endpoint, body });
-      const reply = (status: number, json: unknown) => {
-        res.writeHead(status, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify(json));
-      };
-      switch (endpoint) {
-        case 'ping/':
-        case 'ping/logged':
-          return reply(200, { name: 'SO telescope', description: 'v2' });
-        case 'clone/complete': {
-          const s = outgoing.get(body.source_transfer_id);
-          if (s === undefined) return reply(400, { reason: 'Could not find transfer.', suggested_remedy: '' });
-          if (s !== 1 && s !== 2) return reply(406, { reason: 'Transfer is not in ONGOING or STAGED status.', suggested_remedy: '' });
-          outgoing.set(body.source_transfer_id, 3);
-          return reply(200, { source_transfer_id: body.source_transfer_id, destination_transfer_id: body.destination_transfer_id });
-        }
-        case 'checkin/update': {
-          const modified = (body.source_transfer_ids as number[]).filter((id) => outgoing.has(id));
-          for (const id of modified) outgoing.set(id, body.new_status);
-          return reply(200, {
-            modified_source_transfer_ids: modified,
-            modified_destination_transfer_ids: [],
-            unmodified_source_transfer_ids: (body.source_transfer_ids as number[]).filter((id) => !outgoing.has(id)),
-            unmodified_destination_transfer_ids: body.destination_transfer_ids,
-            reasons: [],
-          });
-        }
-        case 'checkin/status':
-          return reply(200, {
-            source_transfer_status: Object.fromEntries((body.source_transfer_ids as number[]).map((id) => [String(id), outgoing.get(id) ?? null])),
-            destination_transfer_status: Object.fromEntries((body.destination_transfer_ids as number[]).map((id) => [String(id), null])),
-          });
-        case 'search/file': {
-          const f = catalog.get(body.name);
-          if (!f) return reply(404, { reason: 'No files found.', suggested_remedy: 'x' });
-          return reply(200, [{ name: body.name, ...f, uploader: 'so-pipeline', source: 'so-pipeline', instances: [], remote_instances: [] }]);
-        }
-        default:
-          return reply(404, { detail: 'Not Found' });
+  const server = standInServer(calls, (endpoint, body, reply) => {
+    switch (endpoint) {
+      case 'ping/':
+      case 'ping/logged':
+        return reply(200, { name: 'SO telescope', description: 'v2' });
+      case 'clone/complete': {
+        const s = outgoing.get(body.source_transfer_id);
+        if (s === undefined) return reply(400, { reason: 'Could not find transfer.', suggested_remedy: '' });
+        if (s !== 1 && s !== 2) return reply(406, { reason: 'Transfer is not in ONGOING or STAGED status.', suggested_remedy: '' });
+        outgoing.set(body.source_transfer_id, 3);
+        return reply(200, { source_transfer_id: body.source_transfer_id, destination_transfer_id: body.destination_transfer_id });
       }
-    });
+      case 'checkin/update': {
+        const modified = (body.source_transfer_ids as number[]).filter((id) => outgoing.has(id));
+        for (const id of modified) outgoing.set(id, body.new_status);
+        return reply(200, {
+          modified_source_transfer_ids: modified,
+          modified_destination_transfer_ids: [],
+          unmodified_source_transfer_ids: (body.source_transfer_ids as number[]).filter((id) => !outgoing.has(id)),
+          unmodified_destination_transfer_ids: body.destination_transfer_ids,
+          reasons: [],
+        });
+      }
+      case 'checkin/status':
+        return reply(200, {
+          source_transfer_status: Object.fromEntries((body.source_transfer_ids as number[]).map((id) => [String(id), outgoing.get(id) ?? null])),
+          destination_transfer_status: Object.fromEntries((body.destination_transfer_ids as number[]).map((id) => [String(id), null])),
+        });
+      case 'search/file': {
+        const f = catalog.get(body.name);
+        if (!f) return reply(404, { reason: 'No files found.', suggested_remedy: 'x' });
+        return reply(200, [{ name: body.name, ...f, uploader: 'so-pipeline', source: 'so-pipeline', instances: [], remote_instances: [] }]);
+      }
+      default:
+        return reply(404, { detail: 'Not Found' });
+    }
   });
   return { server, calls, outgoing, catalog };
 }
@@ -239,72 +226,61 @@ describe('this Librarian sending to a v2 peer', () => {
 
   beforeAll(async () => {
     root = tmpDir('v2-receiver-');
-    server = http.createServer((req, res) => {
-      let raw = '';
-      req.on('data', (c) => (raw += c));
-      req.on('end', () => {
-        const endpoint = req.url!.replace(/^\/api\/v2\//, '');
-        const body = raw ? JSON.parse(raw) : {};
-        calls.push({ endpoint, body });
-        const reply = (status: number, json: unknown) => {
-          res.writeHead(status, { 'Content-Type': 'application/json' });
-          res.end(JSON.stringify(json));
-        };
-        switch (endpoint) {
-          case 'ping/':
-          case 'ping/logged':
-            return reply(200, { name: 'SO site B', description: 'v2' });
-          case 'clone/batch_stage': {
-            const uploads = body.uploads as { upload_size: number; upload_checksum: string; upload_name: string; destination_location: string; source_transfer_id: number }[];
-            const exists = uploads.filter((u) => catalog.has(u.destination_location)).map((u) => u.source_transfer_id);
-            if (exists.length > 0) {
-              return reply(409, { reason: 'File already exists on librarian.', suggested_remedy: 'x', source_transfer_ids: exists, destination_transfer_ids: exists.map(() => -1) });
-            }
-            const staged = uploads.map((u) => {
-              const id = nextId++;
-              const stagingName = `uuid-${id}`;
-              const stagingLocation = path.join(root, 'staging', stagingName, u.upload_name);
-              incoming.set(id, { status: 0, name: u.destination_location, checksum: u.upload_checksum, size: u.upload_size, stagingLocation, sourceTransferId: u.source_transfer_id });
-              return { staging_name: stagingName, staging_location: stagingLocation, upload_name: u.upload_name, destination_location: u.destination_location, source_transfer_id: u.source_transfer_id, destination_transfer_id: id };
-            });
-            return reply(201, {
-              available_bytes_on_store: 1e12,
-              store_name: 'store',
-              uploads: staged,
-              async_transfer_providers: { local: { hostnames: [os.hostname()], transfer_attempted: false, transfer_complete: false, start_time_transfer: null, bytes_transfer: null } },
-            });
+    server = standInServer(calls, (endpoint, body, reply) => {
+      switch (endpoint) {
+        case 'ping/':
+        case 'ping/logged':
+          return reply(200, { name: 'SO site B', description: 'v2' });
+        case 'clone/batch_stage': {
+          const uploads = body.uploads as { upload_size: number; upload_checksum: string; upload_name: string; destination_location: string; source_transfer_id: number }[];
+          const exists = uploads.filter((u) => catalog.has(u.destination_location)).map((u) => u.source_transfer_id);
+          if (exists.length > 0) {
+            return reply(409, { reason: 'File already exists on librarian.', suggested_remedy: 'x', source_transfer_ids: exists, destination_transfer_ids: exists.map(() => -1) });
           }
-          case 'checkin/update': {
-            const modified: number[] = [];
-            const unmodified: number[] = [];
-            for (const id of body.destination_transfer_ids as number[]) {
-              const t = incoming.get(id);
-              const ok = t && ((t.status === 0 && [1, 2, 4, 5].includes(body.new_status)) || (t.status === 1 && [2, 4, 5].includes(body.new_status)) || (t.status === 2 && [4, 5].includes(body.new_status)));
-              if (!ok) unmodified.push(id);
-              else {
-                t.status = body.new_status;
-                modified.push(id);
-                if (body.new_status === 2) setTimeout(() => void ingest(id), 50);
-              }
-            }
-            return reply(200, { modified_source_transfer_ids: [], modified_destination_transfer_ids: modified, unmodified_source_transfer_ids: [], unmodified_destination_transfer_ids: unmodified, reasons: [] });
-          }
-          case 'checkin/status':
-            return reply(200, {
-              source_transfer_status: Object.fromEntries((body.source_transfer_ids as number[]).map((id) => [String(id), null])),
-              destination_transfer_status: Object.fromEntries((body.destination_transfer_ids as number[]).map((id) => [String(id), incoming.get(id)?.status ?? null])),
-            });
-          case 'search/file': {
-            const f = catalog.get(body.name);
-            if (!f) return reply(404, { reason: 'No files found.', suggested_remedy: 'x' });
-            return reply(200, [{ name: body.name, create_time: '2026-01-01T00:00:00', size: f.size, checksum: f.checksum, uploader: 'u', source: 'u', instances: [{ path: `/data/${body.name}`, deletion_policy: 0, created_time: '2026-01-01T00:00:00', available: true, id: null, file_name: null, store_id: 7 }], remote_instances: [] }]);
-          }
-          case 'clone/fail':
-            return reply(200, { source_transfer_id: body.source_transfer_id, destination_transfer_id: body.destination_transfer_id, success: true });
-          default:
-            return reply(404, { detail: 'Not Found' });
+          const staged = uploads.map((u) => {
+            const id = nextId++;
+            const stagingName = `uuid-${id}`;
+            const stagingLocation = path.join(root, 'staging', stagingName, u.upload_name);
+            incoming.set(id, { status: 0, name: u.destination_location, checksum: u.upload_checksum, size: u.upload_size, stagingLocation, sourceTransferId: u.source_transfer_id });
+            return { staging_name: stagingName, staging_location: stagingLocation, upload_name: u.upload_name, destination_location: u.destination_location, source_transfer_id: u.source_transfer_id, destination_transfer_id: id };
+          });
+          return reply(201, {
+            available_bytes_on_store: 1e12,
+            store_name: 'store',
+            uploads: staged,
+            async_transfer_providers: { local: { hostnames: [os.hostname()], transfer_attempted: false, transfer_complete: false, start_time_transfer: null, bytes_transfer: null } },
+          });
         }
-      });
+        case 'checkin/update': {
+          const modified: number[] = [];
+          const unmodified: number[] = [];
+          for (const id of body.destination_transfer_ids as number[]) {
+            const t = incoming.get(id);
+            const ok = t && ((t.status === 0 && [1, 2, 4, 5].includes(body.new_status)) || (t.status === 1 && [2, 4, 5].includes(body.new_status)) || (t.status === 2 && [4, 5].includes(body.new_status)));
+            if (!ok) unmodified.push(id);
+            else {
+              t.status = body.new_status;
+              modified.push(id);
+              if (body.new_status === 2) setTimeout(() => void ingest(id), 50);
+            }
+          }
+          return reply(200, { modified_source_transfer_ids: [], modified_destination_transfer_ids: modified, unmodified_source_transfer_ids: [], unmodified_destination_transfer_ids: unmodified, reasons: [] });
+        }
+        case 'checkin/status':
+          return reply(200, {
+            source_transfer_status: Object.fromEntries((body.source_transfer_ids as number[]).map((id) => [String(id), null])),
+            destination_transfer_status: Object.fromEntries((body.destination_transfer_ids as number[]).map((id) => [String(id), incoming.get(id)?.status ?? null])),
+          });
+        case 'search/file': {
+          const f = catalog.get(body.name);
+          if (!f) return reply(404, { reason: 'No files found.', suggested_remedy: 'x' });
+          return reply(200, [{ name: body.name, create_time: '2026-01-01T00:00:00', size: f.size, checksum: f.checksum, uploader: 'u', source: 'u', instances: [{ path: `/data/${body.name}`, deletion_policy: 0, created_time: '2026-01-01T00:00:00', available: true, id: null, file_name: null, store_id: 7 }], remote_instances: [] }]);
+        }
+        case 'clone/fail':
+          return reply(200, { source_transfer_id: body.source_transfer_id, destination_transfer_id: body.destination_transfer_id, success: true });
+        default:
+          return reply(404, { detail: 'Not Found' });
+      }
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     a = await startLibrarian({ provider: 'postgresql' });

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { LibrarianError } from '../../src/shared/errors';
 import { ApiError } from '../../src/shared/librarianClient';
 
@@ -21,4 +22,32 @@ export async function librarianError(p: Promise<unknown>): Promise<LibrarianErro
     throw e;
   }
   throw new Error('expected a LibrarianError');
+}
+
+export interface StandInCall {
+  endpoint: string;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export type Reply = (status: number, json?: unknown) => void;
+
+/**
+ * A stand-in for another Librarian: an HTTP server that records every POST /api/v2/<endpoint>
+ * with its JSON body in `calls` and lets `answer` reply (no JSON: an empty body).
+ */
+export function standInServer(calls: StandInCall[], answer: (endpoint: string, body: any, reply: Reply) => unknown): http.Server { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      const endpoint = req.url!.replace(/^\/api\/v2\//, '');
+      const body = raw ? JSON.parse(raw) : {};
+      calls.push({ endpoint, body });
+      const reply: Reply = (status, json) => {
+        res.writeHead(status, json === undefined ? {} : { 'Content-Type': 'application/json' });
+        res.end(json === undefined ? '' : JSON.stringify(json));
+      };
+      void answer(endpoint, body, reply);
+    });
+  });
 }

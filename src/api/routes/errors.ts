@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CATEGORIES, ERROR_SEVERITIES, type ErrorView } from '../../domain/errorLog';
 import { notFound } from '../../shared/errors';
-import { endpoint } from '../endpoint';
+import { endpoint, pageSize } from '../endpoint';
 
 const errorOut = (e: ErrorView) => ({
   id: e.id,
@@ -42,7 +42,6 @@ export const errorEndpoints = [
     response: z.array(errorResponse),
     errors: [404],
     handler: async ({ body, domain }) => {
-      const max = domain.config.api.maxSearchResults;
       const found = await domain.errorLog.search({
         id: body.id,
         category: body.category,
@@ -50,7 +49,7 @@ export const errorEndpoints = [
         raisedAfter: body.create_time_window?.[0],
         raisedBefore: body.create_time_window?.[1],
         includeResolved: body.include_resolved,
-        limit: Math.max(Math.min(body.max_results ?? max, max), 1),
+        limit: pageSize(body.max_results, domain),
       });
       // This exact reason is what makes the v2 Python client answer an empty list.
       if (found.length === 0) throw notFound('No errors found.', 'Loosen the filters (include_resolved: true lists cleared errors too).');

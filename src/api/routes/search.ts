@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { notFound } from '../../shared/errors';
 import type { ValidationItem } from '../../shared/wire';
-import { endpoint } from '../endpoint';
+import { endpoint, pageSize } from '../endpoint';
 
 const POLICY_VALUE = { DISALLOWED: 0, ALLOWED: 1 } as const;
 
@@ -22,7 +22,6 @@ export const searchEndpoints = [
     }),
     errors: [404],
     handler: async ({ body, domain, res }) => {
-      const limit = Math.min(body.max_results ?? domain.config.api.maxSearchResults, domain.config.api.maxSearchResults);
       const r = await domain.search.files({
         name: body.name,
         namePrefix: body.name_prefix,
@@ -30,7 +29,7 @@ export const searchEndpoints = [
         source: body.source,
         createdAfter: body.create_time_window?.[0],
         createdBefore: body.create_time_window?.[1],
-        limit: Math.max(limit, 1),
+        limit: pageSize(body.max_results, domain),
         cursor: body.cursor,
       });
       if (r.files.length === 0) throw notFound('No files found.', 'Loosen the filters; name matches exactly, name_prefix matches the beginning.');
@@ -82,7 +81,6 @@ export const searchEndpoints = [
     }),
     errors: [404],
     handler: async ({ body, domain }) => {
-      const max = domain.config.api.maxSearchResults;
       const found = await domain.search.instances({
         id: body.id,
         path: body.path,
@@ -91,7 +89,7 @@ export const searchEndpoints = [
         fileName: body.file_name,
         storeId: body.store_id,
         available: body.available,
-        limit: Math.max(Math.min(body.max_results ?? max, max), 1),
+        limit: pageSize(body.max_results, domain),
       });
       if (found.length === 0) throw notFound('No instances found.', 'Loosen the filters; every filter must match exactly.');
       return found.map((i) => ({
@@ -122,7 +120,6 @@ export const searchEndpoints = [
     }),
     errors: [404],
     handler: async ({ body, domain }) => {
-      const max = domain.config.api.maxSearchResults;
       const found = await domain.search.remoteInstances({
         id: body.id,
         fileName: body.file_name,
@@ -130,7 +127,7 @@ export const searchEndpoints = [
         librarianId: body.librarian_id,
         copyTime: body.copy_time,
         sender: body.sender,
-        limit: Math.max(Math.min(body.max_results ?? max, max), 1),
+        limit: pageSize(body.max_results, domain),
       });
       if (found.length === 0) throw notFound('No instances found.', 'Loosen the filters; every filter must match exactly.');
       return found.map((r) => ({ id: r.id, file_name: r.fileName, store_id: r.storeId, librarian_name: r.librarianName, copy_time: r.copyTime, sender: r.sender }));

@@ -106,14 +106,15 @@ export class SearchService {
   /** Local instances matching every filter given, newest first (v2 search/instance_local). */
   async instances(q: InstanceSearch) {
     const rows = await this.db.instance.findMany({
+      // Prisma leaves out filters that are undefined.
       where: {
-        ...(q.id !== undefined ? { id: q.id } : {}),
+        id: q.id,
+        deletionPolicy: q.deletionPolicy,
+        createdTime: q.createdTime,
+        fileName: q.fileName,
+        storeId: q.storeId,
+        available: q.available,
         ...(q.path !== undefined ? await this.pathFilter(q.path) : {}),
-        ...(q.deletionPolicy !== undefined ? { deletionPolicy: q.deletionPolicy } : {}),
-        ...(q.createdTime !== undefined ? { createdTime: q.createdTime } : {}),
-        ...(q.fileName !== undefined ? { fileName: q.fileName } : {}),
-        ...(q.storeId !== undefined ? { storeId: q.storeId } : {}),
-        ...(q.available !== undefined ? { available: q.available } : {}),
       },
       orderBy: [{ createdTime: 'desc' }, { id: 'desc' }],
       take: q.limit,
@@ -144,14 +145,7 @@ export class SearchService {
   /** Copies recorded at other Librarians, newest first (v2 search/instance_remote). */
   async remoteInstances(q: RemoteInstanceSearch) {
     const rows = await this.db.remoteInstance.findMany({
-      where: {
-        ...(q.id !== undefined ? { id: q.id } : {}),
-        ...(q.fileName !== undefined ? { fileName: q.fileName } : {}),
-        ...(q.storeId !== undefined ? { storeId: q.storeId } : {}),
-        ...(q.librarianId !== undefined ? { librarianId: q.librarianId } : {}),
-        ...(q.copyTime !== undefined ? { copyTime: q.copyTime } : {}),
-        ...(q.sender !== undefined ? { sender: q.sender } : {}),
-      },
+      where: { id: q.id, fileName: q.fileName, storeId: q.storeId, librarianId: q.librarianId, copyTime: q.copyTime, sender: q.sender },
       orderBy: [{ copyTime: 'desc' }, { id: 'desc' }],
       take: q.limit,
       include: { librarian: true },
