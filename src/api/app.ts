@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import client from 'prom-client';
-import { z } from 'zod';
+import { describeIssues, withoutNulls } from '../protocol/call';
 import type { Domain } from '../domain';
 import type { Principal } from '../domain/users/users';
 import type { Flows } from '../flows';
@@ -30,20 +30,6 @@ function sendError(res: Response, e: LibrarianError): void {
   // client that stops sending would reuse it while we still wait for the rest of that body.
   if (!res.req.complete) res.setHeader('Connection', 'close');
   res.status(e.status).json(e.toBody());
-}
-
-/**
- * v2 clients send every optional field, unset ones as explicit nulls (wire-v2.md §1.6): a null
- * object member means "not given", everywhere in a request body.
- */
-export function withoutNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(withoutNulls);
-  if (v === null || typeof v !== 'object') return v;
-  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNulls(x)]));
-}
-
-function describeZod(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
 }
 
 async function authenticate(domain: Domain, ep: Endpoint, req: Request): Promise<Principal | null> {
@@ -109,7 +95,7 @@ export function createApp(domain: Domain, flows: Flows): express.Express {
         if (ep.body) {
           const parsed = ep.body.safeParse(withoutNulls(req.body ?? {}));
           if (!parsed.success) {
-            throw new LibrarianError(400, `The request body is not valid: ${describeZod(parsed.error)}.`, `See the schema of ${API_PREFIX}${ep.path} in ${API_PREFIX}/openapi.json.`);
+            throw new LibrarianError(400, `The request body is not valid: ${describeIssues(parsed.error)}.`, `See the schema of ${API_PREFIX}${ep.path} in ${API_PREFIX}/openapi.json.`);
           }
           body = parsed.data;
         }

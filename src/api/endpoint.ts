@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Domain } from '../domain';
 import type { Principal } from '../domain/users/users';
 import type { Flows } from '../flows';
+import type { AnswerOf, Call, ParsedRequestOf } from '../protocol/call';
 import type { AuthLevelName } from '../shared/authLevels';
 
 export interface HandlerContext<B> {
@@ -44,6 +45,17 @@ export interface Endpoint<S extends z.ZodType = z.ZodType> {
 
 export function endpoint<S extends z.ZodType>(e: Endpoint<S>): Endpoint {
   return e as unknown as Endpoint;
+}
+
+/**
+ * An endpoint of the protocol module: its path, request schema and answer come from the call,
+ * and the handler must return that answer.
+ */
+export function route<C extends Call>(
+  c: C,
+  e: Omit<Endpoint, 'path' | 'body' | 'response' | 'handler'> & { handler: (ctx: HandlerContext<ParsedRequestOf<C>>) => Promise<AnswerOf<C>> },
+): Endpoint {
+  return { ...e, path: `/${c.path}`, body: c.request, response: c.response, handler: e.handler } as unknown as Endpoint;
 }
 
 /** Results per page: what the client asked for, at least 1 and at most api.maxSearchResults. */

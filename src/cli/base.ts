@@ -1,6 +1,6 @@
 import { Command, Flags } from '@oclif/core';
 import Table from 'cli-table3';
-import { ApiError, ConnectionError, type LibrarianClient } from '../shared/librarianClient';
+import { ApiError, ConnectionError, UnexpectedAnswer, type LibrarianClient } from '../protocol/client';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { isLibrarianError } from '../shared/errors';
 import { clientFor, resolveConnection, type Connection } from './connections';
@@ -25,6 +25,7 @@ export abstract class BaseCommand extends Command {
     }
     if (isLibrarianError(err)) this.error(`${err.reason}\n${err.suggestedRemedy}`, { exit: 1 });
     if (err instanceof ConnectionError) this.error(`${err.message}\nIs the server running, and is the connection's host and port right? (librarian connections list)`, { exit: 1 });
+    if (err instanceof UnexpectedAnswer) this.error(`${err.message}\nIs the connection's URL a Librarian (this version or v2)? If it is, report this message as a bug.`, { exit: 1 });
     if (err instanceof ConfigError) this.error(err.message, { exit: 1 });
     return super.catch(err);
   }

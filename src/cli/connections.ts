@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { LibrarianClient } from '../shared/librarianClient';
+import { LibrarianClient } from '../protocol/client';
 
 export const connectionSchema = z.object({
   /** Host name or URL without port, e.g. "librarian.example.org" or "https://librarian.example.org". */

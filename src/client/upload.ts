@@ -11,8 +11,9 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { ChecksumPool, DEFAULT_ALGORITHM, listDataFiles, type Algorithm, type DataFile } from '../shared/checksums';
 import { LibrarianError } from '../shared/errors';
-import { ApiError, ConnectionError, type LibrarianClient } from '../shared/librarianClient';
-import type { UploadCommitResponse, UploadStageResponse, UploadStatusResponse } from '../shared/wire';
+import { ApiError, ConnectionError, type LibrarianClient } from '../protocol/client';
+import { uploads } from '../protocol';
+import type { ResponseOf } from '../protocol/call';
 
 export type Via = 'copy' | 'http' | 'auto';
 
@@ -32,7 +33,7 @@ export interface UploadOptions {
   resumeAttempts?: number;
 }
 
-export interface UploadResult extends Omit<UploadCommitResponse, 'instance_id'> {
+export interface UploadResult extends Omit<NonNullable<ResponseOf<typeof uploads.commit>>, 'instance_id'> {
   /** Null from a v2 server, which does not say. */
   instance_id: number | null;
   checksum: string;
@@ -49,7 +50,7 @@ function counting(onBytes: (n: number) => void): Transform {
   });
 }
 
-async function canCopyLocally(staged: UploadStageResponse): Promise<boolean> {
+async function canCopyLocally(staged: ResponseOf<typeof uploads.stage>): Promise<boolean> {
   try {
     await fs.access(path.dirname(staged.staging_location), fs.constants.W_OK);
     return true;
@@ -85,10 +86,10 @@ function tarOf(files: DataFile[], onBytes: (n: number) => void): AsyncIterable<U
   return pack as unknown as AsyncIterable<Uint8Array>;
 }
 
-async function sendHttp(client: LibrarianClient, staged: UploadStageResponse, files: DataFile[], directory: boolean, total: number, opts: UploadOptions): Promise<void> {
+async function sendHttp(client: LibrarianClient, staged: ResponseOf<typeof uploads.stage>, files: DataFile[], directory: boolean, total: number, opts: UploadOptions): Promise<void> {
   const attempts = opts.resumeAttempts ?? 5;
   for (let attempt = 1; ; attempt++) {
-    const status = await client.post<UploadStatusResponse>('upload/status', { transfer_id: staged.transfer_id });
+    const status = await client.call(uploads.status, { transfer_id: staged.transfer_id });
     let sent = status.received_bytes;
     opts.progress?.('sending', sent, total);
     const onBytes = (n: number) => {
@@ -129,7 +130,7 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
     await pool.close();
   }
   const { directory, files } = await listDataFiles(localPath);
-  const staged = await client.post<UploadStageResponse>('upload/stage', {
+  const staged = await client.call(uploads.stage, {
     upload_size: hashed.size,
     upload_checksum: hashed.checksum,
     upload_name: path.posix.basename(destination),
@@ -155,8 +156,8 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
   opts.progress?.('committing', 0, 1);
   // Every field v2 servers require (ours read transfer_id and deletion_policy); "allowed" and
   // "disallowed" mean the same to both.
-  const committed = await client.post<UploadCommitResponse | null>(
-    'upload/commit',
+  const committed = await client.call(
+    uploads.commit,
     {
       transfer_id: staged.transfer_id,
       deletion_policy: opts.deletionPolicy ?? 'disallowed',

@@ -4,10 +4,10 @@
  * written here before it is logged and posted, so what Slack missed can still be found.
  */
 import { badRequest, notFound } from '../shared/errors';
-import type { ErrorCategory, ErrorSeverity } from '../shared/wire';
+import type { ErrorCategory, ErrorSeverity } from '../protocol/errors';
 import type { Db } from './catalog/db';
 
-export { ERROR_CATEGORIES, ERROR_SEVERITIES, type ErrorCategory, type ErrorSeverity } from '../shared/wire';
+export { ERROR_CATEGORIES, ERROR_SEVERITIES, type ErrorCategory, type ErrorSeverity } from '../protocol/errors';
 
 export interface ErrorView {
   id: number;

@@ -12,7 +12,8 @@ import type { BatchStageResult, CloneItem } from '../domain/clone/receiver';
 import type { Transition } from '../domain/transfers/incoming';
 import type { Principal } from '../domain/users/users';
 import type { TransferStatus } from '../shared/transferStatus';
-import type { CheckinUpdateResponse } from '../shared/wire';
+import type { checkin } from '../protocol';
+import type { AnswerOf } from '../protocol/call';
 import { batchStateQuery, itemsChangedSignal, type cloneBatch } from '../workflows/cloneBatch';
 import { failedSignal, stagedSignal, type receiveClone, type ReceiveCloneInput, type ReceiveSettings } from '../workflows/receiveClone';
 import { BYTES, FILE_COUNT, PEER } from '../workflows/searchAttributes';
@@ -104,7 +105,7 @@ export class CloneFlow {
   }
 
   /** checkin/update: a peer reports on our outgoing transfers, our incoming ones, or both. */
-  async checkinUpdate(principal: Principal, req: { sourceIds: number[]; destinationIds: number[]; to: TransferStatus; reason?: string }): Promise<CheckinUpdateResponse> {
+  async checkinUpdate(principal: Principal, req: { sourceIds: number[]; destinationIds: number[]; to: TransferStatus; reason?: string }): Promise<AnswerOf<typeof checkin.update>> {
     const r = await this.domain.cloneCallbacks.checkinUpdate(principal, req);
     await this.tellReceivers(r.incomingChanged);
     await this.wakeBatches(r.batches);

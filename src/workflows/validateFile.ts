@@ -6,7 +6,7 @@
  */
 import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ValidationItem } from '../shared/wire';
+import type { ValidationItem } from '../protocol/validation';
 import { FILE_NAME, PHASE } from './searchAttributes';
 
 export interface ValidateFileInput {

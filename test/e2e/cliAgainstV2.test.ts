@@ -127,7 +127,7 @@ test('users create sends the level as the number v2 accepts; a 422 shows FastAPI
   // A body v2 refuses: its detail list is what the user reads.
   const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v2/users/create`, { method: 'POST', body: '{}' });
   expect(res.status).toBe(422);
-  const { failureOf } = await import('../../src/shared/librarianClient');
+  const { failureOf } = await import('../../src/protocol/client');
   expect(failureOf(await res.json()).reason).toBe('body.username: Field required; body.password: Field required; body.permission: Field required');
   expect(calls.length).toBe(before + 1);
 });

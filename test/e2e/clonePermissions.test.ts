@@ -4,7 +4,7 @@
  * The level of each endpoint is in the permission matrix of foundation.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { LibrarianClient } from '../../src/shared/librarianClient';
+import { LibrarianClient } from '../../src/protocol/client';
 import { cloneAll, FAST_CLONE, fill } from '../support/clone';
 import { closeChecksums } from '../support/data';
 import { apiError } from '../support/http';

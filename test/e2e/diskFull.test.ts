@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ApiError } from '../../src/shared/librarianClient';
+import { ApiError } from '../../src/protocol/client';
 import { checksumOf, closeChecksums, listTree, makeFile, tmpDir } from '../support/data';
 import { startLibrarian, stopAllLibrarians } from '../support/librarian';
 

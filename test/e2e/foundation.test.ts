@@ -2,7 +2,7 @@
  * The foundation end to end, on each catalog backend: real Temporal dev server, real API and
  * worker processes, HTTP only.
  */
-import { LibrarianClient } from '../../src/shared/librarianClient';
+import { LibrarianClient } from '../../src/protocol/client';
 import { AUTH_LEVEL_NAMES, AUTH_LEVELS, type AuthLevelName } from '../../src/shared/authLevels';
 import { apiError } from '../support/http';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';

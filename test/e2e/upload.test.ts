@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, syml
 import http from 'node:http';
 import path from 'node:path';
 import tar from 'tar-stream';
-import type { LibrarianClient } from '../../src/shared/librarianClient';
+import type { LibrarianClient } from '../../src/protocol/client';
 import { uploadPath } from '../../src/client/upload';
 import { parseChecksum } from '../../src/shared/checksums';
 import { checksumOf, closeChecksums, listTree, makeBook, makeFile, tmpDir, treeDigest } from '../support/data';

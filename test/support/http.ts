@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { LibrarianError } from '../../src/shared/errors';
-import { ApiError } from '../../src/shared/librarianClient';
+import { ApiError } from '../../src/protocol/client';
 
 /** The ApiError a call fails with (the test fails if the call succeeds or fails otherwise). */
 export async function apiError(p: Promise<unknown>): Promise<ApiError> {

@@ -14,7 +14,7 @@ import YAML from 'yaml';
 import { loadConfig } from '../../src/config';
 import { createDomain, type Domain } from '../../src/domain';
 import { setup } from '../../src/flows/setup';
-import { LibrarianClient } from '../../src/shared/librarianClient';
+import { LibrarianClient } from '../../src/protocol/client';
 import { ROOT, runCli, spawnCli, type CliResult } from './cli';
 import { freePort, waitFor } from './ports';
 

@@ -2,7 +2,7 @@
  * Error bodies in every shape a v2 Librarian sends (wire-v2.md §1.5): the client reads the reason
  * and remedy from each, where the Python client crashed on two of them.
  */
-import { failureOf } from '../../src/shared/librarianClient';
+import { failureOf } from '../../src/protocol/client';
 
 test.each([
   ['top level (most endpoints)', { reason: 'Store main does not exist.', suggested_remedy: 'Check the name.' }, { reason: 'Store main does not exist.', remedy: 'Check the name.' }],

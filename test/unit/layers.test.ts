@@ -7,30 +7,33 @@ import path from 'node:path';
 
 const SRC = path.resolve(__dirname, '../../src');
 
-type Layer = 'shared' | 'config' | 'logger' | 'domain' | 'flows' | 'workflows' | 'activities' | 'api' | 'cli' | 'client' | 'worker' | 'server' | 'generated';
+type Layer = 'shared' | 'protocol' | 'config' | 'logger' | 'domain' | 'flows' | 'workflows' | 'activities' | 'api' | 'cli' | 'client' | 'worker' | 'server' | 'generated';
 
 /** What each layer may import (besides itself and packages). */
 const ALLOWED: Record<Layer, Layer[]> = {
   shared: [],
+  // The HTTP protocol (/api/v2): zod schemas of every request and answer, and the client that sends them.
+  protocol: ['shared'],
   config: ['shared'],
   logger: ['config'],
   generated: [],
-  domain: ['shared', 'config', 'logger', 'generated'],
+  domain: ['shared', 'protocol', 'config', 'logger', 'generated'],
   // Workflow code runs in Temporal's sandbox: values only from pure shared modules; types from anywhere.
   workflows: ['shared'],
-  flows: ['shared', 'config', 'logger', 'domain', 'workflows'],
+  flows: ['shared', 'protocol', 'config', 'logger', 'domain', 'workflows'],
   activities: ['shared', 'domain', 'flows', 'workflows'],
   worker: ['shared', 'config', 'logger', 'domain', 'flows', 'activities'],
-  api: ['shared', 'config', 'domain', 'flows'],
+  api: ['shared', 'protocol', 'config', 'domain', 'flows'],
   server: ['config', 'domain', 'flows', 'api', 'worker'],
-  client: ['shared'],
-  cli: ['shared', 'config', 'client', 'flows', 'server'],
+  client: ['shared', 'protocol'],
+  cli: ['shared', 'protocol', 'config', 'client', 'flows', 'server'],
 };
 
 /** Packages a layer must not use (the domain knows nothing of Temporal, Express or oclif). */
 const FORBIDDEN_PACKAGES: Partial<Record<Layer, RegExp>> = {
   shared: /^(@temporalio\/|express|@oclif\/|@prisma\/|argon2)/,
   domain: /^(@temporalio\/|express|@oclif\/)/,
+  protocol: /^(@temporalio\/|express|@oclif\/|@prisma\/|argon2)/,
   client: /^(@temporalio\/|express|@prisma\/|argon2)/,
   workflows: /^(?!@temporalio\/(workflow|common)$)/,
 };

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import type { StoreView } from '../../domain/stores/stores';
-import { endpoint } from '../endpoint';
+import { stores } from '../../protocol';
+import { route } from '../endpoint';
 
 const storeOut = (s: StoreView) => ({
   id: s.id,
@@ -11,43 +11,26 @@ const storeOut = (s: StoreView) => ({
   available: s.available,
   enabled: s.enabled,
 });
-const storeResponse = z.object({
-  id: z.number(),
-  name: z.string(),
-  store_type: z.string(),
-  free_space: z.number(),
-  ingestable: z.boolean(),
-  available: z.boolean(),
-  enabled: z.boolean(),
-});
 
 export const adminStoreEndpoints = [
-  endpoint({
-    path: '/admin/stores/list',
+  route(stores.list, {
     level: 'ADMIN',
     summary: 'Every store with its free space (bytes; -1 when not mounted) and state.',
-    body: z.object({}).passthrough(),
-    response: z.array(storeResponse),
     handler: async ({ domain }) => (await domain.stores.list()).map(storeOut),
   }),
-  endpoint({
-    path: '/admin/stores/state_change',
+  route(stores.stateChange, {
     level: 'ADMIN',
     summary: 'Enable or disable a store for new data.',
-    body: z.object({ store_name: z.string(), enabled: z.boolean() }),
-    response: z.object({ store_name: z.string(), enabled: z.boolean(), success: z.literal(true) }),
     errors: [400],
     statusAs: { 404: 400 },
     handler: async ({ body, domain }) => {
       const s = await domain.stores.setEnabled(body.store_name, body.enabled);
-      return { store_name: s.name, enabled: s.enabled, success: true };
+      return { store_name: s.name, enabled: s.enabled, success: true as const };
     },
   }),
-  endpoint({
-    path: '/admin/stores/check',
+  route(stores.check, {
     level: 'ADMIN',
     summary: 'Run the store health-check workflow for one store and return its verdict.',
-    body: z.object({ store_name: z.string() }),
     errors: [404, 503],
     handler: async ({ body, flows }) => {
       const r = await flows.runNow.storeHealthCheck(body.store_name);

@@ -1,13 +1,10 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { AuditStatus } from '../../flows/audit';
-import { endpoint } from '../endpoint';
+import { audit } from '../../protocol';
+import { iso, isoOrNull } from '../../protocol/call';
+import { route } from '../endpoint';
 
-const kindSchema = z
-  .string()
-  .transform((v) => v.toUpperCase())
-  .pipe(z.enum(['LOST', 'CORRUPT', 'DARK']));
-
-const statusOut = (s: AuditStatus) => ({
+const statusOut = (s: AuditStatus): z.input<typeof audit.statusRow> => ({
   store_name: s.store,
   workflow_id: s.workflowId,
   running: s.running,
@@ -25,27 +22,21 @@ const statusOut = (s: AuditStatus) => ({
 });
 
 export const auditEndpoints = [
-  endpoint({
-    path: '/admin/audit/run',
+  route(audit.run, {
     level: 'ADMIN',
     summary: "Start the integrity audit of one store (store_name) or of every store now; an audit already running is joined. Follow it with admin/audit/status.",
-    body: z.object({ store_name: z.string().min(1).optional() }),
     errors: [404, 503],
     handler: async ({ body, flows }) => ({ audits: (await flows.audit.run(body.store_name)).map((a) => ({ store_name: a.store, workflow_id: a.workflowId })) }),
   }),
-  endpoint({
-    path: '/admin/audit/status',
+  route(audit.status, {
     level: 'ADMIN',
     summary: "The latest audit of each store (or of store_name): running or finished, instances and bytes checked of those due, good, lost, corrupt and dark found.",
-    body: z.object({ store_name: z.string().min(1).optional() }),
     errors: [404, 503],
     handler: async ({ body, flows }) => ({ audits: (await flows.audit.status(body.store_name)).map(statusOut) }),
   }),
-  endpoint({
-    path: '/admin/audit/report',
+  route(audit.report, {
     level: 'ADMIN',
     summary: 'Findings of audits and validations, newest first: lost, corrupt and dark data, open ones unless include_resolved.',
-    body: z.object({ kind: kindSchema.optional(), store_name: z.string().min(1).optional(), include_resolved: z.boolean().default(false) }),
     handler: async ({ body, domain }) => ({
       findings: (await domain.findings.list({ kind: body.kind, store: body.store_name, includeResolved: body.include_resolved })).map((f) => ({
         id: f.id,
@@ -55,10 +46,10 @@ export const auditEndpoints = [
         file_name: f.fileName,
         instance_id: f.instanceId,
         detail: f.detail,
-        first_seen: f.firstSeen,
-        last_seen: f.lastSeen,
+        first_seen: iso(f.firstSeen),
+        last_seen: iso(f.lastSeen),
         count: f.count,
-        resolved_at: f.resolvedAt,
+        resolved_at: isoOrNull(f.resolvedAt),
         resolution: f.resolution,
         repair: f.repair,
       })),

@@ -1,23 +1,11 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { BatchStageResult, CloneItem } from '../../domain/clone/receiver';
+import { checkin, clone } from '../../protocol';
 import { LibrarianError } from '../../shared/errors';
-import { statusName, type TransferStatus } from '../../shared/transferStatus';
-import type { BatchStageResponse, StagedClone, TransferProviders, V2AsyncProviders } from '../../shared/wire';
+import { route } from '../endpoint';
 import { v2Providers } from './upload';
-import { endpoint } from '../endpoint';
 
-const itemSchema = z.object({
-  upload_size: z.number().int(),
-  upload_checksum: z.string().min(1),
-  upload_name: z.string().min(1),
-  destination_location: z.string().min(1),
-  uploader: z.string().min(1),
-  source_transfer_id: z.number().int(),
-  /** The file's original creation time (kept by the destination). */
-  create_time: z.coerce.date().optional(),
-});
-
-const toItem = (u: z.output<typeof itemSchema>): CloneItem => ({
+const toItem = (u: z.output<typeof clone.item>): CloneItem => ({
   uploadSize: u.upload_size,
   uploadChecksum: u.upload_checksum,
   destination: u.destination_location,
@@ -26,26 +14,16 @@ const toItem = (u: z.output<typeof itemSchema>): CloneItem => ({
   createTime: u.create_time,
 });
 
-const statusSchema = z.union([z.number().int(), z.string()]).transform((v, ctx): TransferStatus => {
-  const s = statusName(v);
-  if (!s) {
-    ctx.addIssue({ code: 'custom', message: `unknown transfer status ${JSON.stringify(v)}` });
-    return z.NEVER;
-  }
-  return s;
-});
-
-const idsPair = z.object({ source_transfer_id: z.number().int(), destination_transfer_id: z.number().int() });
-
-function providers(r: BatchStageResult): TransferProviders {
+/** clone/stage's offers: v2's SneakerNet ingest copies only when its host is named (as its upload does). */
+function providers(r: BatchStageResult): z.input<typeof clone.providers> {
   return {
-    ...(r.transferMethods.local ? { local: r.transferMethods.local } : {}),
+    ...(r.transferMethods.local ? { local: v2Providers({ local: r.transferMethods.local }).local! } : {}),
     ...(r.transferMethods.globus ? { globus: { endpoint_id: r.transferMethods.globus.endpointId, root: r.transferMethods.globus.root } } : {}),
   };
 }
 
 /** Our offers with v2's fields added (v2 peers parse them; ours read only their own), Globus first. */
-function asyncProviders(r: BatchStageResult): TransferProviders & V2AsyncProviders {
+function asyncProviders(r: BatchStageResult): z.input<typeof clone.asyncProviders> {
   const { local, globus } = r.transferMethods;
   return {
     ...(globus
@@ -85,7 +63,7 @@ function v2BatchRefusal(r: BatchStageResult): LibrarianError {
   });
 }
 
-function stagedOut(s: BatchStageResult['staged'][number]): StagedClone {
+function stagedOut(s: BatchStageResult['staged'][number]): z.input<typeof clone.stagedItem> {
   return {
     staging_name: s.stagingName,
     staging_location: s.stagingLocation,
@@ -97,15 +75,13 @@ function stagedOut(s: BatchStageResult['staged'][number]): StagedClone {
 }
 
 export const cloneEndpoints = [
-  endpoint({
-    path: '/clone/batch_stage',
+  route(clone.batchStage, {
     level: 'READAPPEND',
     summary:
       'Destination side: stage a batch of files a peer is about to send. Senders that send extensions: 1 get an answer per item: staged (with its staging location), already_present (same checksum: the sender records the copy), or refused (with status and reason); one bad item never refuses the batch. Without it (v2 peers), as v2 answers: the whole batch staged, or nothing and one error (425 ongoing, 409 already here, else the first refusal) with source_transfer_ids.',
-    body: z.object({ source: z.string().min(1), uploads: z.array(itemSchema).max(10_000), total_size: z.number().int().optional(), extensions: z.number().int().optional() }),
     status: 201,
     errors: [403, 406, 409, 413, 425],
-    handler: async ({ body, flows, principal }): Promise<BatchStageResponse> => {
+    handler: async ({ body, flows, principal }) => {
       // Without our extensions: a v2 peer, which knows neither already_present nor refused.
       const v2 = body.extensions === undefined;
       const r = await flows.clone.stageIncoming(principal!, body.source, body.uploads.map(toItem), { allOrNothing: v2, askCreateTime: v2 });
@@ -121,11 +97,9 @@ export const cloneEndpoints = [
       };
     },
   }),
-  endpoint({
-    path: '/clone/stage',
+  route(clone.stage, {
     level: 'READAPPEND',
     summary: 'Destination side: stage one file a peer is about to send.',
-    body: itemSchema.extend({ source: z.string().min(1) }),
     status: 201,
     errors: [403, 409, 413, 425],
     handler: async ({ body, flows, principal }) => {
@@ -135,69 +109,52 @@ export const cloneEndpoints = [
       return { available_bytes_on_store: r.availableBytes, store_name: r.storeName, transfer_providers: providers(r), ...stagedOut(r.staged[0]!) };
     },
   }),
-  endpoint({
-    path: '/clone/ongoing',
+  route(clone.ongoing, {
     level: 'READAPPEND',
     summary: 'Destination side: the sender started moving the data (INITIATED → ONGOING).',
-    body: idsPair,
     errors: [403, 404, 406],
     handler: async ({ body, domain, principal }) => {
       await domain.cloneReceiver.ongoing(principal!, body.destination_transfer_id);
       return { ...body, success: true };
     },
   }),
-  endpoint({
-    path: '/clone/staged',
+  route(clone.staged, {
     level: 'CALLBACK',
     summary: 'Destination side: the data is in the staging area (ONGOING → STAGED); verification and commit start.',
-    body: idsPair,
     errors: [403, 404, 406],
     handler: async ({ body, flows, principal }) => {
       await flows.clone.incomingStaged(principal!, body.destination_transfer_id);
       return { ...body, success: true };
     },
   }),
-  endpoint({
-    path: '/clone/fail',
+  route(clone.fail, {
     level: 'READAPPEND',
     summary: 'Destination side: the sender gave up on this transfer; its staging is removed.',
-    body: idsPair.extend({ reason: z.string().default('no reason given') }),
     errors: [403, 404, 406],
     handler: async ({ body, flows, principal }) => {
       await flows.clone.incomingFailed(principal!, body.destination_transfer_id, body.reason);
       return { source_transfer_id: body.source_transfer_id, destination_transfer_id: body.destination_transfer_id, success: true };
     },
   }),
-  endpoint({
-    path: '/clone/complete',
+  route(clone.complete, {
     level: 'CALLBACK',
     summary: "Source side: the destination verified and catalogued the file; it becomes a RemoteInstance. Only the destination's own account may call it.",
-    body: idsPair.extend({ store_id: z.number().int() }),
     errors: [404],
     handler: async ({ body, flows, principal }) => {
       const r = await flows.clone.outgoingCompleted(principal!, body.source_transfer_id, body.store_id);
       return { ...body, success: true, file_name: r.fileName };
     },
   }),
-  endpoint({
-    path: '/checkin/update',
+  route(checkin.update, {
     level: 'CALLBACK',
     summary:
       'Change the status of transfers between two Librarians: source_transfer_ids are our outgoing transfers (the destination reports on them), destination_transfer_ids our incoming ones (the sender reports). Allowed: INITIATED→ONGOING/STAGED/FAILED/CANCELLED, ONGOING→STAGED/FAILED/CANCELLED, STAGED→FAILED/CANCELLED; each row only by the peer it concerns.',
-    body: z.object({
-      source_transfer_ids: z.array(z.number().int()).default([]),
-      destination_transfer_ids: z.array(z.number().int()).default([]),
-      new_status: statusSchema,
-      reason: z.string().optional(),
-    }),
     handler: ({ body, flows, principal }) =>
       flows.clone.checkinUpdate(principal!, { sourceIds: body.source_transfer_ids, destinationIds: body.destination_transfer_ids, to: body.new_status, reason: body.reason }),
   }),
-  endpoint({
-    path: '/checkin/status',
+  route(checkin.status, {
     level: 'CALLBACK',
     summary: 'Status of transfers between two Librarians (null: not found or not yours), and for incoming ones the store that holds them.',
-    body: z.object({ source_transfer_ids: z.array(z.number().int()).default([]), destination_transfer_ids: z.array(z.number().int()).default([]) }),
     handler: ({ body, domain, principal }) => domain.cloneCallbacks.checkinStatus(principal!, { sourceIds: body.source_transfer_ids, destinationIds: body.destination_transfer_ids }),
   }),
 ];

@@ -1,10 +1,11 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { DeletionDecision } from '../../domain/audit/deletions';
-import { durationSchema } from '../../shared/durations';
+import { deletion } from '../../protocol';
+import { iso, type AnswerOf } from '../../protocol/call';
 import { forbidden, isLibrarianError, LibrarianError } from '../../shared/errors';
-import { endpoint } from '../endpoint';
+import { route } from '../endpoint';
 
-const decisionOut = (d: DeletionDecision) => ({
+const decisionOut = (d: DeletionDecision): z.input<typeof deletion.decision> => ({
   instance_id: d.instanceId,
   file_name: d.fileName,
   store_name: d.store,
@@ -13,11 +14,8 @@ const decisionOut = (d: DeletionDecision) => ({
   evidence: d.evidence.map((e) => ({ librarian: e.librarian, matches: e.matches, verified_at: e.verifiedAt, ...(e.problem ? { problem: e.problem } : {}) })),
 });
 
-/** v2 sends instance_id as an int (its client coerces a string first); accept both. */
-const instanceId = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
-
 /** v2 answers these two with {success: false, instance_id} and a 400 when the id is unknown. */
-async function v2Instance(id: number, fn: () => Promise<void>) {
+async function v2Instance(id: number, fn: () => Promise<void>): Promise<AnswerOf<typeof deletion.deleteLocal>> {
   try {
     await fn();
   } catch (e) {
@@ -28,23 +26,19 @@ async function v2Instance(id: number, fn: () => Promise<void>) {
 }
 
 export const deletionEndpoints = [
-  endpoint({
-    path: '/admin/deletion/run',
+  route(deletion.run, {
     level: 'ADMIN',
     summary:
       'Run a rolling-deletion policy now and wait for its summary; with dry_run, delete nothing and list what would be deleted and why the rest is kept. A run already going is joined.',
-    body: z.object({ policy: z.string().min(1), dry_run: z.boolean().default(false) }),
     errors: [404, 503],
     handler: async ({ body, flows }) => {
       const s = await flows.deletion.run(body.policy, body.dry_run);
       return { policy: s.policy, dry_run: s.dryRun, considered: s.considered, deleted: s.deleted, would_delete: s.wouldDelete, kept: s.kept, decisions: s.decisions.map(decisionOut) };
     },
   }),
-  endpoint({
-    path: '/admin/deletion/log',
+  route(deletion.log, {
     level: 'ADMIN',
     summary: 'Deletions of local copies, newest first, each with its evidence (which Librarians verified a copy, and when).',
-    body: z.object({ file_name: z.string().min(1).optional(), limit: z.number().int().positive().max(10_000).default(1000) }),
     handler: async ({ body, domain }) => ({
       deletions: (await domain.deletions.history({ fileName: body.file_name, limit: body.limit })).map((d) => ({
         id: d.id,
@@ -53,24 +47,16 @@ export const deletionEndpoints = [
         instance_id: d.instanceId,
         path: d.path,
         by: d.by,
-        deleted_at: d.deletedAt,
-        evidence: d.evidence,
+        deleted_at: iso(d.deletedAt),
+        // A JSON column, written only by Deletions (delete, deleteLocalV2) in this shape.
+        evidence: d.evidence as z.input<typeof deletion.recordedEvidence>,
       })),
     }),
   }),
-  endpoint({
-    path: '/instances/delete',
+  route(deletion.deleteInstance, {
     level: 'READWRITE',
     summary:
       "Delete this Librarian's copy of file_name (on store_name when it has several), with the rolling-deletion guard: its deletion policy allows it, nothing is reading it, and at least min_copies other Librarians answer now that their copy matches, verified within verified_within; never the last copy known anywhere. force (admins only) skips all but the last-copy check. dry_run only says what would happen.",
-    body: z.object({
-      file_name: z.string().min(1),
-      store_name: z.string().min(1).optional(),
-      min_copies: z.number().int().min(1).default(1),
-      verified_within: durationSchema.prefault(2 * 86_400),
-      force: z.boolean().default(false),
-      dry_run: z.boolean().default(false),
-    }),
     errors: [403, 404, 409, 503],
     handler: async ({ body, flows, principal }) => {
       if (body.force && principal!.level !== 'ADMIN') throw forbidden('Only an admin may force a deletion.', 'Ask without force: the copy is deleted when other Librarians hold verified copies.');
@@ -87,20 +73,16 @@ export const deletionEndpoints = [
       return decisionOut(d);
     },
   }),
-  endpoint({
-    path: '/admin/instance/delete_local',
+  route(deletion.deleteLocal, {
     level: 'ADMIN',
     summary:
       'v2: remove a local instance. With delete_file its data is deleted (the row stays, unavailable); without, only the row goes and the data stays on disk, uncatalogued. Never the last copy known anywhere (409); recorded in the deletion log.',
-    body: z.object({ instance_id: instanceId, delete_file: z.boolean().nullable().optional() }),
     errors: [400, 409],
     handler: async ({ body, domain, principal }) => v2Instance(body.instance_id, () => domain.deletions.deleteLocalV2(body.instance_id, body.delete_file ?? false, `operator:${principal!.username}`)),
   }),
-  endpoint({
-    path: '/admin/instance/delete_remote',
+  route(deletion.deleteRemote, {
     level: 'ADMIN',
     summary: 'v2: forget a RemoteInstance (our record of a copy at another Librarian). Its data there is not touched.',
-    body: z.object({ instance_id: instanceId, delete_file: z.boolean().nullable().optional() }),
     errors: [400],
     handler: async ({ body, domain }) =>
       v2Instance(body.instance_id, async () => {

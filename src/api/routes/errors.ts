@@ -1,45 +1,25 @@
-import { z } from 'zod';
-import { ERROR_CATEGORIES, ERROR_SEVERITIES, type ErrorView } from '../../domain/errorLog';
+import type { ErrorView } from '../../domain/errorLog';
+import { errors } from '../../protocol';
+import { iso, isoOrNull, type AnswerOf } from '../../protocol/call';
 import { notFound } from '../../shared/errors';
-import { endpoint, pageSize } from '../endpoint';
+import { pageSize, route } from '../endpoint';
 
-const errorOut = (e: ErrorView) => ({
+const errorOut = (e: ErrorView): AnswerOf<typeof errors.search>[number] => ({
   id: e.id,
   severity: e.severity,
   category: e.category,
   message: e.message,
-  raised_time: e.raisedTime,
-  cleared_time: e.clearedTime,
+  raised_time: iso(e.raisedTime),
+  cleared_time: isoOrNull(e.clearedTime),
   cleared: e.cleared,
   caller: e.caller,
 });
 
-const errorResponse = z.object({
-  id: z.number(),
-  severity: z.enum(ERROR_SEVERITIES),
-  category: z.enum(ERROR_CATEGORIES),
-  message: z.string(),
-  raised_time: z.string(),
-  cleared_time: z.string().nullable(),
-  cleared: z.boolean(),
-  caller: z.string().nullable(),
-});
-
 export const errorEndpoints = [
-  endpoint({
-    path: '/search/error',
+  route(errors.search, {
     level: 'ADMIN',
     summary:
       'Alerts raised to operators (audit findings, repairs that failed, clone batches given up, full stores), newest first; uncleared only unless include_resolved. The window filters on raised_time.',
-    body: z.object({
-      id: z.number().int().optional(),
-      category: z.enum(ERROR_CATEGORIES).optional(),
-      severity: z.enum(ERROR_SEVERITIES).optional(),
-      create_time_window: z.tuple([z.coerce.date(), z.coerce.date()]).optional(),
-      include_resolved: z.boolean().default(false),
-      max_results: z.number().int().nonnegative().optional(),
-    }),
-    response: z.array(errorResponse),
     errors: [404],
     handler: async ({ body, domain }) => {
       const found = await domain.errorLog.search({
@@ -56,16 +36,14 @@ export const errorEndpoints = [
       return found.map(errorOut);
     },
   }),
-  endpoint({
-    path: '/error/clear',
+  route(errors.clear, {
     level: 'ADMIN',
     summary: 'Mark an error as dealt with. What is still wrong is raised again by whatever checks it (audits, repairs, clone batches).',
-    body: z.object({ id: z.number().int() }),
-    response: z.object({ id: z.number(), cleared_time: z.string(), cleared: z.literal(true) }),
     errors: [404],
     handler: async ({ body, domain }) => {
       const e = await domain.errorLog.clear(body.id);
-      return { id: e.id, cleared_time: e.clearedTime, cleared: e.cleared };
+      // clear() answers only the row it has just cleared, so both are set.
+      return { id: e.id, cleared_time: iso(e.clearedTime!), cleared: true as const };
     },
   }),
 ];

@@ -1,13 +1,11 @@
-import { z } from 'zod';
-import { endpoint } from '../endpoint';
+import { imports } from '../../protocol';
+import { route } from '../endpoint';
 
 export const importEndpoints = [
-  endpoint({
-    path: '/admin/import',
+  route(imports.run, {
     level: 'ADMIN',
     summary:
       'Catalogue data already under a store root, where it lies: path (relative to the root, or absolute inside it) as one file or book, or with depth N each entry N levels below it. Each is hashed; one already catalogued is skipped, one catalogued differently is reported. Waits for the import to finish.',
-    body: z.object({ store_name: z.string().min(1), path: z.string().min(1), depth: z.number().int().min(0).max(10).default(0), name: z.string().min(1).optional() }),
     errors: [400, 404, 503],
     handler: async ({ body, flows, principal }) => {
       const s = await flows.runNow.importData({ store: body.store_name, path: body.path, depth: body.depth, name: body.name, uploader: principal!.username });
@@ -21,21 +19,10 @@ export const importEndpoints = [
       };
     },
   }),
-  endpoint({
-    path: '/admin/add_file',
+  route(imports.addFile, {
     level: 'ADMIN',
     summary:
       'v2: register one file already on a local store (path absolute, inside the store root) without moving it. Unlike v2, the data is hashed and must match the declared size and checksum, and create_time is kept. A file already catalogued is left as it is (already_exists).',
-    body: z.object({
-      name: z.string().min(1),
-      create_time: z.coerce.date(),
-      size: z.number().int().nonnegative(),
-      checksum: z.string().min(1),
-      uploader: z.string().min(1),
-      source: z.string().min(1),
-      path: z.string().min(1),
-      store_name: z.string().min(1),
-    }),
     errors: [400],
     handler: async ({ body, domain }) => {
       const r = await domain.imports.addFileV2(body.store_name, {

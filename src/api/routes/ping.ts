@@ -1,17 +1,12 @@
-import { z } from 'zod';
-import type { PingResponse } from '../../shared/wire';
-import { endpoint } from '../endpoint';
+import { ping } from '../../protocol';
+import type { Call } from '../../protocol/call';
+import { route } from '../endpoint';
 
-const pingResponse = z.object({ name: z.string(), description: z.string(), librarian_name: z.string(), username: z.string().nullable() });
-
-const ping = (path: string, level: 'NONE' | 'READONLY' | 'ADMIN', summary: string) =>
-  endpoint({
-    path,
+const answer = (c: Call<typeof ping.anonymous.request, typeof ping.answer>, level: 'NONE' | 'READONLY' | 'ADMIN', summary: string) =>
+  route(c, {
     level,
     summary,
-    body: z.object({}).passthrough(),
-    response: pingResponse,
-    handler: async ({ domain, principal }): Promise<PingResponse> => ({
+    handler: async ({ domain, principal }) => ({
       name: domain.config.displayedSiteName,
       description: domain.config.displayedSiteDescription,
       librarian_name: domain.config.name,
@@ -20,7 +15,7 @@ const ping = (path: string, level: 'NONE' | 'READONLY' | 'ADMIN', summary: strin
   });
 
 export const pingEndpoints = [
-  ping('/ping/', 'NONE', 'Is the server up? Works without credentials; wrong credentials are refused.'),
-  ping('/ping/logged', 'READONLY', 'Are these credentials valid?'),
-  ping('/ping/admin', 'ADMIN', 'Are these administrator credentials?'),
+  answer(ping.anonymous, 'NONE', 'Is the server up? Works without credentials; wrong credentials are refused.'),
+  answer(ping.logged, 'READONLY', 'Are these credentials valid?'),
+  answer(ping.admin, 'ADMIN', 'Are these administrator credentials?'),
 ];

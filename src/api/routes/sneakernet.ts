@@ -1,60 +1,43 @@
-import { z } from 'zod';
+import { sneakernet } from '../../protocol';
 import { badRequest } from '../../shared/errors';
-import { endpoint } from '../endpoint';
-
-const store = z.object({ store_name: z.string().min(1) });
+import { route } from '../endpoint';
 
 export const sneakernetEndpoints = [
-  endpoint({
-    path: '/admin/local_clone/run',
+  route(sneakernet.localCloneRun, {
     level: 'ADMIN',
     summary: 'Run a configured local clone now (what its Schedule does) and return what it copied.',
-    body: z.object({ name: z.string().min(1) }),
     errors: [404, 503],
     handler: async ({ body, flows }) => {
       const r = await flows.runNow.localClone(body.name);
       return { name: body.name, copied: r.copied, present: r.present, failed: r.failed, full_stores: r.full, stopped_because: r.stoppedBecause };
     },
   }),
-  endpoint({
-    path: '/sneakernet/provision',
+  route(sneakernet.provision, {
     level: 'ADMIN',
     summary: 'Start a trip of a SneakerNet drive (a configured non-ingestable store whose disk is mounted): enables it for filling by the local clone.',
-    body: store,
     errors: [400, 404, 409],
-    handler: async ({ body, flows }) => ({ store_name: body.store_name, trip_id: (await flows.sneakernet.provision(body.store_name)).tripId, state: 'filling' }),
+    handler: async ({ body, flows }) => ({ store_name: body.store_name, trip_id: (await flows.sneakernet.provision(body.store_name)).tripId, state: 'filling' as const }),
   }),
-  endpoint({
-    path: '/sneakernet/seal',
+  route(sneakernet.seal, {
     level: 'ADMIN',
     summary: 'Declare a drive full: stop filling it and alert the operators.',
-    body: store,
     errors: [400, 404],
     handler: async ({ body, flows }) => {
       const r = await flows.sneakernet.seal(body.store_name);
       return { store_name: body.store_name, trip_id: r.tripId, files: r.files, bytes: r.bytes };
     },
   }),
-  endpoint({
-    path: '/sneakernet/manifest',
+  route(sneakernet.manifest, {
     level: 'ADMIN',
     summary:
       "Write a drive's manifest for its destination: records an outgoing transfer per file, marks the drive's instances unavailable and disables the store. Asking again returns the same manifest.",
-    body: store.extend({ destination_librarian: z.string().min(1) }),
     errors: [400, 404, 409],
     handler: ({ body, flows }) => flows.sneakernet.manifest(body.store_name, body.destination_librarian),
   }),
-  endpoint({
-    path: '/admin/stores/manifest',
+  route(sneakernet.storeManifest, {
     level: 'ADMIN',
     summary:
       'The v2 form of sneakernet/manifest. With create_outgoing_transfers and destination_librarian: the drive trip\'s manifest (outgoing transfers recorded, instances marked unavailable and the store disabled, whatever the other flags say; asking again returns the same). Without: what the store holds (outgoing_transfer_id -1), after disabling the store if disable_store.',
-    body: store.extend({
-      create_outgoing_transfers: z.boolean().default(false),
-      destination_librarian: z.string().default(''),
-      disable_store: z.boolean().default(false),
-      mark_local_instances_as_unavailable: z.boolean().default(false),
-    }),
     errors: [400, 409],
     statusAs: { 404: 400 },
     handler: async ({ body, domain, flows }) => {
@@ -72,19 +55,15 @@ export const sneakernetEndpoints = [
       return domain.driveTrips.listing(body.store_name);
     },
   }),
-  endpoint({
-    path: '/sneakernet/wipe',
+  route(sneakernet.wipe, {
     level: 'ADMIN',
     summary: "Delete a drive's data once every file on it is confirmed at the destination (otherwise 409 listing what is missing), and ready it for the next trip.",
-    body: store,
     errors: [400, 404, 409],
     handler: async ({ body, flows }) => ({ store_name: body.store_name, files_deleted: (await flows.sneakernet.wipe(body.store_name)).files }),
   }),
-  endpoint({
-    path: '/sneakernet/status',
+  route(sneakernet.status, {
     level: 'ADMIN',
     summary: "Every drive trip: its state, file count, bytes, and what it waits for.",
-    body: z.object({}).passthrough(),
     handler: async ({ flows }) => ({
       trips: (await flows.sneakernet.statuses()).map((t) => ({
         workflow_id: t.workflowId,
@@ -101,22 +80,18 @@ export const sneakernetEndpoints = [
       })),
     }),
   }),
-  endpoint({
-    path: '/sneakernet/ingest',
+  route(sneakernet.ingest, {
     level: 'ADMIN',
     summary: 'Destination side: ingest a drive. Every file is verified against the manifest before it is committed; the source is told of each file. Runs durably; repeated calls with the same manifest join the same ingest.',
-    body: z.object({ manifest: z.unknown(), drive_root: z.string().min(1) }),
     errors: [400, 404, 409],
     handler: async ({ body, flows, principal }) => {
       const r = await flows.sneakernet.startIngest(body.manifest, body.drive_root, principal!.username);
       return { ingest_id: r.ingestId, files: r.files, bytes: r.bytes };
     },
   }),
-  endpoint({
-    path: '/sneakernet/ingest_status',
+  route(sneakernet.ingestStatus, {
     level: 'ADMIN',
     summary: 'Progress of a drive ingest, and its summary when finished: ingested, already present, rejected with the reason.',
-    body: z.object({ ingest_id: z.string().min(1) }),
     errors: [404],
     handler: async ({ body, flows }) => {
       const p = await flows.sneakernet.ingestStatus(body.ingest_id);

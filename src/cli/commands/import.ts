@@ -1,15 +1,7 @@
 import { Args, Flags } from '@oclif/core';
+import { imports } from '../../protocol';
 import { ClientCommand, connectionFlag } from '../base';
 import { formatBytes } from '../format';
-
-interface ImportOut {
-  entries: number;
-  catalogued: number;
-  instances_added: number;
-  already_catalogued: number;
-  failed: number;
-  results: ({ path: string; file_name: string; outcome: string; checksum: string; size: number } | { path: string; error: string })[];
-}
 
 export default class Import extends ClientCommand {
   static override summary = 'Catalogue data that is already under a store root, where it lies (admin).';
@@ -26,7 +18,7 @@ export default class Import extends ClientCommand {
   async run() {
     const { args, flags } = await this.parse(Import);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<ImportOut>('admin/import', { store_name: flags.store, path: args.path, depth: flags.depth, name: flags.name }, 7 * 24 * 3600_000);
+    const r = await client.call(imports.run, { store_name: flags.store, path: args.path, depth: flags.depth, name: flags.name }, 7 * 24 * 3600_000);
     this.table(
       ['PATH', 'FILE', 'OUTCOME', 'SIZE', 'CHECKSUM'],
       r.results.map((x) => ('error' in x ? [x.path, '', 'FAILED', '', x.error] : [x.path, x.file_name, x.outcome, formatBytes(x.size), x.checksum])),

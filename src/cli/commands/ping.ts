@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { ping } from '../../protocol';
 import { ClientCommand, connectionFlag } from '../base';
 
 export default class Ping extends ClientCommand {
@@ -13,8 +14,7 @@ export default class Ping extends ClientCommand {
     const { flags } = await this.parse(Ping);
     const { name, client } = this.connect(flags.connection);
     const started = Date.now();
-    const path = flags['no-login'] ? 'ping/' : flags.admin ? 'ping/admin' : 'ping/logged';
-    const r = await client.post<{ name: string; description: string; librarian_name?: string; username?: string | null }>(path);
+    const r = await client.call(flags['no-login'] ? ping.anonymous : flags.admin ? ping.admin : ping.logged, {});
     const result = { connection: name, url: client.url, ...r, milliseconds: Date.now() - started };
     // A Librarian v2 server answers only its displayed name and description.
     const who = r.librarian_name !== undefined ? `${r.librarian_name} (${r.name})` : `${r.name} (a Librarian v2 server: it does not say its name)`;

@@ -1,17 +1,8 @@
 import { Flags } from '@oclif/core';
+import { search } from '../../protocol';
+import type { ResponseOf } from '../../protocol/call';
 import { ClientCommand, connectionFlag } from '../base';
 import { formatBytes, formatTime } from '../format';
-
-interface FileOut {
-  name: string;
-  create_time: string;
-  size: number;
-  checksum: string;
-  uploader: string;
-  source: string;
-  instances: { path: string; store_name?: string; store_id?: number; available: boolean }[];
-  remote_instances: { librarian_name: string }[];
-}
 
 export default class Search extends ClientCommand {
   static override summary = 'Search files, newest first.';
@@ -31,13 +22,13 @@ export default class Search extends ClientCommand {
   async run() {
     const { flags } = await this.parse(Search);
     const { client } = this.connect(flags.connection);
-    const window = flags.since || flags.until ? [flags.since ?? '1970-01-01T00:00:00Z', flags.until ?? '9999-12-31T23:59:59Z'] : undefined;
-    const files: FileOut[] = [];
+    const window: [string, string] | undefined = flags.since || flags.until ? [flags.since ?? '1970-01-01T00:00:00Z', flags.until ?? '9999-12-31T23:59:59Z'] : undefined;
+    const files: ResponseOf<typeof search.file> = [];
     let cursor: string | undefined;
     do {
       let page;
       try {
-        page = await client.request<FileOut[]>('search/file', {
+        page = await client.callWithHeaders(search.file, {
           name: flags.name,
           name_prefix: flags['name-prefix'],
           uploader: flags.uploader,

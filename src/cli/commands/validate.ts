@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import type { ValidationItem } from '../../shared/wire';
+import { validation } from '../../protocol';
+import type { ValidationItem } from '../../protocol/validation';
 import { ClientCommand, connectionFlag } from '../base';
 
 export default class Validate extends ClientCommand {
@@ -18,7 +19,7 @@ export default class Validate extends ClientCommand {
     const { args, flags } = await this.parse(Validate);
     const { client } = this.connect(flags.connection);
     const body = { file_name: args.name, force: flags.force, ...(flags.peers ? { peers: true, depth: flags.depth } : {}) };
-    const results = await client.post<ValidationItem[]>('validate/file', body, 24 * 3600_000);
+    const results = await client.call(validation.file, body, 24 * 3600_000);
     this.table(
       ['LIBRARIAN', 'STORE', 'INSTANCE', 'STATE', 'MATCH', 'EXPECTED', 'CURRENT', 'VERIFIED'],
       results.map((r) => [

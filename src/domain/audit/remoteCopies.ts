@@ -5,7 +5,7 @@
  */
 import type { Config } from '../../config';
 import { sameChecksum } from '../../shared/checksums';
-import type { ValidationItem } from '../../shared/wire';
+import type { ValidationItem } from '../../protocol/validation';
 import type { Db } from '../catalog/db';
 import type { PeerRegistry } from '../peers/registry';
 

@@ -7,7 +7,8 @@
  */
 import { notFound, badRequest } from '../../shared/errors';
 import { STATUS_VALUE, type TransferStatus } from '../../shared/transferStatus';
-import type { CheckinStatusResponse, CheckinUpdateResponse } from '../../shared/wire';
+import type { checkin } from '../../protocol';
+import type { AnswerOf } from '../../protocol/call';
 import type { Db } from '../catalog/db';
 import type { PeerRegistry } from '../peers/registry';
 import type { OutgoingTransfer, OutgoingTransfers } from '../transfers/outgoing';
@@ -16,7 +17,7 @@ import type { Principal } from '../users/users';
 import type { CloneReceiver } from './receiver';
 
 export interface CheckinUpdate {
-  response: CheckinUpdateResponse;
+  response: AnswerOf<typeof checkin.update>;
   /** Incoming transfers whose receive workflows must hear of the change. */
   incomingChanged: Transition[];
   /** Batches whose workflows must look at their items again. */
@@ -87,7 +88,7 @@ export class CloneCallbacks {
     };
   }
 
-  async checkinStatus(principal: Principal, req: { sourceIds: number[]; destinationIds: number[] }): Promise<CheckinStatusResponse> {
+  async checkinStatus(principal: Principal, req: { sourceIds: number[]; destinationIds: number[] }): Promise<AnswerOf<typeof checkin.status>> {
     const out: Record<number, TransferStatus | null> = {};
     for (const id of req.sourceIds) out[id] = (await this.outgoingTo(principal, id))?.status ?? null;
     const inc = await this.receiver.statusOfIncoming(principal, req.destinationIds);

@@ -10,7 +10,9 @@ import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import type { HashOptions } from '../../shared/checksums';
 import { STATUS_VALUE, statusName } from '../../shared/transferStatus';
-import { CLONE_EXTENSIONS, type BatchStageResponse } from '../../shared/wire';
+import { clone } from '../../protocol';
+import { CLONE_EXTENSIONS } from '../../protocol/clone';
+import type { ResponseOf } from '../../protocol/call';
 import { sameChecksum } from '../../shared/checksums';
 import type { Db } from '../catalog/db';
 import type { Integrity } from '../audit/integrity';
@@ -72,7 +74,7 @@ export class CloneSender {
     const peerRow = await this.peers.row(peer);
     let resolved = 0;
     let pending = transfers;
-    let r: BatchStageResponse | undefined;
+    let r: ResponseOf<typeof clone.batchStage> | undefined;
     let retriedStale = false;
     // A v2 peer stages a batch whole or not at all; each refusal settles the items it names (or,
     // once, is its notice that it failed its own stale transfers), so this ends.
@@ -133,7 +135,7 @@ export class CloneSender {
       await this.outgoing.setDestination(t.id, { remoteTransferId: u.destination_transfer_id, sourcePath, destPath: u.staging_location });
       staged.push({ id: t.id, remoteId: u.destination_transfer_id, sourcePath, destPath: u.staging_location, size: Number(t.transferSize) });
     }
-    const offer = (r.async_transfer_providers ?? {}) as BatchStageResponse['async_transfer_providers'] & { globus?: { destination_endpoint?: string } };
+    const offer = r.async_transfer_providers;
     // v2 peers offer Globus as its collection (destination_endpoint) with staging paths as
     // collection paths (no root); local as hostnames.
     const globusEndpoint = offer.globus?.endpoint_id ?? offer.globus?.destination_endpoint;

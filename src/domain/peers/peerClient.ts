@@ -4,25 +4,11 @@
  * or being fixed) and are thrown as plain errors, which activities retry; a 400, 404 or 422 means
  * we sent something the peer will never accept, and is thrown as a LibrarianError (not retried).
  */
-import { ApiError, ConnectionError, type LibrarianClient } from '../../shared/librarianClient';
+import { checkin, clone, ping, repair, search, validation } from '../../protocol';
+import type { Call, RequestOf, ResponseOf } from '../../protocol/call';
+import { ApiError, ConnectionError, UnexpectedAnswer, type LibrarianClient } from '../../protocol/client';
 import { LibrarianError } from '../../shared/errors';
 import { statusName } from '../../shared/transferStatus';
-import type {
-  BatchStageRequest,
-  BatchStageResponse,
-  CheckinStatusRequest,
-  CheckinStatusResponse,
-  CheckinUpdateRequest,
-  CheckinUpdateResponse,
-  CloneCompleteRequest,
-  CorruptPrepareRequest,
-  CorruptPrepareResponse,
-  CorruptResendRequest,
-  CorruptResendResponse,
-  PingResponse,
-  ValidateFileRequest,
-  ValidationItem,
-} from '../../shared/wire';
 
 /** A peer's definite "no" to a repair request: it has no good copy, or will not send us one. */
 export class RepairRefused extends Error {
@@ -59,14 +45,8 @@ export interface BatchRefused {
   ids: number[];
 }
 
-/** What search/file says of one file there. */
-export interface RemoteFile {
-  /** ISO 8601; v2 servers give UTC without an offset. */
-  create_time?: string;
-  checksum: string;
-  size: number;
-  instances: { store_id?: number | null; available?: boolean }[];
-}
+/** What search/file says of one file there (create_time: v2 servers give UTC without an offset). */
+export type RemoteFile = ResponseOf<typeof search.file>[number];
 
 export class PeerClient {
   constructor(
@@ -74,9 +54,9 @@ export class PeerClient {
     readonly http: LibrarianClient,
   ) {}
 
-  private async call<T>(what: string, path: string, body: unknown, timeoutMs?: number): Promise<T> {
+  private async call<C extends Call>(c: C, body: RequestOf<C>, timeoutMs?: number, what = c.path): Promise<ResponseOf<C>> {
     try {
-      return await this.http.post<T>(path, body, timeoutMs);
+      return await this.http.call(c, body, timeoutMs);
     } catch (e) {
       return this.fail(what, e);
     }
@@ -85,6 +65,8 @@ export class PeerClient {
   /** Throws a failure as Temporal should see it (see the header). */
   private fail(what: string, e: unknown): never {
     if (e instanceof ConnectionError) throw new Error(`${what} on ${this.name}: ${e.message}`);
+    // Asking again gets the same answer; an operator must look (a different kind of server?).
+    if (e instanceof UnexpectedAnswer) throw new LibrarianError(502, `${what} on ${this.name}: ${e.message}`, `Check that ${this.name}'s URL points at a Librarian (this version or v2).`);
     if (e instanceof ApiError) {
       if (e.status === 400 || e.status === 404 || e.status === 422) {
         throw new LibrarianError(e.status, `${what} on ${this.name} was refused: ${e.reason}`, e.suggestedRemedy || "See the peer's logs.");
@@ -97,23 +79,21 @@ export class PeerClient {
   /** Whether our credentials work there, and the name the peer gives itself. Never throws for an answer. */
   async ping(): Promise<PingResult> {
     try {
-      const r = await this.http.post<PingResponse>('ping/logged', {}, 10_000);
+      const r = await this.http.call(ping.logged, {}, 10_000);
       return { ok: true, librarianName: r.librarian_name };
     } catch (e) {
-      if (e instanceof ApiError || e instanceof ConnectionError) return { ok: false, error: e.message };
+      if (e instanceof ApiError || e instanceof ConnectionError || e instanceof UnexpectedAnswer) return { ok: false, error: e.message };
       throw e;
     }
   }
 
-  async batchStage(body: BatchStageRequest): Promise<BatchStageResponse | BatchRefused> {
+  async batchStage(body: RequestOf<typeof clone.batchStage>): Promise<ResponseOf<typeof clone.batchStage> | BatchRefused> {
     try {
       // A batch of thousands of files takes the peer a while to stage.
-      return await this.http.post<BatchStageResponse>('clone/batch_stage', body, 100_000);
+      return await this.http.call(clone.batchStage, body, 100_000);
     } catch (e) {
-      const ids = e instanceof ApiError ? (e.body as { source_transfer_ids?: unknown } | null)?.source_transfer_ids : undefined;
-      if (e instanceof ApiError && [406, 409, 425].includes(e.status) && Array.isArray(ids)) {
-        return { status: e.status, reason: e.reason, ids: ids.filter((x): x is number => typeof x === 'number') };
-      }
+      const refusal = e instanceof ApiError && [406, 409, 425].includes(e.status) ? clone.batchRefusal.safeParse(e.body) : undefined;
+      if (refusal?.success) return { status: (e as ApiError).status, reason: (e as ApiError).reason, ids: refusal.data.source_transfer_ids };
       return this.fail('clone/batch_stage', e);
     }
   }
@@ -121,7 +101,7 @@ export class PeerClient {
   /** search/file for one name: what it holds, or null when it has no such file. */
   async findFile(name: string): Promise<RemoteFile | null> {
     try {
-      const found = await this.http.post<RemoteFile[]>('search/file', { name, max_results: 1 }, 60_000);
+      const found = await this.http.call(search.file, { name, max_results: 1 }, 60_000);
       return found[0] ?? null;
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return null;
@@ -129,45 +109,43 @@ export class PeerClient {
     }
   }
 
-  checkinUpdate(body: CheckinUpdateRequest, timeoutMs?: number): Promise<CheckinUpdateResponse> {
-    const status = statusName(body.new_status) ?? String(body.new_status);
-    return this.call(`checkin/update ${status}`, 'checkin/update', body, timeoutMs);
+  checkinUpdate(body: RequestOf<typeof checkin.update>, timeoutMs?: number): Promise<ResponseOf<typeof checkin.update>> {
+    const status = statusName(body.new_status as number | string) ?? String(body.new_status);
+    return this.call(checkin.update, body, timeoutMs, `checkin/update ${status}`);
   }
 
-  checkinStatus(body: CheckinStatusRequest): Promise<CheckinStatusResponse> {
-    return this.call('checkin/status', 'checkin/status', body);
+  checkinStatus(body: RequestOf<typeof checkin.status>): Promise<ResponseOf<typeof checkin.status>> {
+    return this.call(checkin.status, body);
   }
 
-  cloneComplete(body: CloneCompleteRequest): Promise<unknown> {
-    return this.call('clone/complete', 'clone/complete', body);
+  cloneComplete(body: RequestOf<typeof clone.complete>): Promise<ResponseOf<typeof clone.complete>> {
+    return this.call(clone.complete, body);
   }
 
   /** Its verdicts on its copies of a file (and, with peers, its peers' verdicts). Hashing 20 GB takes a while. */
-  validateFile(body: ValidateFileRequest, timeoutMs = 6 * 3600_000): Promise<ValidationItem[]> {
-    return this.call('validate/file', 'validate/file', body, timeoutMs);
+  validateFile(body: RequestOf<typeof validation.file>, timeoutMs = 6 * 3600_000): Promise<ResponseOf<typeof validation.file>> {
+    return this.call(validation.file, body, timeoutMs);
   }
 
-  corruptPrepare(body: CorruptPrepareRequest): Promise<CorruptPrepareResponse> {
+  corruptPrepare(body: RequestOf<typeof repair.corruptPrepare>): Promise<ResponseOf<typeof repair.corruptPrepare>> {
     // It hashes its copy again before answering.
-    return this.repairCall('corrupt/prepare', body, 6 * 3600_000);
+    return this.repairCall(repair.corruptPrepare, body, 6 * 3600_000);
   }
 
-  corruptResend(body: CorruptResendRequest): Promise<CorruptResendResponse> {
-    return this.repairCall('corrupt/resend', body, 10 * 60_000);
+  corruptResend(body: RequestOf<typeof repair.corruptResend>): Promise<ResponseOf<typeof repair.corruptResend>> {
+    return this.repairCall(repair.corruptResend, body, 10 * 60_000);
   }
 
   /** corrupt/*: a 4xx (401: our account is not named after us there; 409: no good copy, or cannot send) is its answer. */
-  private async repairCall<T>(path: string, body: unknown, timeoutMs: number): Promise<T> {
+  private async repairCall<C extends Call>(c: C, body: RequestOf<C>, timeoutMs: number): Promise<ResponseOf<C>> {
     try {
-      return await this.http.post<T>(path, body, timeoutMs);
+      return await this.http.call(c, body, timeoutMs);
     } catch (e) {
-      if (e instanceof ConnectionError) throw new Error(`${path} on ${this.name}: ${e.message}`);
       if (e instanceof ApiError && e.status >= 400 && e.status < 500) {
         const noCopy = (e.body as { no_copy?: unknown } | null)?.no_copy === true || NO_COPY.test(e.reason);
         throw new RepairRefused(this.name, e.status, e.reason, noCopy);
       }
-      if (e instanceof ApiError) throw new Error(`${path} on ${this.name}: HTTP ${e.status} ${e.reason}`);
-      throw e;
+      return this.fail(c.path, e);
     }
   }
 }

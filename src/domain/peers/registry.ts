@@ -2,7 +2,7 @@
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import { conflict, LibrarianError, notFound } from '../../shared/errors';
-import { LibrarianClient } from '../../shared/librarianClient';
+import { LibrarianClient } from '../../protocol/client';
 import type { Db } from '../catalog/db';
 import type { OutgoingTransfers } from '../transfers/outgoing';
 import { PeerClient, type PingResult } from './peerClient';

@@ -3,40 +3,17 @@
  * it, with a checksum of the manifest itself so a damaged or edited copy is refused.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { driveManifest, manifestEntry, type driveManifestFields, type manifestEntryFields } from '../../protocol/sneakernet';
 import { badRequest } from '../../shared/errors';
 import { safeRelativePath } from '../stores/localStore';
 
-export const manifestEntrySchema = z.object({
-  name: z.string(),
-  create_time: z.string(),
-  size: z.number().int().nonnegative(),
-  checksum: z.string(),
-  uploader: z.string(),
-  source: z.string(),
-  /** Path of the data relative to the drive store's root. */
-  instance_path: z.string(),
-  deletion_policy: z.number().int(),
-  instance_create_time: z.string(),
-  instance_available: z.boolean(),
-  outgoing_transfer_id: z.number().int(),
-});
-
-export const manifestSchema = z.object({
-  version: z.literal(1),
-  /** The source Librarian (SO Librarian field name). */
-  librarian_name: z.string(),
-  source_librarian: z.string(),
-  destination_librarian: z.string(),
-  store_name: z.string(),
-  trip_id: z.string(),
-  created_time: z.string(),
-  store_files: z.array(manifestEntrySchema),
-  /** sha256 of the manifest without this field (canonical JSON), to detect damage. */
-  manifest_checksum: z.string(),
-});
-export type Manifest = z.infer<typeof manifestSchema>;
-export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
+/** The protocol's (the manifest goes over HTTP to the CLI, and from the drive to ingest). */
+export const manifestEntrySchema = manifestEntry;
+export const manifestSchema = driveManifest;
+/** Fields this version knows (a parsed manifest keeps the others, which its checksum covers). */
+export type Manifest = Omit<z.output<typeof driveManifestFields>, 'store_files'> & { store_files: ManifestEntry[] };
+export type ManifestEntry = z.output<typeof manifestEntryFields>;
 
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;

@@ -1,16 +1,8 @@
-import { z } from 'zod';
 import { AUTH_LEVELS, type AuthLevelName } from '../../shared/authLevels';
 import { conflict, forbidden, notFound } from '../../shared/errors';
 import type { Db } from '../catalog/db';
 import { generatePassword } from '../../shared/passwords';
 import { hashPassword, VerificationCache } from './passwords';
-
-export const usernameSchema = z
-  .string()
-  .min(1)
-  .max(256)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'use letters, digits, ".", "_", "@" and "-" only (no ":" or spaces), starting with a letter or digit');
-export const passwordSchema = z.string().min(8, 'passwords need at least 8 characters').max(1024);
 
 export interface UserView {
   username: string;

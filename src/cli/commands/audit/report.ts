@@ -1,20 +1,7 @@
 import { Flags } from '@oclif/core';
+import { audit } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 import { formatTime } from '../../format';
-
-interface FindingRow {
-  id: number;
-  kind: string;
-  store_name: string;
-  path: string;
-  file_name: string | null;
-  detail: string;
-  first_seen: string;
-  last_seen: string;
-  count: number;
-  resolved_at: string | null;
-  repair: string | null;
-}
 
 export default class AuditReport extends ClientCommand {
   static override summary = 'Lost, corrupt and dark data found by audits and validations (admin).';
@@ -28,7 +15,7 @@ export default class AuditReport extends ClientCommand {
   async run() {
     const { flags } = await this.parse(AuditReport);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<{ findings: FindingRow[] }>('admin/audit/report', { kind: flags.kind, store_name: flags.store, include_resolved: flags.all });
+    const r = await client.call(audit.report, { kind: flags.kind, store_name: flags.store, include_resolved: flags.all });
     this.table(
       ['KIND', 'STORE', 'PATH', 'FIRST SEEN', 'LAST SEEN', 'SEEN', 'RESOLVED', 'DETAIL'],
       r.findings.map((f) => [f.kind, f.store_name, f.path, formatTime(f.first_seen), formatTime(f.last_seen), f.count, formatTime(f.resolved_at), f.repair ? `${f.detail} (repair: ${f.repair})` : f.detail]),

@@ -1,25 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Flags } from '@oclif/core';
+import { audit } from '../../../protocol';
+import type { ResponseOf } from '../../../protocol/call';
 import { ClientCommand, connectionFlag } from '../../base';
 import { formatBytes } from '../../format';
 import { phaseBars } from '../../progress';
-
-export interface AuditStatusRow {
-  store_name: string;
-  workflow_id: string;
-  running: boolean;
-  phase: string;
-  total: number;
-  total_bytes: number;
-  checked: number;
-  bytes: number;
-  good: number;
-  lost: number;
-  corrupt: number;
-  dark: number | null;
-  skipped: string | null;
-  finished: boolean;
-}
 
 export default class AuditRun extends ClientCommand {
   static override summary = 'Audit the integrity of a store (or of every store) now, and follow it with a progress bar (admin).';
@@ -35,17 +20,17 @@ export default class AuditRun extends ClientCommand {
   async run() {
     const { flags } = await this.parse(AuditRun);
     const { client } = this.connect(flags.connection);
-    const started = await client.post<{ audits: { store_name: string; workflow_id: string }[] }>('admin/audit/run', flags.store ? { store_name: flags.store } : {});
+    const started = await client.call(audit.run, flags.store ? { store_name: flags.store } : {});
     if (flags['no-follow']) {
       for (const a of started.audits) this.log(`Audit of store "${a.store_name}" running: workflow ${a.workflow_id}.`);
       return started;
     }
     const stores = new Set(started.audits.map((a) => a.store_name));
     const bars = phaseBars(!flags['no-progress'] && !this.jsonEnabled());
-    let rows: AuditStatusRow[] = [];
+    let rows: ResponseOf<typeof audit.status>['audits'] = [];
     try {
       for (;;) {
-        rows = (await client.post<{ audits: AuditStatusRow[] }>('admin/audit/status', flags.store ? { store_name: flags.store } : {})).audits.filter((r) => stores.has(r.store_name));
+        rows = (await client.call(audit.status, flags.store ? { store_name: flags.store } : {})).audits.filter((r) => stores.has(r.store_name));
         for (const r of rows) bars.update(r.store_name, r.bytes, r.total_bytes);
         if (rows.length === stores.size && rows.every((r) => r.finished)) break;
         await delay(1000);

@@ -1,4 +1,5 @@
 import { Args } from '@oclif/core';
+import { peers } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class CloneSend extends ClientCommand {
@@ -9,7 +10,7 @@ export default class CloneSend extends ClientCommand {
   async run() {
     const { args, flags } = await this.parse(CloneSend);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<{ batches_started: number; files: number; batch_ids: string[]; waiting: string | null }>('admin/clone/send', { peer: args.peer }, 3_600_000);
+    const r = await client.call(peers.cloneSend, { peer: args.peer }, 3_600_000);
     this.log(r.waiting ? `Nothing started: waiting for ${r.waiting}.` : `Started ${r.batches_started} batches (${r.files} files) to "${args.peer}".`);
     return r;
   }

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { LibrarianClient } from '../../../shared/librarianClient';
+import { ping } from '../../../protocol';
+import { LibrarianClient } from '../../../protocol/client';
 import { BaseCommand } from '../../base';
 import { connectionsPath, connectionUrl, loadConnections, saveConnections, type Connection } from '../../connections';
 import { readStdin } from '../../signals';
@@ -34,7 +35,7 @@ export default class ConnectionsAdd extends BaseCommand {
     };
     if (!flags['no-check']) {
       const client = new LibrarianClient({ url: connectionUrl(connection), username: connection.user, password });
-      const r = await client.post<{ librarian_name?: string; name: string }>('ping/logged');
+      const r = await client.call(ping.logged, {});
       if (r.librarian_name !== undefined) {
         connection.librarianName = r.librarian_name;
         this.log(`Reached Librarian "${r.librarian_name}" at ${client.url} as ${connection.user}.`);

@@ -1,24 +1,9 @@
 import { Args, Flags } from '@oclif/core';
+import { deletion } from '../../../protocol';
+import type { ResponseOf } from '../../../protocol/call';
 import { ClientCommand, connectionFlag } from '../../base';
 
-export interface DecisionRow {
-  instance_id: number;
-  file_name: string | null;
-  store_name: string | null;
-  action: string;
-  reasons: string[];
-  evidence: { librarian: string; matches: boolean; verified_at: string | null; problem?: string }[];
-}
-
-interface Summary {
-  policy: string;
-  dry_run: boolean;
-  considered: number;
-  deleted: number;
-  would_delete: number;
-  kept: number;
-  decisions: DecisionRow[];
-}
+export type DecisionRow = ResponseOf<typeof deletion.deleteInstance>;
 
 /** What made a copy deletable: the Librarians that verified theirs, and when. */
 export function evidenceText(d: DecisionRow): string {
@@ -35,7 +20,7 @@ export default class DeletionRun extends ClientCommand {
   async run() {
     const { args, flags } = await this.parse(DeletionRun);
     const { client } = this.connect(flags.connection);
-    const s = await client.post<Summary>('admin/deletion/run', { policy: args.name, dry_run: flags['dry-run'] }, 7 * 24 * 3600_000);
+    const s = await client.call(deletion.run, { policy: args.name, dry_run: flags['dry-run'] }, 7 * 24 * 3600_000);
     this.table(
       ['FILE', 'STORE', 'ACTION', 'WHY'],
       s.decisions.map((d) => [d.file_name ?? `instance ${d.instance_id}`, d.store_name ?? '', d.action, d.action === 'kept' ? d.reasons.join('; ') : `copies at ${evidenceText(d)}`]),

@@ -1,4 +1,5 @@
 import { Args } from '@oclif/core';
+import { errors } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class ErrorsClear extends ClientCommand {
@@ -9,7 +10,7 @@ export default class ErrorsClear extends ClientCommand {
   async run() {
     const { args, flags } = await this.parse(ErrorsClear);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<{ id: number; cleared_time: string; cleared: boolean }>('error/clear', { id: args.id });
+    const r = await client.call(errors.clear, { id: args.id });
     this.log(`Error ${r.id} cleared.`);
     return r;
   }

@@ -1,19 +1,10 @@
 import { Flags } from '@oclif/core';
-import { ERROR_CATEGORIES, ERROR_SEVERITIES } from '../../../shared/wire';
-import { ApiError } from '../../../shared/librarianClient';
+import { errors } from '../../../protocol';
+import type { ResponseOf } from '../../../protocol/call';
+import { ERROR_CATEGORIES, ERROR_SEVERITIES, type ErrorCategory, type ErrorSeverity } from '../../../protocol/errors';
+import { ApiError } from '../../../protocol/client';
 import { ClientCommand, connectionFlag } from '../../base';
 import { formatTime } from '../../format';
-
-interface ErrorRow {
-  id: number;
-  severity: string;
-  category: string;
-  message: string;
-  raised_time: string;
-  cleared_time: string | null;
-  cleared: boolean;
-  caller: string | null;
-}
 
 export default class ErrorsList extends ClientCommand {
   static override summary = 'Alerts raised to operators, newest first: uncleared ones unless --all (admin).';
@@ -30,9 +21,9 @@ export default class ErrorsList extends ClientCommand {
   async run() {
     const { flags } = await this.parse(ErrorsList);
     const { client } = this.connect(flags.connection);
-    let rows: ErrorRow[] = [];
+    let rows: ResponseOf<typeof errors.search> = [];
     try {
-      rows = await client.post<ErrorRow[]>('search/error', { category: flags.category, severity: flags.severity, include_resolved: flags.all, max_results: flags.max });
+      rows = await client.call(errors.search, { category: flags.category as ErrorCategory | undefined, severity: flags.severity as ErrorSeverity | undefined, include_resolved: flags.all, max_results: flags.max });
     } catch (e) {
       // "Nothing matches" is an answer, not a failure.
       if (!(e instanceof ApiError && e.status === 404)) throw e;

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
+import { deletion } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
-import { evidenceText, type DecisionRow } from '../deletion/run';
+import { evidenceText } from '../deletion/run';
 
 export default class InstancesDelete extends ClientCommand {
   static override summary = "Delete this Librarian's copy of a file, once other Librarians hold verified copies.";
@@ -19,8 +20,8 @@ export default class InstancesDelete extends ClientCommand {
   async run() {
     const { args, flags } = await this.parse(InstancesDelete);
     const { client } = this.connect(flags.connection);
-    const d = await client.post<DecisionRow>(
-      'instances/delete',
+    const d = await client.call(
+      deletion.deleteInstance,
       { file_name: args.name, store_name: flags.store, min_copies: flags['min-copies'], verified_within: flags['verified-within'], force: flags.force, dry_run: flags['dry-run'] },
       24 * 3600_000,
     );

@@ -1,4 +1,5 @@
 import { Args } from '@oclif/core';
+import { sneakernet } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class LocalCloneRun extends ClientCommand {
@@ -9,7 +10,7 @@ export default class LocalCloneRun extends ClientCommand {
   async run() {
     const { args, flags } = await this.parse(LocalCloneRun);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<{ copied: number; present: number; failed: string[]; full_stores: string[]; stopped_because: string | null }>('admin/local_clone/run', { name: args.name }, 24 * 3_600_000);
+    const r = await client.call(sneakernet.localCloneRun, { name: args.name }, 24 * 3_600_000);
     this.log(`Copied ${r.copied}, already there ${r.present}, failed ${r.failed.length}.${r.full_stores.length ? ` Full now: ${r.full_stores.join(', ')}.` : ''}${r.stopped_because ? ` Stopped: ${r.stopped_because}.` : ''}`);
     for (const f of r.failed) this.log(`  failed: ${f}`);
     return r;

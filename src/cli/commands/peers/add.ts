@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { peers } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 import { readStdin } from '../../signals';
 
@@ -21,13 +22,15 @@ export default class PeersAdd extends ClientCommand {
     const { client } = this.connect(flags.connection);
     const password = flags['password-stdin'] ? await readStdin() : flags.password;
     if (password === undefined) this.error('Give the password with --password-stdin (or --password).', { exit: 1 });
-    const r = await client.post<{ success: boolean; ping_success: boolean | null }>('admin/librarians/add', {
+    const r = await client.call(peers.add, {
       librarian_name: args.name,
       url: flags.url,
       port: flags.port,
       authenticator: `${flags.user}:${password}`,
       check_connection: !flags['no-check'],
     });
+    // v2 servers answer a name in use or a failed ping this way rather than with an error.
+    if (!r.success) this.error(r.already_exists ? `A peer named "${args.name}" already exists.` : `Peer "${args.name}" was not added: the ping with these credentials failed, or the server cannot store them.`, { exit: 1 });
     this.log(`Added peer "${args.name}"${r.ping_success ? ' (it answered)' : ''}.`);
     return { name: args.name, ...r };
   }

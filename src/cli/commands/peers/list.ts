@@ -1,16 +1,7 @@
 import { Flags } from '@oclif/core';
+import { peers } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 import { formatTime } from '../../format';
-
-interface PeerOut {
-  name: string;
-  base_url: string;
-  available: boolean | null;
-  ping_error: string | null;
-  enabled: boolean;
-  last_seen: string | null;
-  last_heard: string | null;
-}
 
 export default class PeersList extends ClientCommand {
   static override summary = 'List peer Librarians, whether they answer, and whether sending to them is paused (admin).';
@@ -19,10 +10,11 @@ export default class PeersList extends ClientCommand {
   async run() {
     const { flags } = await this.parse(PeersList);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<{ librarians: PeerOut[] }>('admin/librarians/list', { ping: !flags['no-ping'] });
+    const r = await client.call(peers.list, { ping: !flags['no-ping'] });
+    // v2 servers send neither base_url nor ping_error.
     this.table(
       ['NAME', 'URL', 'ANSWERS', 'SENDING', 'LAST SEEN', 'LAST HEARD'],
-      r.librarians.map((p) => [p.name, p.base_url, p.available === null ? '?' : p.available ? 'yes' : `no (${p.ping_error})`, p.enabled ? 'enabled' : 'PAUSED', formatTime(p.last_seen), formatTime(p.last_heard)]),
+      r.librarians.map((p) => [p.name, p.base_url ?? `${p.url}:${p.port}`, p.available === null ? '?' : p.available ? 'yes' : `no${p.ping_error ? ` (${p.ping_error})` : ''}`, p.enabled ? 'enabled' : 'PAUSED', formatTime(p.last_seen), formatTime(p.last_heard)]),
     );
     return r.librarians;
   }

@@ -1,4 +1,5 @@
 import { Args } from '@oclif/core';
+import { peers } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class PeersPause extends ClientCommand {
@@ -9,8 +10,8 @@ export default class PeersPause extends ClientCommand {
   async run() {
     const { args, flags } = await this.parse(PeersPause);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<{ batches_signalled: number }>('admin/librarians/transfer_status/change', { librarian_name: args.name, transfers_enabled: false });
-    this.log(`Sending to "${args.name}" paused; ${r.batches_signalled} batches in flight held.`);
+    const r = await client.call(peers.transferStatusChange, { librarian_name: args.name, transfers_enabled: false });
+    this.log(`Sending to "${args.name}" paused${r.batches_signalled === undefined ? '' : `; ${r.batches_signalled} batches in flight held`}.`);
     return { name: args.name, transfers_enabled: false, batches_signalled: r.batches_signalled };
   }
 }

@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { peers } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class PeersRemove extends ClientCommand {
@@ -13,7 +14,7 @@ export default class PeersRemove extends ClientCommand {
   async run() {
     const { args, flags } = await this.parse(PeersRemove);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<{ number_of_transfers_removed: number }>('admin/librarians/remove', {
+    const r = await client.call(peers.remove, {
       librarian_name: args.name,
       remove_outgoing_transfers: flags['fail-transfers'],
       remove_remote_instances: flags['forget-copies'],

@@ -1,4 +1,5 @@
 import { Args } from '@oclif/core';
+import { peers } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class PeersResume extends ClientCommand {
@@ -9,8 +10,8 @@ export default class PeersResume extends ClientCommand {
   async run() {
     const { args, flags } = await this.parse(PeersResume);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<{ batches_signalled: number }>('admin/librarians/transfer_status/change', { librarian_name: args.name, transfers_enabled: true });
-    this.log(`Sending to "${args.name}" resumed; ${r.batches_signalled} batches in flight released.`);
+    const r = await client.call(peers.transferStatusChange, { librarian_name: args.name, transfers_enabled: true });
+    this.log(`Sending to "${args.name}" resumed${r.batches_signalled === undefined ? '' : `; ${r.batches_signalled} batches in flight released`}.`);
     return { name: args.name, transfers_enabled: true, batches_signalled: r.batches_signalled };
   }
 }

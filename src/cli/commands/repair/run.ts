@@ -1,11 +1,6 @@
 import { Args } from '@oclif/core';
+import { repair } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
-
-interface RepairOutcome {
-  instance_id: number;
-  outcome: string;
-  detail: string | null;
-}
 
 export default class RepairRun extends ClientCommand {
   static override summary = "Repair a file's damaged copies now and wait for the outcome (admin).";
@@ -18,7 +13,7 @@ export default class RepairRun extends ClientCommand {
     const { args, flags } = await this.parse(RepairRun);
     const { client } = this.connect(flags.connection);
     // A repair from a peer waits for the copy to arrive: up to days through an outage.
-    const r = await client.post<{ repairs: RepairOutcome[] }>('admin/repair/run', { file_name: args.name }, 7 * 24 * 3600_000);
+    const r = await client.call(repair.run, { file_name: args.name }, 7 * 24 * 3600_000);
     if (r.repairs.length === 0) this.log(`No copy of "${args.name}" is known to be damaged.`);
     this.table(
       ['INSTANCE', 'OUTCOME', 'DETAIL'],

@@ -1,17 +1,6 @@
+import { repair } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 import { formatTime } from '../../format';
-
-interface RepairRow {
-  instance_id: number | null;
-  file_name: string | null;
-  store_name: string;
-  kind: string;
-  detail: string;
-  first_seen: string;
-  repair: string | null;
-  running: boolean;
-  phase: string | null;
-}
 
 export default class RepairStatus extends ClientCommand {
   static override summary = 'Damaged (lost or corrupt) copies and where their repairs stand (admin).';
@@ -22,7 +11,7 @@ export default class RepairStatus extends ClientCommand {
   async run() {
     const { flags } = await this.parse(RepairStatus);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<{ repairs: RepairRow[] }>('admin/repair/status', {});
+    const r = await client.call(repair.status, {});
     this.table(
       ['FILE', 'STORE', 'INSTANCE', 'KIND', 'FOUND', 'RUNNING', 'REPAIR', 'DETAIL'],
       r.repairs.map((x) => [x.file_name ?? '', x.store_name, x.instance_id ?? '', x.kind, formatTime(x.first_seen), x.running ? (x.phase ?? 'yes') : 'no', x.repair ?? 'not started', x.detail]),

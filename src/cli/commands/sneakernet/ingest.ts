@@ -1,21 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
+import { sneakernet } from '../../../protocol';
+import type { ResponseOf } from '../../../protocol/call';
 import { ClientCommand, connectionFlag } from '../../base';
 import { phaseBars } from '../../progress';
 
-interface Status {
-  running: boolean;
-  finished: boolean;
-  total: number;
-  done: number;
-  bytes_done: number;
-  bytes_total: number;
-  ingested: number;
-  already_present: number;
-  rejected: { name: string; reason: string }[];
-  rejected_not_listed: number;
-}
+type Status = ResponseOf<typeof sneakernet.ingestStatus>;
 
 export default class SneakernetIngest extends ClientCommand {
   static override summary = 'Ingest a SneakerNet drive at its destination: verify every file against the manifest, commit it, confirm it to the source (admin).';
@@ -36,13 +27,13 @@ export default class SneakernetIngest extends ClientCommand {
     } catch (e) {
       this.error(`Cannot read the manifest ${flags.manifest}: ${(e as Error).message}`, { exit: 1 });
     }
-    const started = await client.post<{ ingest_id: string; files: number }>('sneakernet/ingest', { manifest, drive_root: path.resolve(flags['drive-root']) });
+    const started = await client.call(sneakernet.ingest, { manifest, drive_root: path.resolve(flags['drive-root']) });
     this.log(`Ingest ${started.ingest_id} of ${started.files} files started.`);
     const bars = phaseBars(!flags['no-progress'] && !this.jsonEnabled());
     let s: Status;
     try {
       for (;;) {
-        s = await client.post<Status>('sneakernet/ingest_status', { ingest_id: started.ingest_id });
+        s = await client.call(sneakernet.ingestStatus, { ingest_id: started.ingest_id });
         bars.update('ingesting', s.bytes_done, s.bytes_total);
         if (s.finished) break;
         await new Promise((r) => setTimeout(r, 1000));
@@ -55,6 +46,6 @@ export default class SneakernetIngest extends ClientCommand {
     for (const r of s.rejected) this.log(`  rejected ${r.name}: ${r.reason}`);
     if (s.rejected_not_listed) this.log(`  ... and ${s.rejected_not_listed} more (see the server's log).`);
     if (rejected) process.exitCode = 1;
-    return { ingest_id: started.ingest_id, ...s };
+    return s;
   }
 }

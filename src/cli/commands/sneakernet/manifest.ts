@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
+import { sneakernet } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class SneakernetManifest extends ClientCommand {
@@ -15,11 +16,7 @@ export default class SneakernetManifest extends ClientCommand {
   async run() {
     const { flags } = await this.parse(SneakernetManifest);
     const { client } = this.connect(flags.connection);
-    const m = await client.post<{ store_files: { size: number }[]; manifest_checksum: string; trip_id: string }>(
-      'sneakernet/manifest',
-      { store_name: flags.store, destination_librarian: flags.destination },
-      600_000,
-    );
+    const m = await client.call(sneakernet.manifest, { store_name: flags.store, destination_librarian: flags.destination }, 600_000);
     writeFileSync(flags.output, JSON.stringify(m, null, 2) + '\n');
     const bytes = m.store_files.reduce((s, f) => s + f.size, 0);
     this.log(`Wrote ${flags.output}: ${m.store_files.length} files, ${bytes} bytes, ${m.manifest_checksum}. Ship the drive with it; at ${flags.destination}: librarian sneakernet ingest --manifest ${flags.output} --drive-root <mount point of the drive's store directory>`);

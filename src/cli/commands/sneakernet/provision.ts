@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { sneakernet } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class SneakernetProvision extends ClientCommand {
@@ -8,7 +9,7 @@ export default class SneakernetProvision extends ClientCommand {
   async run() {
     const { flags } = await this.parse(SneakernetProvision);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<Record<string, unknown>>('sneakernet/provision', { store_name: flags.store });
+    const r = await client.call(sneakernet.provision, { store_name: flags.store });
     this.log(`Drive "${flags.store}" provisioned: trip ${r.trip_id} is filling.`);
     return r;
   }

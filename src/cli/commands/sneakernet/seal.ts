@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { sneakernet } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class SneakernetSeal extends ClientCommand {
@@ -8,7 +9,7 @@ export default class SneakernetSeal extends ClientCommand {
   async run() {
     const { flags } = await this.parse(SneakernetSeal);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<Record<string, unknown>>('sneakernet/seal', { store_name: flags.store });
+    const r = await client.call(sneakernet.seal, { store_name: flags.store });
     this.log(`Drive "${flags.store}" sealed with ${r.files} files (${r.bytes} bytes). Next: librarian sneakernet manifest --store ${flags.store} --destination <peer> --output manifest.json`);
     return r;
   }

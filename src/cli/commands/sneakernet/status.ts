@@ -1,19 +1,6 @@
+import { sneakernet } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 import { formatBytes, formatTime } from '../../format';
-
-interface Trip {
-  workflow_id: string;
-  store_name: string;
-  state: string;
-  destination: string | null;
-  files: number;
-  bytes: number;
-  confirmed: number;
-  rejected: number;
-  waiting_for: string;
-  running: boolean;
-  started: string;
-}
 
 export default class SneakernetStatus extends ClientCommand {
   static override summary = "Each drive trip's state (filling, full, in transit, ingesting at the destination, confirmed, wiped), file count, bytes and what it waits for (admin).";
@@ -22,7 +9,7 @@ export default class SneakernetStatus extends ClientCommand {
   async run() {
     const { flags } = await this.parse(SneakernetStatus);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<{ trips: Trip[] }>('sneakernet/status');
+    const r = await client.call(sneakernet.status, {});
     this.table(
       ['DRIVE', 'STATE', 'DESTINATION', 'FILES', 'BYTES', 'CONFIRMED', 'STARTED', 'WAITING FOR'],
       r.trips.map((t) => [t.store_name, t.state, t.destination ?? '', t.files, formatBytes(t.bytes), `${t.confirmed}${t.rejected ? ` (+${t.rejected} rejected)` : ''}`, formatTime(t.started), t.waiting_for]),

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { sneakernet } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class SneakernetWipe extends ClientCommand {
@@ -9,7 +10,7 @@ export default class SneakernetWipe extends ClientCommand {
   async run() {
     const { flags } = await this.parse(SneakernetWipe);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<{ files_deleted: number }>('sneakernet/wipe', { store_name: flags.store }, 3_600_000);
+    const r = await client.call(sneakernet.wipe, { store_name: flags.store }, 3_600_000);
     this.log(`Wiped drive "${flags.store}": ${r.files_deleted} files deleted; it is enabled for the next trip (librarian sneakernet provision --store ${flags.store}).`);
     return r;
   }

@@ -1,4 +1,5 @@
 import { Args } from '@oclif/core';
+import { stores } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 import { formatBytes } from '../../format';
 
@@ -10,10 +11,7 @@ export default class StoresCheck extends ClientCommand {
   async run() {
     const { args, flags } = await this.parse(StoresCheck);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<{ workflow_id: string; name: string; available: boolean; writable: boolean; full: boolean; free_space: number; problem: string | null }>(
-      'admin/stores/check',
-      { store_name: args.store },
-    );
+    const r = await client.call(stores.check, { store_name: args.store });
     const verdict = r.available && r.writable && !r.full ? 'healthy' : `unhealthy: ${r.problem}`;
     this.log(`Store "${r.name}" is ${verdict} (free ${r.free_space < 0 ? 'n/a' : formatBytes(r.free_space)}); workflow ${r.workflow_id}.`);
     return r;

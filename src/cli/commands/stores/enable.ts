@@ -1,4 +1,5 @@
 import { Args } from '@oclif/core';
+import { stores } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class StoresEnable extends ClientCommand {
@@ -9,7 +10,7 @@ export default class StoresEnable extends ClientCommand {
   async run() {
     const { args, flags } = await this.parse(StoresEnable);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<{ store_name: string; enabled: boolean }>('admin/stores/state_change', { store_name: args.store, enabled: true });
+    const r = await client.call(stores.stateChange, { store_name: args.store, enabled: true });
     this.log(`Store "${r.store_name}" is now ${r.enabled ? 'enabled' : 'disabled'}.`);
     return r;
   }

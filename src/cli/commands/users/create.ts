@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { users } from '../../../protocol';
 import { AUTH_LEVEL_NAMES, levelValue, type AuthLevelName } from '../../../shared/authLevels';
 import { generatePassword } from '../../../shared/passwords';
 import { ClientCommand, connectionFlag } from '../../base';
@@ -19,7 +20,7 @@ export default class UsersCreate extends ClientCommand {
     const { client } = this.connect(flags.connection);
     const password = flags['password-stdin'] ? await readStdin() : generatePassword();
     // The level's number: what v2 servers accept (names too, here).
-    await client.post('users/create', { username: args.username, password, permission: levelValue(flags.level as AuthLevelName) });
+    await client.call(users.create, { username: args.username, password, permission: levelValue(flags.level as AuthLevelName) });
     this.log(`Created ${flags.level} user "${args.username}".`);
     if (!flags['password-stdin']) this.log(`Password (shown only now): ${password}`);
     return { username: args.username, level: flags.level, ...(flags['password-stdin'] ? {} : { password }) };

@@ -1,4 +1,5 @@
 import { Args } from '@oclif/core';
+import { users } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class UsersDelete extends ClientCommand {
@@ -9,7 +10,7 @@ export default class UsersDelete extends ClientCommand {
   async run() {
     const { args, flags } = await this.parse(UsersDelete);
     const { client } = this.connect(flags.connection);
-    await client.post('users/delete', { username: args.username });
+    await client.call(users.remove, { username: args.username });
     this.log(`Deleted user "${args.username}".`);
     return { username: args.username, deleted: true };
   }

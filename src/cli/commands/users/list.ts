@@ -1,3 +1,4 @@
+import { users } from '../../../protocol';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class UsersList extends ClientCommand {
@@ -7,7 +8,7 @@ export default class UsersList extends ClientCommand {
   async run() {
     const { flags } = await this.parse(UsersList);
     const { client } = this.connect(flags.connection);
-    const r = await client.post<{ users: { username: string; permission: number; permission_name: string }[] }>('users/list');
+    const r = await client.call(users.list, {});
     this.table(['USERNAME', 'LEVEL'], r.users.map((u) => [u.username, u.permission_name]));
     return r.users;
   }

@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { users } from '../../../protocol';
 import { generatePassword } from '../../../shared/passwords';
 import { ClientCommand, connectionFlag } from '../../base';
 import { loadConnections, saveConnections } from '../../connections';
@@ -16,13 +17,15 @@ export default class UsersPasswd extends ClientCommand {
     const password = flags['password-stdin'] ? await readStdin() : generatePassword();
     const own = !args.username || args.username === connection.user;
     if (own) {
-      await client.post('users/password_update', { password: connection.password, new_password: password });
+      await client.call(users.passwordUpdate, { password: connection.password, new_password: password });
       const data = loadConnections();
       data.connections[name] = { ...connection, password };
       saveConnections(data);
       this.log(`Changed the password of "${connection.user}" and saved it in connection "${name}".`);
     } else {
-      await client.post('users/update', { username: args.username, password });
+      const r = await client.call(users.update, { username: args.username!, password });
+      // A v2 server answers an unknown user with success false (and status 200).
+      if (!r.success) this.error(`No user is named "${args.username}" on ${client.url}.`, { exit: 1 });
       this.log(`Set a new password for "${args.username}".`);
     }
     if (!flags['password-stdin']) this.log(`New password (shown only now): ${password}`);

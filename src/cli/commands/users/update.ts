@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { users } from '../../../protocol';
 import { AUTH_LEVEL_NAMES, levelValue, type AuthLevelName } from '../../../shared/authLevels';
 import { ClientCommand, connectionFlag } from '../../base';
 
@@ -10,7 +11,9 @@ export default class UsersUpdate extends ClientCommand {
   async run() {
     const { args, flags } = await this.parse(UsersUpdate);
     const { client } = this.connect(flags.connection);
-    await client.post('users/update', { username: args.username, permission: levelValue(flags.level as AuthLevelName) });
+    const r = await client.call(users.update, { username: args.username, permission: levelValue(flags.level as AuthLevelName) });
+    // A v2 server answers an unknown user with success false (and status 200).
+    if (!r.success) this.error(`No user is named "${args.username}" on ${client.url}.`, { exit: 1 });
     this.log(`User "${args.username}" is now ${flags.level}.`);
     return { username: args.username, level: flags.level };
   }

@@ -2,9 +2,10 @@ import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { describeIssues, type Call, type RequestOf, type ResponseOf } from './call';
 
 /**
- * HTTP client for a Librarian's API, used by the CLI and (for peers) by activities.
+ * HTTP client for a Librarian's API (ours or v2's), used by the CLI and by the peer client.
  */
 export class ApiError extends Error {
   constructor(
@@ -27,6 +28,17 @@ export class ConnectionError extends Error {
   ) {
     super(`Cannot reach the Librarian at ${url}: ${(cause as Error)?.cause ? String(((cause as Error).cause as Error).message ?? (cause as Error).cause) : (cause as Error)?.message}`);
     this.name = 'ConnectionError';
+  }
+}
+
+/** The server answered, but not in the shape the protocol module describes. */
+export class UnexpectedAnswer extends Error {
+  constructor(
+    readonly url: string,
+    readonly problems: string,
+  ) {
+    super(`The answer from ${url} is not one this Librarian understands (${problems}).`);
+    this.name = 'UnexpectedAnswer';
   }
 }
 
@@ -56,6 +68,19 @@ export class LibrarianClient {
 
   endpoint(path: string): string {
     return `${this.url}/api/v2/${path.replace(/^\/+/, '')}`;
+  }
+
+  /** One call of the protocol module: its answer parsed (and checked) by the call's schema. */
+  async call<C extends Call>(c: C, body: RequestOf<C>, timeoutMs?: number): Promise<ResponseOf<C>> {
+    return (await this.callWithHeaders(c, body, timeoutMs)).body;
+  }
+
+  /** The same, with the response headers (search pages carry X-Next-Cursor). */
+  async callWithHeaders<C extends Call>(c: C, body: RequestOf<C>, timeoutMs?: number): Promise<{ body: ResponseOf<C>; headers: Headers }> {
+    const r = await this.request<unknown>(c.path, body, timeoutMs);
+    const parsed = c.response.safeParse(r.body);
+    if (!parsed.success) throw new UnexpectedAnswer(this.endpoint(c.path), describeIssues(parsed.error));
+    return { body: parsed.data as ResponseOf<C>, headers: r.headers };
   }
 
   async post<T = unknown>(path: string, body: unknown = {}, timeoutMs = this.opts.timeoutMs ?? 60_000): Promise<T> {

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/**
+ * One endpoint of the HTTP protocol (/api/v2): its path, what a request may hold and what the
+ * answer holds. The server parses requests with `request` and its route must return the input
+ * of `response`; clients (the CLI, peer Librarians) send the input of `request` and parse the
+ * answer with `response`; the OpenAPI document shows both. A field renamed on one side thus
+ * fails to compile on the other, and an answer a peer cannot read fails with a clear reason.
+ *
+ * Requests accept what v2 clients send (a null member means "not given": the server drops nulls
+ * before parsing). Answers hold every field v2 clients and peers read; fields v2 servers do not
+ * send are optional, and fields they send as null are nullable, so the same schema reads a v2
+ * server's answer.
+ */
+export interface Call<Req extends z.ZodType = z.ZodType, Res extends z.ZodType = z.ZodType> {
+  /** Below /api/v2, without a leading slash, e.g. "upload/stage". */
+  readonly path: string;
+  readonly request: Req;
+  readonly response: Res;
+}
+
+export function call<Req extends z.ZodType, Res extends z.ZodType>(path: string, request: Req, response: Res): Call<Req, Res> {
+  return { path, request, response };
+}
+
+/** What a client sends. */
+export type RequestOf<C extends Call> = z.input<C['request']>;
+/** What the server's route works with, once parsed. */
+export type ParsedRequestOf<C extends Call> = z.output<C['request']>;
+/** What a route returns (serialised as JSON). */
+export type AnswerOf<C extends Call> = z.input<C['response']>;
+/** What a client reads from the answer. */
+export type ResponseOf<C extends Call> = z.output<C['response']>;
+
+/** Times on the wire: ISO 8601 (v2 servers send UTC without an offset). */
+export const time = z.string().describe('ISO 8601 time');
+
+/** A Date, as `time` carries it. */
+export const iso = (d: Date): string => d.toISOString();
+export const isoOrNull = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
+
+/**
+ * v2 clients send unset fields as explicit nulls (wire-v2.md §1.6): a null object member means
+ * "not given", everywhere in a request body.
+ */
+export function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (!v || typeof v !== 'object' || v instanceof Date) return v;
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNulls(x)]));
+}
+
+/** One line per problem: "field.path: message". */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+}

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { call, time } from './call';
+
+const name = z.string().min(1);
+
+export const add = call(
+  'admin/librarians/add',
+  z.object({
+    librarian_name: name,
+    url: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    /** "user:password": our account on the peer, encrypted at rest. */
+    authenticator: z.string().min(3),
+    check_connection: z.boolean().default(true),
+  }),
+  z.object({
+    // Ours refuse (400) what v2 servers answer 200 with success false: a name in use, a failed ping.
+    success: z.boolean(),
+    already_exists: z.boolean(),
+    /** Null when the peer was not pinged. */
+    ping_success: z.boolean().nullable(),
+  }),
+);
+
+export const list = call(
+  'admin/librarians/list',
+  z.object({ ping: z.boolean().default(true) }),
+  z.object({
+    librarians: z.array(
+      z.object({
+        name: z.string(),
+        url: z.string(),
+        port: z.number().int(),
+        /** Not from v2 servers (nor the fields below but `enabled`). */
+        base_url: z.string().optional(),
+        /** Null when not pinged. */
+        available: z.boolean().nullable(),
+        ping_error: z.string().nullish(),
+        /** Whether transfers to it are enabled (not paused). */
+        enabled: z.boolean(),
+        /** When it last answered our ping. */
+        last_seen: time.nullish(),
+        /** When it last called us. */
+        last_heard: time.nullish(),
+      }),
+    ),
+  }),
+);
+
+export const remove = call(
+  'admin/librarians/remove',
+  z.object({ librarian_name: name, remove_outgoing_transfers: z.boolean().default(false), remove_remote_instances: z.boolean().default(false) }),
+  z.object({ success: z.literal(true), number_of_transfers_removed: z.number().int() }),
+);
+
+const transferStatusRequest = z.object({ librarian_name: name, transfers_enabled: z.boolean() });
+const transferStatusAnswer = z.object({
+  librarian_name: z.string(),
+  transfers_enabled: z.boolean(),
+  /** Batches in flight told to hold or go on. Not from v2 servers. */
+  batches_signalled: z.number().int().optional(),
+});
+
+/** Pause (false) or resume (true) sending to a peer. */
+export const transferStatusChange = call('admin/librarians/transfer_status/change', transferStatusRequest, transferStatusAnswer);
+/** The same: where the v2 Python client posts (v2 servers answer it 404). */
+export const transferStatusSet = call('admin/librarians/transfer_status/set', transferStatusRequest, transferStatusAnswer);
+
+/** Not on v2 servers. */
+export const cloneStatus = call(
+  'admin/clone/status',
+  z.object({ peer: z.string().optional() }),
+  z.object({
+    peers: z.array(
+      z.object({
+        name: z.string(),
+        enabled: z.boolean(),
+        in_flight_batches: z.number().int(),
+        max_batches: z.number().int(),
+        waiting_files: z.number().int(),
+        /** Null when no file waits. */
+        waiting_reason: z.string().nullable(),
+      }),
+    ),
+    batches: z.array(
+      z.object({
+        workflow_id: z.string(),
+        /** Null for a batch started without its search attributes. */
+        peer: z.string().nullable(),
+        /** Null until the batch answers its state query. */
+        phase: z.string().nullable(),
+        paused: z.boolean(),
+        method: z.string().nullable(),
+        globus_task_id: z.string().nullable(),
+        files: z.number().int().nullable(),
+        bytes: z.number().nullable(),
+        started: time,
+        waiting_for: z.string(),
+        next_retry: time.nullable(),
+      }),
+    ),
+  }),
+);
+
+/** Not on v2 servers. */
+export const cloneSend = call(
+  'admin/clone/send',
+  z.object({ peer: name }),
+  z.object({
+    peer: z.string(),
+    batches_started: z.number().int(),
+    files: z.number().int(),
+    batch_ids: z.array(z.string()),
+    /** Why nothing was started (the peer is paused, the caps are reached). */
+    waiting: z.string().nullable(),
+  }),
+);
