@@ -114,7 +114,7 @@ export class RepairFlow {
       taskQueue: this.temporal.taskQueue,
       workflowId: r.batchId,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      args: [{ peer, batchId: r.batchId, settings: cloneBatchSettings(this.domain.config) }],
+      args: [{ peer, batchId: r.batchId, settings: cloneBatchSettings(this.domain.config), ...(r.staged ? { staged: r.staged } : {}) }],
       typedSearchAttributes: [this.temporal.librarian, { key: PEER, value: peer }, { key: FILE_COUNT, value: 1 }, { key: PHASE, value: 'starting' }],
     });
     return { destinationTransferId: r.destinationTransferId };

@@ -38,6 +38,11 @@ export interface CloneBatchInput {
   peer: string;
   batchId: string;
   settings: CloneBatchSettings;
+  /**
+   * Already staged at the peer before the workflow started (a repair resend answers the peer with
+   * its new transfer id). Staging again would make a v2 peer fail that transfer and start another.
+   */
+  staged?: Awaited<ReturnType<Activities['stageCloneBatch']>>;
 }
 
 export interface CloneBatchState {
@@ -62,7 +67,7 @@ export const pauseSignal = defineSignal<[boolean]>('pause');
 export const itemsChangedSignal = defineSignal('itemsChanged');
 export const batchStateQuery = defineQuery<CloneBatchState>('state');
 
-export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput): Promise<CloneBatchResult> {
+export async function cloneBatch({ peer, batchId, settings, staged: stagedBefore }: CloneBatchInput): Promise<CloneBatchResult> {
   const retry = { initialInterval: settings.retry.initialInterval, maximumInterval: settings.retry.maximumInterval, backoffCoefficient: 2 };
   const peerCalls = proxyActivities<Activities>({ startToCloseTimeout: '2m', heartbeatTimeout: settings.heartbeatTimeoutMs, scheduleToCloseTimeout: settings.giveUpAfterMs, retry });
   const copying = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: settings.heartbeatTimeoutMs, scheduleToCloseTimeout: settings.giveUpAfterMs, retry });
@@ -123,7 +128,7 @@ export async function cloneBatch({ peer, batchId, settings }: CloneBatchInput): 
   try {
     state.paused = !(await local.peerTransfersEnabled(peer));
     await step('staging');
-    const staged = await peerCalls.stageCloneBatch(batchId);
+    const staged = stagedBefore ?? (await peerCalls.stageCloneBatch(batchId));
     if (staged.staged.length > 0) {
       const method = settings.methods.find((m) => (m === 'local' ? staged.localUsable : settings.globusEnabled && !!staged.methods.globus));
       if (!method) {

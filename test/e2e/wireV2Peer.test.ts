@@ -189,6 +189,80 @@ test('a file whose bytes differ from what the v2 peer declared is refused, and t
   expect((await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: u.destination_transfer_id } })).status).toBe('FAILED');
 });
 
+test("v2's SneakerNet ingest (wire-v2.md §3.9): clone/stage, clone/ongoing, copy, clone/staged; catalogued, and the source told with clone/complete", async () => {
+  const [f] = await files(['so/drive/x.dat'], 401);
+  // The manifest made this transfer ONGOING at the source.
+  so.outgoing.set(401, 1);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const asAdmin = async (endpoint: string, body: unknown): Promise<{ status: number; body: any }> => {
+    const res = await fetch(`${b.url}/api/v2/${endpoint}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`${b.admin.username}:${b.admin.password}`).toString('base64')}` },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  const entry = { upload_size: f!.size, upload_checksum: f!.checksum, upload_name: 'x.dat', destination_location: f!.name, uploader: SO, source: SO, source_transfer_id: 401 };
+  const staged = await asAdmin('clone/stage', entry);
+  expect(staged.status).toBe(201);
+  // What the ingest reads: the ids, the staging path and a sync provider naming this host.
+  expect(staged.body).toMatchObject({ source_transfer_id: 401, destination_transfer_id: expect.any(Number), staging_location: expect.stringMatching(/^\//), store_name: expect.any(String) });
+  expect(staged.body.transfer_providers.local.hostnames).toContain(os.hostname());
+  const ids = { source_transfer_id: 401, destination_transfer_id: staged.body.destination_transfer_id as number };
+  expect(await asAdmin('clone/ongoing', ids)).toEqual({ status: 200, body: { ...ids, success: true } });
+  cpSync(f!.local, staged.body.staging_location);
+  expect(await asAdmin('clone/staged', ids)).toEqual({ status: 200, body: { ...ids, success: true } });
+
+  await waitFor('clone/complete at the source', async () => so.outgoing.get(401) === 3, 60_000);
+  const svc = await b.domain();
+  const file = await svc.db.file.findUniqueOrThrow({ where: { name: f!.name }, include: { instances: true } });
+  expect([file.checksum, Number(file.size)]).toEqual([f!.checksum, f!.size]);
+  expect(so.calls.filter((c) => c.endpoint === 'clone/complete').map((c) => c.body)).toContainEqual({ ...ids, store_id: file.instances[0]!.storeId });
+  // The drive ingested again: "already exists", which the ingest counts as done.
+  const again = await asAdmin('clone/stage', entry);
+  expect([again.status, again.body.reason]).toEqual([409, 'File already exists on librarian.']);
+  // Out of order: staged before ongoing is refused, and the transfer is left as it was.
+  const [g] = await files(['so/drive/y.dat'], 402);
+  const second = await asAdmin('clone/stage', { ...entry, upload_size: g!.size, upload_checksum: g!.checksum, upload_name: 'y.dat', destination_location: g!.name, source_transfer_id: 402 });
+  const early = await asAdmin('clone/staged', { source_transfer_id: 402, destination_transfer_id: second.body.destination_transfer_id });
+  expect(early.status).toBe(406);
+  expect((await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: second.body.destination_transfer_id } })).status).toBe('INITIATED');
+});
+
+test('checkin/update and checkin/status from a v2 peer: unknown ids, transfers not its own and forbidden transitions are left alone, with reasons; always 200', async () => {
+  const svc = await b.domain();
+  const mine = await svc.db.incomingTransfer.findFirstOrThrow({ where: { source: SO, status: 'COMPLETED' } });
+  // Another peer's transfer, staged by an admin on its behalf.
+  const [other] = await files(['elsewhere/z.dat'], 501);
+  const admin = b.client();
+  await admin.post('admin/librarians/add', { librarian_name: 'another-site', url: 'http://127.0.0.1', port: 9, authenticator: 'b:at-another', check_connection: false });
+  const theirs = await admin.post<{ destination_transfer_id: number }>('clone/stage', { upload_size: other!.size, upload_checksum: other!.checksum, upload_name: 'z.dat', destination_location: other!.name, uploader: 'someone', source: 'another-site', source_transfer_id: 501 });
+
+  const update = await asSo('checkin/update', { source_transfer_ids: [999_999], destination_transfer_ids: [999_998, theirs.destination_transfer_id, mine.id], new_status: 1 });
+  expect(update.status).toBe(200);
+  expect(update.body).toMatchObject({
+    modified_source_transfer_ids: [],
+    modified_destination_transfer_ids: [],
+    unmodified_source_transfer_ids: [999_999],
+    unmodified_destination_transfer_ids: [999_998, theirs.destination_transfer_id, mine.id],
+  });
+  expect(update.body.reasons).toHaveLength(4);
+  expect((update.body.reasons as string[]).every((r) => typeof r === 'string' && r.length > 0)).toBe(true);
+  // Nothing moved.
+  expect((await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: theirs.destination_transfer_id } })).status).toBe('INITIATED');
+  expect((await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: mine.id } })).status).toBe('COMPLETED');
+
+  const status = await asSo('checkin/status', { source_transfer_ids: [999_999], destination_transfer_ids: [999_998, theirs.destination_transfer_id, mine.id] });
+  expect(status).toEqual({
+    status: 200,
+    body: {
+      source_transfer_status: { '999999': null },
+      destination_transfer_status: { '999998': null, [theirs.destination_transfer_id]: null, [mine.id]: 3 },
+      destination_transfer_store_ids: { '999998': null, [theirs.destination_transfer_id]: null, [mine.id]: expect.any(Number) },
+    },
+  });
+});
+
 /**
  * The other direction: this Librarian sending to a v2 peer. The stand-in receives as v2 does:
  * it stages a batch whole or refuses it with one error (409 listing files it has), creates a
@@ -207,6 +281,16 @@ describe('this Librarian sending to a v2 peer', () => {
   const incoming = new Map<number, { status: number; name: string; checksum: string; size: number; stagingLocation: string; sourceTransferId: number }>();
   let nextId = 1;
   let server: http.Server;
+  // Files whose copy here the stand-in's own validation finds damaged.
+  const corruptHere = new Set<string>();
+  const asV2 = async (endpoint: string, body: unknown): Promise<{ status: number; body: any }> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const res = await fetch(`${a.url}/api/v2/${endpoint}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`${V2}:${V2_PASSWORD}`).toString('base64')}` },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  };
 
   async function ingest(id: number) {
     const t = incoming.get(id)!;
@@ -278,6 +362,13 @@ describe('this Librarian sending to a v2 peer', () => {
         }
         case 'clone/fail':
           return reply(200, { source_transfer_id: body.source_transfer_id, destination_transfer_id: body.destination_transfer_id, success: true });
+        case 'validate/file': {
+          // v2's items: no state, path or checksum_time; its checksum always prefixed.
+          const f = catalog.get(body.file_name);
+          if (!f) return reply(400, { reason: 'This file does not exist in the librarian.', suggested_remedy: 'Check the file name and try again.' });
+          const current = corruptHere.has(body.file_name) ? `${f.checksum.split(':::')[0]}:::0000` : f.checksum;
+          return reply(200, [{ librarian: V2, store: 7, instance_id: 70, original_checksum: f.checksum, original_size: f.size, current_checksum: current, current_size: f.size, computed_same_checksum: current === f.checksum }]);
+        }
         default:
           return reply(404, { detail: 'Not Found' });
       }
@@ -313,5 +404,59 @@ describe('this Librarian sending to a v2 peer', () => {
       expect([t.status, treeDigest(t.stagingLocation)]).toEqual([3, treeDigest(f.local)]);
     }
     expect(await svc.db.outgoingTransfer.count({ where: { destination: V2, status: { not: 'COMPLETED' } } })).toBe(0);
+  });
+
+  test('validate/file: the v2 peer asks with only file_name and gets our copies; asked with peers, its v2 items join ours', async () => {
+    const svc = await a.domain();
+    const sent = await svc.db.remoteInstance.findFirstOrThrow({ where: { librarian: { name: V2 } }, include: { file: true } });
+    const before = calls.filter((c) => c.endpoint === 'validate/file').length;
+    // As v2's recursion asks (§3.7): one field. It gets our verdicts only; we do not ask it back.
+    const asked = await asV2('validate/file', { file_name: sent.fileName });
+    expect(asked.status).toBe(200);
+    expect(asked.body).toEqual([expect.objectContaining({ librarian: a.name, computed_same_checksum: true, original_checksum: sent.file.checksum, current_checksum: sent.file.checksum })]);
+    expect(calls.filter((c) => c.endpoint === 'validate/file').length).toBe(before);
+    // Our recursion reaches it, reads its v2 items (no state), and tells good from corrupt.
+    corruptHere.add(sent.fileName);
+    const all = await a.client().post<{ librarian: string; computed_same_checksum: boolean; state?: string }[]>('validate/file', { file_name: sent.fileName, peers: true });
+    expect(calls.filter((c) => c.endpoint === 'validate/file').map((c) => c.body)).toContainEqual({ file_name: sent.fileName, force: false, depth: 2, visited: [a.name], peers: true });
+    expect(all.map((i) => [i.librarian, i.computed_same_checksum, i.state])).toEqual([
+      [a.name, true, 'good'],
+      [V2, false, undefined],
+    ]);
+  });
+
+  test('corrupt/prepare and corrupt/resend from the v2 peer: our copy checked, then sent to it as a one-file batch, and confirmed', async () => {
+    const svc = await a.domain();
+    const peer = await svc.db.librarian.findUniqueOrThrow({ where: { name: V2 } });
+    const damaged = await svc.db.remoteInstance.findFirstOrThrow({ where: { librarianId: peer.id }, include: { file: true }, orderBy: { fileName: 'asc' } });
+    // Someone else's account, or a file we lack: refused with reasons v2's repair task matches.
+    const notMine = await fetch(`${a.url}/api/v2/corrupt/prepare`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`${a.admin.username}:${a.admin.password}`).toString('base64')}` },
+      body: JSON.stringify({ file_name: damaged.fileName, librarian_name: V2 }),
+    });
+    expect(notMine.status).toBe(401);
+    const missing = await asV2('corrupt/prepare', { file_name: 'no/such/file', librarian_name: V2 });
+    expect([missing.status, missing.body.reason]).toEqual([409, expect.stringMatching(/^We do not have a copy of the file you are requesting/)]);
+
+    const pingsBefore = calls.filter((c) => c.endpoint === 'ping/logged').length;
+    expect(await asV2('corrupt/prepare', { file_name: damaged.fileName, librarian_name: V2 })).toEqual({ status: 200, body: { ready: true } });
+    // It checked that it can log in to the peer before saying yes.
+    expect(calls.filter((c) => c.endpoint === 'ping/logged').length).toBeGreaterThan(pingsBefore);
+    // v2's step 5: the peer deletes its copy before asking for the new one.
+    catalog.delete(damaged.fileName);
+    const resend = await asV2('corrupt/resend', { librarian_name: V2, file_name: damaged.fileName });
+    expect(resend).toEqual({ status: 200, body: { success: true, destination_transfer_id: expect.any(Number) } });
+    const t = incoming.get(resend.body.destination_transfer_id)!;
+    expect(t.name).toBe(damaged.fileName);
+    await waitFor('the new copy ingested at the v2 peer', async () => t.status === 3, 60_000);
+    // Staged once for the repair (a second clone/batch_stage would make a v2 peer fail the transfer
+    // it was given); the other call is the first test's batch, which it refused.
+    const stagings = calls.filter((c) => c.endpoint === 'clone/batch_stage' && (c.body.uploads as { destination_location: string }[]).some((u) => u.destination_location === damaged.fileName));
+    expect(stagings).toHaveLength(2);
+    expect((await checksumOf(t.stagingLocation)).checksum).toBe(damaged.file.checksum);
+    const outgoing = await svc.db.outgoingTransfer.findFirstOrThrow({ where: { destination: V2, fileName: damaged.fileName }, orderBy: { id: 'desc' } });
+    await waitFor('the resend confirmed', async () => (await svc.db.outgoingTransfer.findUniqueOrThrow({ where: { id: outgoing.id } })).status === 'COMPLETED', 30_000);
+    expect(await svc.db.remoteInstance.count({ where: { librarianId: peer.id, fileName: damaged.fileName } })).toBe(1);
   });
 });

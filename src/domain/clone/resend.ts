@@ -15,13 +15,15 @@ import type { Integrity } from '../audit/integrity';
 import type { PeerRegistry } from '../peers/registry';
 import type { OutgoingTransfers } from '../transfers/outgoing';
 import type { Principal } from '../users/users';
-import type { CloneSender } from './sender';
+import type { BatchStaged, CloneSender } from './sender';
 
 /** Batch ids of repair resends carry this, so a repeated request finds the one in flight. */
 const MARK = '/repair-';
 
 export interface ResendStarted {
   batchId: string;
+  /** What the peer staged, for the batch's workflow (absent when it is already running). */
+  staged?: BatchStaged;
   destinationTransferId: number;
   /** A batch already in flight for this request (its workflow is running). */
   again: boolean;
@@ -100,6 +102,6 @@ export class CorruptResend {
     const p = await this.peers.row(peer);
     await this.outgoing.forgetRemoteCopies(fileName, p.id);
     this.log.info({ peer, file: fileName, batch: batchId, destinationTransfer: item.remoteId }, 'repair copy staged at the peer');
-    return { batchId, destinationTransferId: item.remoteId, again: false };
+    return { batchId, staged, destinationTransferId: item.remoteId, again: false };
   }
 }
