@@ -20,6 +20,10 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: unknown }): Promise<unknown> {
+    if (err instanceof ApiError && err.status === 404 && (err.body as { detail?: unknown } | null)?.detail === 'Not Found') {
+      // FastAPI's answer for a path it does not route: a v2 server without this endpoint.
+      this.error(`The server has no endpoint ${err.url}: a Librarian v2 server lacks it (this command needs a server of this version).`, { exit: 1 });
+    }
     if (err instanceof ApiError) {
       this.error(`${err.reason}${err.suggestedRemedy ? `\n${err.suggestedRemedy}` : ''}`, { exit: 1 });
     }

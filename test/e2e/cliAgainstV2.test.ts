@@ -66,6 +66,14 @@ beforeAll(async () => {
         files.unshift({ name: body.destination_location, checksum: got.checksum, size: got.size });
         return reply(200);
       }
+      case 'users/update':
+        // v2 answers an unknown user with 200 and success false (wire-v2.md §2.6 #18).
+        return reply(200, { success: body.username === 'bob', username: body.username });
+      case 'admin/stores/list':
+        return reply(200, [{ name: 'store', store_type: 'local', free_space: 5_000_000_000, ingestable: true, available: true, enabled: true }, { name: 'gone', store_type: 'local', free_space: -1, ingestable: false, available: false, enabled: false }]);
+      case 'admin/stores/state_change':
+        if (body.store_name !== 'store') return reply(400, { reason: `Store ${body.store_name} does not exist.`, suggested_remedy: 'Check the store name.' });
+        return reply(200, { store_name: body.store_name, enabled: body.enabled, success: true });
       case 'users/create':
         if (typeof body.permission !== 'number') return reply(422, { detail: [{ type: 'enum', loc: ['body', 'permission'], msg: 'Input should be 0, 1, 2, 3, 4 or 100' }] });
         return reply(201, { success: true, username: body.username });
@@ -130,4 +138,27 @@ test('users create sends the level as the number v2 accepts; a 422 shows FastAPI
   const { failureOf } = await import('../../src/protocol/client');
   expect(failureOf(await res.json()).reason).toBe('body.username: Field required; body.password: Field required; body.permission: Field required');
   expect(calls.length).toBe(before + 1);
+});
+
+test('users update and stores list/disable against v2: its answers read right, its 200 "success: false" is an error, and what it lacks is said', async () => {
+  const updated = await runCli(['users', 'update', 'bob', '--level', 'READAPPEND'], { env });
+  expect([updated.status, updated.stdout]).toEqual([0, 'User "bob" is now READAPPEND.\n']);
+  expect(calls.filter((c) => c.endpoint === 'users/update').map((c) => c.body)).toEqual([{ username: 'bob', permission: 3 }]);
+  const unknown = await runCli(['users', 'update', 'nobody', '--level', 'READONLY'], { env });
+  expect([unknown.status, unknown.stderr]).toEqual([1, expect.stringContaining('No user is named "nobody"')]);
+
+  const list = await runCli(['stores', 'list', '--json'], { env });
+  expect(list.status).toBe(0);
+  expect(list.json<{ name: string; free_space: number }[]>().map((s) => [s.name, s.free_space])).toEqual([['store', 5_000_000_000], ['gone', -1]]);
+  const table = await runCli(['stores', 'list'], { env });
+  expect(table.stdout).toMatch(/gone\s+local\s+unmounted/);
+  expect(table.stdout).not.toContain('undefined');
+  const disabled = await runCli(['stores', 'disable', 'store'], { env });
+  expect(disabled.status).toBe(0);
+  const missing = await runCli(['stores', 'disable', 'nope'], { env });
+  expect([missing.status, missing.stderr]).toEqual([1, expect.stringContaining('Store nope does not exist.')]);
+
+  // v2 has no users/list: said as such, not as a bare "Not Found".
+  const users = await runCli(['users', 'list'], { env });
+  expect([users.status, users.stderr]).toEqual([1, expect.stringMatching(/has no endpoint http:\/\/127\.0\.0\.1:\d+\/api\/v2\/users\/list: a Librarian v2 server lacks it/)]);
 });
