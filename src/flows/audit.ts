@@ -74,6 +74,7 @@ export class AuditFlow {
     const p = running
       ? await handle.query(auditProgressQuery)
       : await handle.result().catch((e: Error): AuditProgress => ({ ...emptyProgress(store), phase: 'skipped', skipped: `the audit ended without a result: ${e.message}`, finished: true }));
-    return { ...p, workflowId, running };
+    // Its last moments: the work is done (the workflow is returning its result).
+    return { ...p, workflowId, running: running && !p.finished };
   }
 }

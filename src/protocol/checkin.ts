@@ -38,5 +38,7 @@ export const status = call(
     destination_transfer_status: statusById,
     /** For incoming transfers that are COMPLETED: the store that holds the file. Not from v2 peers. */
     destination_transfer_store_ids: z.record(z.string(), z.number().int().nullable()).optional(),
+    /** For incoming transfers that FAILED or were CANCELLED: why (else null). Not from v2 peers. */
+    destination_transfer_reasons: z.record(z.string(), z.string().nullable()).optional(),
   }),
 );

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { LibrarianError } from '../../src/shared/errors';
 import { testDomain, type TestDomain } from '../support/domain';
 import { PROVIDERS } from '../support/librarian';
+import { standInServer, type StandInCall } from '../support/http';
 import { freePort } from '../support/ports';
 import { fakeSlack, type FakeSlack } from '../support/slack';
 
@@ -19,6 +20,29 @@ beforeAll(async () => {
   slack = await fakeSlack();
 });
 afterAll(() => slack.close());
+
+/** A batch of files in our store, staged at the destination (as clone/batch_stage leaves it). */
+async function stagedBatch(t: TestDomain, peer: string, staging: string, contents: string[]) {
+  const { db, transfers, stores } = t.domain;
+  const store = await db.store.findUniqueOrThrow({ where: { name: 'main' } });
+  const batchId = `clone/${t.config.name}/${peer}/${randomUUID()}-0`;
+  const items = [];
+  for (const [i, body] of contents.entries()) {
+    const name = `src/${randomUUID()}`;
+    const sourcePath = stores.local(store).storePathFor(name);
+    mkdirSync(path.dirname(sourcePath), { recursive: true });
+    writeFileSync(sourcePath, body);
+    const checksum = `md5:::${createHash('md5').update(body).digest('hex')}`;
+    const f = await db.file.create({ data: { name, createTime: new Date(), size: BigInt(body.length), checksum, uploader: 'u', source: 'u', instances: { create: { path: name, storeId: store.id, checksumTime: new Date() } } }, include: { instances: true } });
+    await transfers.outgoing.record(db, [{ destination: peer, fileName: name, size: body.length, checksum, instanceId: f.instances[0]!.id, batchId }], 'ONGOING');
+    const [id] = await transfers.outgoing.pending(batchId).then((ids) => ids.slice(-1));
+    const destPath = path.join(staging, randomUUID(), path.basename(name));
+    mkdirSync(path.dirname(destPath), { recursive: true });
+    await transfers.outgoing.setDestination(id!, { remoteTransferId: 1000 + i, sourcePath, destPath });
+    items.push({ id: id!, name, sourcePath, destPath, instanceId: f.instances[0]!.id, body });
+  }
+  return { batchId, items };
+}
 
 describe.each(PROVIDERS)('sending to a peer that is gone, on %s', (provider) => {
   let t: TestDomain;
@@ -77,31 +101,9 @@ describe.each(PROVIDERS)('sources that are damaged, on %s', (provider) => {
   });
   afterAll(() => t.close());
 
-  /** A batch of files in our store, staged at the destination (as clone/batch_stage leaves it). */
-  async function stagedBatch(contents: string[]) {
-    const { db, transfers, stores } = t.domain;
-    const store = await db.store.findUniqueOrThrow({ where: { name: 'main' } });
-    const batchId = `clone/${t.config.name}/${peer}/${randomUUID()}-0`;
-    const items = [];
-    for (const [i, body] of contents.entries()) {
-      const name = `src/${randomUUID()}`;
-      const sourcePath = stores.local(store).storePathFor(name);
-      mkdirSync(path.dirname(sourcePath), { recursive: true });
-      writeFileSync(sourcePath, body);
-      const checksum = `md5:::${createHash('md5').update(body).digest('hex')}`;
-      const f = await db.file.create({ data: { name, createTime: new Date(), size: BigInt(body.length), checksum, uploader: 'u', source: 'u', instances: { create: { path: name, storeId: store.id, checksumTime: new Date() } } }, include: { instances: true } });
-      await transfers.outgoing.record(db, [{ destination: peer, fileName: name, size: body.length, checksum, instanceId: f.instances[0]!.id, batchId }], 'ONGOING');
-      const [id] = await transfers.outgoing.pending(batchId).then((ids) => ids.slice(-1));
-      const destPath = path.join(staging, randomUUID(), path.basename(name));
-      mkdirSync(path.dirname(destPath), { recursive: true });
-      await transfers.outgoing.setDestination(id!, { remoteTransferId: 1000 + i, sourcePath, destPath });
-      items.push({ id: id!, name, sourcePath, destPath, instanceId: f.instances[0]!.id, body });
-    }
-    return { batchId, items };
-  }
 
   test('a local copy with one source gone: the others are copied, the lost one fails alone, is recorded and taken out of use', async () => {
-    const { batchId, items } = await stagedBatch(['first file\n', 'second, soon gone\n', 'third\n']);
+    const { batchId, items } = await stagedBatch(t, peer, staging, ['first file\n', 'second, soon gone\n', 'third\n']);
     rmSync(items[1]!.sourcePath);
     const r = await t.domain.cloneSender.copyLocally(batchId);
     expect(r).toMatchObject({ bytes: items[0]!.body.length + items[2]!.body.length, lost: 1 });
@@ -130,7 +132,7 @@ describe.each(PROVIDERS)('sources that are damaged, on %s', (provider) => {
   });
 
   test('every source gone: no Globus task is submitted and each item fails on its own', async () => {
-    const { batchId, items } = await stagedBatch(['a\n', 'b\n']);
+    const { batchId, items } = await stagedBatch(t, peer, staging, ['a\n', 'b\n']);
     for (const i of items) rmSync(i.sourcePath);
     expect(await t.domain.cloneSender.submitToGlobus(batchId, 'sub-1', 'dest-endpoint', '/')).toEqual({ taskId: null, lost: 2 });
     const rows = await t.domain.db.outgoingTransfer.findMany({ where: { batchId }, orderBy: { id: 'asc' } });
@@ -139,7 +141,7 @@ describe.each(PROVIDERS)('sources that are damaged, on %s', (provider) => {
   });
 
   test('files the destination rejected on arrival: our copy is re-verified, and a corrupt one is recorded and taken out of use', async () => {
-    const { batchId, items } = await stagedBatch(['intact\n', 'will flip\n', 'fine but late\n']);
+    const { batchId, items } = await stagedBatch(t, peer, staging, ['intact\n', 'will flip\n', 'fine but late\n']);
     writeFileSync(items[1]!.sourcePath, 'will flop\n');
     const rows = await t.domain.db.outgoingTransfer.findMany({ where: { batchId }, orderBy: { id: 'asc' } });
     await t.domain.transfers.outgoing.reported(rows[0]!, 'FAILED', 'checksum mismatch');
@@ -151,5 +153,55 @@ describe.each(PROVIDERS)('sources that are damaged, on %s', (provider) => {
     const open = await t.domain.findings.openFor(items[1]!.instanceId);
     expect(open.map((f) => f.kind)).toEqual(['CORRUPT']);
     expect(await t.domain.findings.openFor(items[0]!.instanceId)).toEqual([]);
+  });
+});
+
+describe.each(PROVIDERS)('a destination that rejected files on arrival, heard first through checkin/status, on %s', (provider) => {
+  let t: TestDomain;
+  let staging: string;
+  const peer = 'dest';
+  const calls: StandInCall[] = [];
+  // What it says of our items: FAILED with its reason (this version) or without one (v2).
+  let reasons: Record<string, string | null> | undefined;
+  const server = standInServer(calls, (endpoint, body, reply) => {
+    if (endpoint !== 'checkin/status') return reply(404, { detail: 'Not Found' });
+    const ids = body.destination_transfer_ids as number[];
+    return reply(200, {
+      source_transfer_status: {},
+      destination_transfer_status: Object.fromEntries(ids.map((id) => [String(id), 4])),
+      ...(reasons ? { destination_transfer_reasons: Object.fromEntries(ids.map((id) => [String(id), reasons![String(id)] ?? null])) } : {}),
+    });
+  });
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t = await testDomain(provider);
+    const port = (server.address() as { port: number }).port;
+    await t.domain.peers.add({ name: peer, url: 'http://127.0.0.1', port, authenticator: 'us:pw', checkConnection: false });
+    staging = mkdtempSync(path.join(os.tmpdir(), 'dest-staging-'));
+  });
+  afterAll(async () => {
+    server.close();
+    await t.close();
+  });
+
+  test('its reason is recorded as its callback gives it, and our copies are checked again either way', async () => {
+    const { batchId } = await stagedBatch(t, peer, staging, ['one\n', 'two\n']);
+    reasons = { '1000': 'Checksum mismatch: the upload declared md5:::x, the staged data hashes to md5:::y.' };
+    expect(await t.domain.cloneSender.reconcile(batchId)).toEqual({ pending: [] });
+    const rows = await t.domain.db.outgoingTransfer.findMany({ where: { batchId }, orderBy: { id: 'asc' } });
+    expect(rows.map((r) => [r.status, r.failureReason])).toEqual([
+      ['FAILED', `${peer} reported FAILED: Checksum mismatch: the upload declared md5:::x, the staged data hashes to md5:::y.`],
+      ['FAILED', `${peer} reported FAILED (it gave no reason)`],
+    ]);
+    expect(await t.domain.cloneSender.verifyRejected(batchId)).toEqual({ checked: 2, damaged: 0 });
+  });
+
+  test('a v2 destination gives no reasons: still reported FAILED, and checked', async () => {
+    const { batchId } = await stagedBatch(t, peer, staging, ['three\n']);
+    reasons = undefined;
+    await t.domain.cloneSender.reconcile(batchId);
+    const [row] = await t.domain.db.outgoingTransfer.findMany({ where: { batchId } });
+    expect([row!.status, row!.failureReason]).toEqual(['FAILED', `${peer} reported FAILED (it gave no reason)`]);
+    expect(await t.domain.cloneSender.verifyRejected(batchId)).toEqual({ checked: 1, damaged: 0 });
   });
 });

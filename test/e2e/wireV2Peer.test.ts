@@ -259,6 +259,7 @@ test('checkin/update and checkin/status from a v2 peer: unknown ids, transfers n
       source_transfer_status: { '999999': null },
       destination_transfer_status: { '999998': null, [theirs.destination_transfer_id]: null, [mine.id]: 3 },
       destination_transfer_store_ids: { '999998': null, [theirs.destination_transfer_id]: null, [mine.id]: expect.any(Number) },
+      destination_transfer_reasons: { '999998': null, [theirs.destination_transfer_id]: null, [mine.id]: null },
     },
   });
 });

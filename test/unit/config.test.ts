@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
+import { durationSchema } from '../../src/shared/durations';
 
 function write(name: string, text: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
@@ -95,4 +96,13 @@ describe('configuration', () => {
     writeFileSync(file, 'encryptionKeyFile: missing\n');
     expect(errorOf(() => loadConfig(file, {}))).toMatch(/encryptionKeyFile points to .*missing, which cannot be read/);
   });
+});
+
+test('a duration that is empty or not one is refused with a reason, never thrown', () => {
+  for (const v of ['', 'x'.repeat(200), 'soon', -1]) {
+    const r = durationSchema.safeParse(v);
+    expect([v, r.success]).toEqual([v, false]);
+  }
+  expect(durationSchema.parse('90s')).toBe(90_000);
+  expect(durationSchema.parse(2)).toBe(2000);
 });

@@ -96,6 +96,7 @@ export class CloneCallbacks {
       source_transfer_status: values(out),
       destination_transfer_status: Object.fromEntries(Object.entries(inc).map(([k, v]) => [k, v ? STATUS_VALUE[v.status] : null])),
       destination_transfer_store_ids: Object.fromEntries(Object.entries(inc).map(([k, v]) => [k, v?.status === 'COMPLETED' ? v.storeId : null])),
+      destination_transfer_reasons: Object.fromEntries(Object.entries(inc).map(([k, v]) => [k, v && (v.status === 'FAILED' || v.status === 'CANCELLED') ? v.failureReason : null])),
     };
   }
 }

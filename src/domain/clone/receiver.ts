@@ -273,10 +273,10 @@ export class CloneReceiver {
   }
 
   async statusOfIncoming(principal: Principal, ids: number[]) {
-    const out: Record<number, { status: TransferStatus; storeId: number | null } | null> = {};
+    const out: Record<number, { status: TransferStatus; storeId: number | null; failureReason: string | null } | null> = {};
     for (const id of ids) {
       const t = await this.db.incomingTransfer.findUnique({ where: { id } });
-      out[id] = t && sentBy(principal, t) ? { status: t.status, storeId: t.storeId } : null;
+      out[id] = t && sentBy(principal, t) ? { status: t.status, storeId: t.storeId, failureReason: t.failureReason } : null;
     }
     return out;
   }

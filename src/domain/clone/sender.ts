@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import type { HashOptions } from '../../shared/checksums';
-import { STATUS_VALUE, statusName } from '../../shared/transferStatus';
+import { STATUS_VALUE, statusName, type TransferStatus } from '../../shared/transferStatus';
 import { clone } from '../../protocol';
 import { CLONE_EXTENSIONS } from '../../protocol/clone';
 import type { ResponseOf } from '../../protocol/call';
@@ -49,6 +49,18 @@ export interface TransferRecordInput {
   end: Date;
   bytes: number;
   files: number;
+}
+
+const statusOf = (v: number | null | undefined): TransferStatus | null => (v === null || v === undefined ? null : (statusName(v) ?? null));
+
+/**
+ * Why a transfer ended at the destination, in the words its checkin/update FAILED callback gives
+ * (`<peer> reported FAILED: <reason>`), whichever of the two we hear first: files it rejected are
+ * checked at home by that prefix (verifyRejected).
+ */
+function endedAtPeer(peer: string, status: TransferStatus | null, reason: string | null | undefined): string {
+  if (status === null) return `${peer} does not know the transfer (checkin/status answers null)`;
+  return `${peer} reported ${status}${reason ? `: ${reason}` : ' (it gave no reason)'}`;
 }
 
 export class CloneSender {
@@ -185,11 +197,16 @@ export class CloneSender {
     }
     const failed: number[] = [];
     const moved: number[] = [];
+    const ended = items.filter((t) => {
+      const name = statusOf(statuses?.[String(t.remoteTransferId)]);
+      return name === 'FAILED' || name === 'CANCELLED' || name === null;
+    });
+    // Why they ended there (its own callback says so too, but may come later or not at all).
+    const reasons = ended.length ? ((await client.checkinStatus({ source_transfer_ids: [], destination_transfer_ids: ended.map((t) => t.remoteTransferId!) })).destination_transfer_reasons ?? {}) : {};
     for (const t of items) {
-      const remote = statuses?.[String(t.remoteTransferId)];
-      const name = remote === null || remote === undefined ? null : statusName(remote);
+      const name = statusOf(statuses?.[String(t.remoteTransferId)]);
       if (name === 'FAILED' || name === 'CANCELLED' || name === null) {
-        await this.outgoing.failed([t.id], `${peer} reports the transfer ${name ?? 'unknown'}`);
+        await this.outgoing.failed([t.id], endedAtPeer(peer, name, reasons[String(t.remoteTransferId)]));
         failed.push(t.id);
       } else if (name !== 'COMPLETED') moved.push(t.id);
     }
@@ -317,7 +334,7 @@ export class CloneSender {
           const storeId = r.destination_transfer_store_ids?.[String(t.remoteTransferId)];
           if (storeId !== null && storeId !== undefined) await this.outgoing.confirmed(t.id, peerRow.id, storeId, 'the destination reports it COMPLETED (callback missing)');
         } else if (name === 'FAILED' || name === 'CANCELLED' || name === null) {
-          await this.outgoing.failed([t.id], `${peer} reports the transfer ${name ?? 'unknown'}`);
+          await this.outgoing.failed([t.id], endedAtPeer(peer, name, r.destination_transfer_reasons?.[String(t.remoteTransferId)]));
         }
       }
     }
