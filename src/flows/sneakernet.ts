@@ -2,7 +2,7 @@
  * SneakerNet as the API sees it: the drive-trip workflow at the source (one per drive, told of
  * each step the operator takes) and the drive-ingest workflow at the destination.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowExecutionInfo } from '@temporalio/client';
 import type { Domain } from '../domain';
 import type { Manifest } from '../domain/sneakernet/manifest';
 import { conflict, notFound } from '../shared/errors';
@@ -14,6 +14,8 @@ import { guarded, type TemporalAccess } from './temporal';
 
 /** Files of a drive ingested at once. */
 const INGEST_CONCURRENCY = 4;
+
+type TripStatus = TripState & { workflowId: string; running: boolean; started: string; files: number; bytes: number; waitingFor: string };
 
 export class SneakernetFlow {
   constructor(
@@ -82,32 +84,46 @@ export class SneakernetFlow {
     const client = await this.temporal.client();
     const q = `Librarian = "${this.domain.config.name}" AND WorkflowType = "sneakernetTrip"`;
     const seen = new Set<string>();
-    const out: (TripState & { workflowId: string; running: boolean; started: string; files: number; bytes: number; waitingFor: string })[] = [];
+    const out: TripStatus[] = [];
     for await (const w of client.workflow.list({ query: q })) {
       if (seen.has(w.workflowId)) continue;
       seen.add(w.workflowId);
-      const running = w.status.name === 'RUNNING';
-      const state: TripState = running
-        ? await client.workflow.getHandle(w.workflowId).query(tripStateQuery)
-        : (((await client.workflow.getHandle(w.workflowId, w.runId).result().catch(() => undefined)) as TripState | undefined) ?? { state: w.status.name.toLowerCase(), store: '', destination: null, progress: null });
-      const row = await this.domain.stores.row(state.store || (w.typedSearchAttributes.get(STORE) ?? '')).catch(() => undefined);
-      const contents = row ? await this.domain.stores.contents(row.id) : { files: 0, bytes: 0 };
-      // The workflow refreshes its progress when told of a change; the catalog is current now.
-      const p = running && state.destination ? await this.domain.driveTrips.progress(w.workflowId) : state.progress;
-      const files = p ? p.total : contents.files;
-      const waitingFor =
-        state.state === 'filling'
-          ? 'the local clone to fill it (or "librarian sneakernet seal")'
-          : state.state === 'full'
-            ? '"librarian sneakernet manifest"'
-            : state.state === 'in transit' || state.state === 'ingesting at the destination'
-              ? `confirmations from ${state.destination}: ${p?.completed ?? 0}/${p?.total ?? '?'} confirmed${p?.failed ? `, ${p.failed} rejected (they are sent again)` : ''}`
-              : state.state === 'confirmed'
-                ? '"librarian sneakernet wipe"'
-                : '';
-      out.push({ ...state, workflowId: w.workflowId, running, started: w.startTime.toISOString(), files, bytes: p?.bytes ?? contents.bytes, waitingFor });
+      out.push(await this.tripStatus(client, w));
+    }
+    // The listing is eventually consistent: a trip started a moment ago may be missing from it.
+    for (const store of await this.domain.stores.names()) {
+      const id = this.temporal.ids.trip(store);
+      if (seen.has(id)) continue;
+      try {
+        out.push(await this.tripStatus(client, await client.workflow.getHandle(id).describe()));
+      } catch (e) {
+        if (!(e instanceof WorkflowNotFoundError)) throw e;
+      }
     }
     return out;
+  }
+
+  private async tripStatus(client: Client, w: WorkflowExecutionDescription | WorkflowExecutionInfo): Promise<TripStatus> {
+    const running = w.status.name === 'RUNNING';
+    const state: TripState = running
+      ? await client.workflow.getHandle(w.workflowId).query(tripStateQuery)
+      : (((await client.workflow.getHandle(w.workflowId, w.runId).result().catch(() => undefined)) as TripState | undefined) ?? { state: w.status.name.toLowerCase(), store: '', destination: null, progress: null });
+    const row = await this.domain.stores.row(state.store || (w.typedSearchAttributes.get(STORE) ?? '')).catch(() => undefined);
+    const contents = row ? await this.domain.stores.contents(row.id) : { files: 0, bytes: 0 };
+    // The workflow refreshes its progress when told of a change; the catalog is current now.
+    const p = running && state.destination ? await this.domain.driveTrips.progress(w.workflowId) : state.progress;
+    const files = p ? p.total : contents.files;
+    const waitingFor =
+      state.state === 'filling'
+        ? 'the local clone to fill it (or "librarian sneakernet seal")'
+        : state.state === 'full'
+          ? '"librarian sneakernet manifest"'
+          : state.state === 'in transit' || state.state === 'ingesting at the destination'
+            ? `confirmations from ${state.destination}: ${p?.completed ?? 0}/${p?.total ?? '?'} confirmed${p?.failed ? `, ${p.failed} rejected (they are sent again)` : ''}`
+            : state.state === 'confirmed'
+              ? '"librarian sneakernet wipe"'
+              : '';
+    return { ...state, workflowId: w.workflowId, running, started: w.startTime.toISOString(), files, bytes: p?.bytes ?? contents.bytes, waitingFor };
   }
 
   /** Destination side: ingest a drive (a repeated ingest of the same manifest joins the running one). */
