@@ -26,6 +26,7 @@ function parseBasic(header: string | undefined): { username: string; password: s
 
 function sendError(res: Response, e: LibrarianError): void {
   if (e.status === 401) res.setHeader('WWW-Authenticate', WWW_AUTHENTICATE);
+  if (typeof e.details.retry_after === 'number') res.setHeader('Retry-After', String(e.details.retry_after));
   // Answering before the request body was read (a refused upload): close the connection, or a
   // client that stops sending would reuse it while we still wait for the rest of that body.
   if (!res.req.complete) res.setHeader('Connection', 'close');
@@ -41,7 +42,8 @@ async function authenticate(domain: Domain, ep: Endpoint, req: Request): Promise
     if (ep.level === 'NONE') return null;
     throw unauthorized('This endpoint needs a login.', 'Send your username and password with HTTP Basic authentication.');
   }
-  const principal = await domain.users.authenticate(creds.username, creds.password);
+  // req.ip: the client's address, through the proxies api.trustProxy names (throttling is per address).
+  const principal = await domain.users.authenticate(creds.username, creds.password, req.ip ?? req.socket.remoteAddress);
   if (!principal) {
     throw unauthorized('Incorrect username or password.', 'Check the credentials of your connection (librarian connections list); an admin can reset a password.');
   }
@@ -57,6 +59,7 @@ async function authenticate(domain: Domain, ep: Endpoint, req: Request): Promise
 export function createApp(domain: Domain, flows: Flows): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', domain.config.api.trustProxy);
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const requests = new client.Histogram({
@@ -64,6 +67,41 @@ export function createApp(domain: Domain, flows: Flows): express.Express {
     help: 'API requests by endpoint and status',
     labelNames: ['path', 'status'],
     registers: [registry],
+  });
+  // Login throttling (domain/users/throttle.ts): what it refused and how many hashes it ran.
+  const logins = () => domain.users.loginStats;
+  new client.Counter({
+    name: 'librarian_login_password_checks_total',
+    help: 'Passwords verified with argon2 (logins not answered from the cache or refused first)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(logins().passwordChecks);
+    },
+  });
+  new client.Counter({
+    name: 'librarian_login_refused_total',
+    help: 'Logins refused before checking: 429 (address or account in backoff) or 503 (too many waiting)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      const s = logins();
+      this.reset();
+      this.inc({ reason: 'address' }, s.refusedAddress);
+      this.inc({ reason: 'account' }, s.refusedAccount);
+      this.inc({ reason: 'overloaded' }, s.overloaded);
+    },
+  });
+  new client.Gauge({
+    name: 'librarian_login_checks',
+    help: 'Password checks running and waiting',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const s = logins();
+      this.set({ state: 'running' }, s.checksInProgress);
+      this.set({ state: 'waiting' }, s.checksWaiting);
+    },
   });
 
   const endpoints = allEndpoints();

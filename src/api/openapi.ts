@@ -17,7 +17,8 @@ const STATUS_TEXT: Record<number, string> = {
   409: 'Already exists',
   413: 'Too large, or no store has room',
   425: 'Already in progress',
-  503: 'A dependency is unavailable; retry later',
+  429: 'Too many failed logins: wait Retry-After seconds',
+  503: 'A dependency is unavailable, or too many logins are being checked; retry later',
 };
 
 function schemaOf(s: z.ZodType, io: 'input' | 'output'): unknown {
@@ -35,7 +36,8 @@ export function buildOpenApi(endpoints: Endpoint[], config: Pick<Config, 'displa
         ...(ep.response ? { content: { 'application/json': { schema: schemaOf(ep.response, 'output') } } } : {}),
       },
     };
-    const errors = [400, ...(ep.level === 'NONE' ? [401] : [401, 403]), ...(ep.errors ?? [])].map((c) => ep.statusAs?.[c] ?? c);
+    // Any login can be held back by login throttling (429) or wait too long for a check (503).
+    const errors = [400, ...(ep.level === 'NONE' ? [401] : [401, 403]), 429, 503, ...(ep.errors ?? [])].map((c) => ep.statusAs?.[c] ?? c);
     for (const code of new Set(errors)) {
       responses[String(code)] = { description: STATUS_TEXT[code] ?? 'Error', content: { 'application/json': { schema: errorBody } } };
     }

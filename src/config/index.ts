@@ -63,6 +63,35 @@ export const configSchema = z.object({
       publicUrl: z.string().url().optional(),
       maxUploadSizeBytes: z.number().int().positive().default(50_000_000_000),
       maxSearchResults: z.number().int().positive().default(64),
+      /**
+       * Behind a reverse proxy: which proxies' X-Forwarded-For to believe for the client's address
+       * (Express's "trust proxy": a hop count, addresses or subnets, or "loopback"). Login
+       * throttling is per address; without this, every client has the proxy's address.
+       */
+      trustProxy: z.union([z.boolean(), z.number().int().nonnegative(), z.string().min(1), z.array(z.string().min(1))]).default(false),
+    })
+    .prefault({}),
+  /**
+   * Login throttling (per API process, in memory): wrong passwords put the address, and the
+   * account for the addresses that failed on it, in backoff (429 with Retry-After) before any
+   * password is hashed. See domain/users/throttle.ts.
+   */
+  logins: z
+    .object({
+      /** Wrong passwords for one account before the addresses that gave them wait. */
+      freeFailuresPerAccount: z.number().int().min(1).default(5),
+      /** Wrong logins from one address (any accounts) before all its logins wait. */
+      freeFailuresPerAddress: z.number().int().min(1).default(20),
+      /** The first wait; it doubles with every further failure... */
+      firstBackoff: durationSchema.prefault(1),
+      /** ...up to this. */
+      maxBackoff: durationSchema.prefault(900),
+      /** Each counter forgets one failure this often (0: only a restart forgets). */
+      forgiveEvery: durationSchema.prefault(600),
+      /** Password hashes (argon2, tens of MB and ms each) computed at once. */
+      concurrentChecks: z.number().int().min(1).default(4),
+      /** Logins waiting for a hash; more are answered 503. */
+      waitingChecks: z.number().int().min(0).default(256),
     })
     .prefault({}),
   temporal: z

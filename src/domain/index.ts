@@ -107,7 +107,7 @@ export async function createDomain(config: Config, component: string, opts: { re
     log,
     db,
     checksums,
-    users: new UserService(db),
+    users: new UserService(db, config.logins, log),
     stores,
     placement,
     imports: new Imports(db, stores, checksums, findings, log),

@@ -22,7 +22,7 @@ export class UploadFlow {
   ) {}
 
   /** Stages an upload through its workflow (started if needed). */
-  async stage(principal: Principal, req: Omit<StageInput, 'createdBy'> & { destination: string }): Promise<StageResult> {
+  async stage(principal: Principal, req: Omit<StageInput, 'createdBy' | 'createdByAdmin'> & { destination: string }): Promise<StageResult> {
     await this.domain.uploads.precheck(req);
     const client = await this.temporal.client();
     const { destination, ...stage } = req;
@@ -36,7 +36,7 @@ export class UploadFlow {
     });
     return guarded(() =>
       client.withDeadline(Date.now() + SHORT_STEP_DEADLINE_MS, () =>
-        client.workflow.executeUpdateWithStart(stageUpdate, { args: [{ ...stage, createdBy: principal.username }], startWorkflowOperation: start }),
+        client.workflow.executeUpdateWithStart(stageUpdate, { args: [{ ...stage, createdBy: principal.username, createdByAdmin: principal.level === 'ADMIN' }], startWorkflowOperation: start }),
       ),
     );
   }

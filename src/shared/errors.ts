@@ -35,6 +35,14 @@ export const tooLarge = make(413);
 export const unavailable = make(503);
 export const insufficientStorage = make(507);
 
+/**
+ * 429 (this client must wait) or 503 (the server is busy) with how long to wait: the API sends
+ * it as Retry-After, and the body says it as `retry_after` (seconds).
+ */
+export function retryLater(status: 429 | 503, seconds: number, reason: string, suggestedRemedy: string): LibrarianError {
+  return new LibrarianError(status, reason, suggestedRemedy, { retry_after: seconds });
+}
+
 export function isLibrarianError(e: unknown): e is LibrarianError {
   return e instanceof LibrarianError;
 }

@@ -4,7 +4,7 @@
  * workflow instead of starting a second one.
  *
  *   stage (update)   record an IncomingTransfer, pick a store, create the staging directory;
- *                    a new stage of the same name supersedes the stale attempt;
+ *                    a new stage of the same name (same account, or an admin) supersedes the stale attempt;
  *   ...              the client copies or streams the bytes in (touch signals keep it alive);
  *   commit (update)  verify size and checksum, move into the store, File + Instance;
  *                    the update returns the verdict;
@@ -39,6 +39,8 @@ export interface StageInput {
   uploadName: string;
   uploader: string;
   createdBy: string;
+  /** The staging account is an ADMIN (absent in stages sent before this field existed). */
+  createdByAdmin?: boolean;
 }
 
 export interface CommitInput {

@@ -132,6 +132,20 @@ test('peer administration: duplicates, bad credentials, wrong names, forgetting 
   const wrongName = await apiError(a.client().post('admin/librarians/add', { librarian_name: 'other', url: '127.0.0.1', port, authenticator: `${a.name}:a-on-b-password` }));
   expect(wrongName.reason).toBe(`The Librarian at that address calls itself "${b.name}", not "other".`);
   expect(await a.client().post('admin/librarians/add', { librarian_name: 'offline', url: '127.0.0.1', port: 9, authenticator: 'u:p', check_connection: false })).toMatchObject({ success: true, ping_success: null });
+  // Credentials in the URL would be stored and listed in clear: refused, on both catalogs, without echoing them.
+  for (const [lib, url] of [
+    [a, 'http://someone:secret-pw@127.0.0.1'],
+    [b, 'someone:secret-pw@127.0.0.1'],
+    [b, 'https://someone@127.0.0.1:8443/librarian'],
+  ] as const) {
+    const withCreds = await apiError(lib.client().post('admin/librarians/add', { librarian_name: 'with-creds', url, port, authenticator: 'u:p', check_connection: false }));
+    expect([withCreds.status, withCreds.reason]).toEqual([400, 'The peer URL contains credentials ("user:password@"); they would be stored and listed in clear.']);
+    expect(withCreds.suggestedRemedy).toBe('Give the URL without them; our account on the peer goes in "authenticator" (librarian peers add --user NAME --password-stdin).');
+    expect(JSON.stringify(withCreds.body)).not.toContain('secret-pw');
+    expect(await (await lib.domain()).db.librarian.findUnique({ where: { name: 'with-creds' } })).toBeNull();
+  }
+  const notHttp = await apiError(b.client().post('admin/librarians/add', { librarian_name: 'ftp', url: 'ftp://127.0.0.1', port, authenticator: 'u:p', check_connection: false }));
+  expect([notHttp.status, notHttp.reason]).toEqual([400, 'The peer URL "ftp://127.0.0.1" is not http or https.']);
 
   const list = await a.client().post<{ librarians: { name: string; available: boolean; enabled: boolean }[] }>('admin/librarians/list', {});
   expect(list.librarians.map((l) => [l.name, l.available, l.enabled])).toEqual([

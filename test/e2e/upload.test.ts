@@ -304,6 +304,27 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     await expectCatalogued('obs/again-twin.bin', local);
   });
 
+  test("another account cannot supersede an upload in progress, even with the same checksum: 409; an admin can", async () => {
+    const svc = await lib.domain();
+    const local = makeFile(path.join(data, 'mine.bin'), 4000);
+    const first = await stage(alice(), local, 'obs/mine.bin');
+    cpSync(local, first.staging_location);
+    const clash = await apiError(stage(lib.client('bob', 'bob-password'), local, 'obs/mine.bin'));
+    expect([clash.status, clash.reason]).toEqual([409, `"obs/mine.bin" is already being received (transfer ${first.transfer_id}, from alice, with the same checksum).`]);
+    expect(clash.suggestedRemedy).toMatch(/only the account that staged it, or an admin, can stage it again/);
+    // Alice's upload is untouched and still hers to commit...
+    expect(await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: first.transfer_id } })).toMatchObject({ status: 'INITIATED', createdBy: 'alice', failureStatus: null });
+    expect(readFileSync(first.staging_location)).toEqual(readFileSync(local));
+    // ...unless an admin takes the name over (an account that cannot finish its upload).
+    const admin = lib.client();
+    const taken = await stage(admin, local, 'obs/mine.bin');
+    expect(taken.superseded_transfer_ids).toEqual([first.transfer_id]);
+    expect(await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: first.transfer_id } })).toMatchObject({ status: 'FAILED', failureStatus: 409 });
+    cpSync(local, taken.staging_location);
+    await admin.post('upload/commit', { transfer_id: taken.transfer_id });
+    await expectCatalogued('obs/mine.bin', local, { source: 'admin' });
+  });
+
   test('search: filters, exact rows and cursor pagination', async () => {
     const admin = lib.client();
     const all = await admin.post<{ name: string; size: number; uploader: string; source: string; instances: { path: string; store_id: number; deletion_policy: number; available: boolean }[]; remote_instances: unknown[] }[]>(

@@ -141,7 +141,8 @@ export class PeerClient {
     try {
       return await this.http.call(c, body, timeoutMs);
     } catch (e) {
-      if (e instanceof ApiError && e.status >= 400 && e.status < 500) {
+      // 429: our logins there are held back for a while, which is no answer to the request.
+      if (e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 429) {
         const noCopy = (e.body as { no_copy?: unknown } | null)?.no_copy === true || NO_COPY.test(e.reason);
         throw new RepairRefused(this.name, e.status, e.reason, noCopy);
       }

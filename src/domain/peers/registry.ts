@@ -1,7 +1,7 @@
 /** Other Librarians: their address and our (encrypted) credentials on them. */
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
-import { conflict, LibrarianError, notFound } from '../../shared/errors';
+import { badRequest, conflict, LibrarianError, notFound } from '../../shared/errors';
 import { LibrarianClient } from '../../protocol/client';
 import type { Db } from '../catalog/db';
 import type { OutgoingTransfers } from '../transfers/outgoing';
@@ -29,10 +29,37 @@ export class PeerRegistry {
   ) {}
 
   static baseUrl(url: string, port: number): string {
-    const u = /^https?:\/\//.test(url) ? url : `http://${url}`;
+    const u = /^https?:\/\//i.test(url) ? url : `http://${url}`;
     const parsed = new URL(u);
     if (!parsed.port) parsed.port = String(port);
     return parsed.origin + parsed.pathname.replace(/\/+$/, '');
+  }
+
+  /**
+   * A peer's URL as given to peers add: a host name or an http(s) URL. Credentials in it
+   * ("user:password@host") would be stored and listed in clear (our account on the peer is the
+   * encrypted authenticator), so they are refused, and the reason never repeats the URL.
+   */
+  static checkUrl(url: string): void {
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];
+    if (scheme && !/^https?$/i.test(scheme)) throw badRequest(`The peer URL "${url}" is not http or https.`, 'Give the host name, or an http:// or https:// URL.');
+    let parsed: URL;
+    try {
+      parsed = new URL(scheme ? url : `http://${url}`);
+    } catch {
+      throw badRequest('The peer URL is not a valid host name or URL.', 'Give the host name, or an http:// or https:// URL, and the port separately.');
+    }
+    if (parsed.username || parsed.password) {
+      throw badRequest(
+        'The peer URL contains credentials ("user:password@"); they would be stored and listed in clear.',
+        'Give the URL without them; our account on the peer goes in "authenticator" (librarian peers add --user NAME --password-stdin).',
+      );
+    }
+  }
+
+  /** What list shows of a URL stored before credentials in it were refused: without them. */
+  static withoutCredentials(url: string): string {
+    return url.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)[^/@]*@/i, '$1');
   }
 
   async row(name: string) {
@@ -45,7 +72,7 @@ export class PeerRegistry {
     return (await this.db.librarian.findMany({ orderBy: { name: 'asc' } })).map((p) => ({
       id: p.id,
       name: p.name,
-      url: p.url,
+      url: PeerRegistry.withoutCredentials(p.url),
       port: p.port,
       transfersEnabled: p.transfersEnabled,
       lastSeen: p.lastSeen,
@@ -78,6 +105,7 @@ export class PeerRegistry {
   }
 
   async add(req: { name: string; url: string; port: number; authenticator: string; checkConnection: boolean }): Promise<{ alreadyExists: boolean; ping?: PingResult }> {
+    PeerRegistry.checkUrl(req.url);
     if (await this.db.librarian.findUnique({ where: { name: req.name } })) return { alreadyExists: true };
     const { username, password } = splitAuthenticator(req.authenticator);
     const sealed = encrypt(req.authenticator, this.config.encryptionKey);

@@ -2,7 +2,7 @@
  * Uploads from clients, the state machine around the shared ingest steps:
  *
  *   stage   an IncomingTransfer and a UUID staging directory on the first store with room
- *           (a new stage of the same name supersedes a stale attempt);
+ *           (a new stage of the same name by the same account, or an admin, supersedes a stale attempt);
  *   verify  size and checksum of what is staged; a good verdict makes the transfer STAGED;
  *   commit  into the store and the catalogue (domain/ingest);
  *   fail    FAILED and staging removed.
@@ -32,6 +32,8 @@ export interface StageRequest {
   uploader: string;
   /** The authenticated account; only it (or an admin) may send data and commit. */
   createdBy: string;
+  /** That account is an ADMIN: it may supersede another account's upload in progress. */
+  createdByAdmin?: boolean;
   workflowId: string;
   /** Chosen by the workflow; names the staging directory, so a retried stage finds its own. */
   attemptId: string;
@@ -102,13 +104,16 @@ export class UploadService {
     if (retried) return this.describeStaged(retried, []);
     await this.precheck(req);
 
+    // Staging a name again replaces (fails) the attempt in progress, whatever its checksum, but
+    // only for the account that staged it or an admin: anyone else would break an upload that
+    // is not theirs, even with the same content (the data sent so far is the other account's).
     const superseded: number[] = [];
     for (const t of await this.incoming.activeFor(req.destination)) {
-      const stale = t.workflowId === req.workflowId && (sameChecksum(t.transferChecksum, req.uploadChecksum) || t.createdBy === req.createdBy);
-      if (!stale) {
+      const mayReplace = t.workflowId === req.workflowId && (t.createdBy === req.createdBy || req.createdByAdmin === true);
+      if (!mayReplace) {
         throw conflict(
           `"${req.destination}" is already being received (transfer ${t.id}, from ${t.source}, with ${sameChecksum(t.transferChecksum, req.uploadChecksum) ? 'the same' : 'a different'} checksum).`,
-          'Wait for that transfer to finish or fail, then try again.',
+          `Wait for that transfer to finish or fail (an upload not committed is failed after uploads.stagingTimeout), then try again; only the account that staged it, or an admin, can stage it again while it is in progress.`,
         );
       }
       superseded.push(t.id);

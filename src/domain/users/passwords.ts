@@ -23,21 +23,38 @@ export class VerificationCache {
     return createHmac('sha256', this.secret).update(username).update('\0').update(password).update('\0').update(hash).digest('base64');
   }
 
+  /** Whether these credentials matched this stored hash a short while ago (no argon2). */
+  has(username: string, password: string, hash: string): boolean {
+    const until = this.entries.get(this.key(username, password, hash));
+    return until !== undefined && until > Date.now();
+  }
+
+  remember(username: string, password: string, hash: string): void {
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(this.key(username, password, hash), Date.now() + this.ttlMs);
+  }
+
   async verify(username: string, password: string, hash: string): Promise<boolean> {
-    const key = this.key(username, password, hash);
-    const until = this.entries.get(key);
-    const now = Date.now();
-    if (until !== undefined && until > now) return true;
-    let ok = false;
-    try {
-      ok = await argon2.verify(hash, password);
-    } catch {
-      ok = false;
-    }
-    if (ok) {
-      if (this.entries.size >= this.maxEntries) this.entries.clear();
-      this.entries.set(key, now + this.ttlMs);
-    }
+    if (this.has(username, password, hash)) return true;
+    const ok = await verifyPassword(hash, password);
+    if (ok) this.remember(username, password, hash);
     return ok;
   }
+}
+
+/** One argon2 verification; a hash argon2 cannot read matches nothing. */
+export async function verifyPassword(hash: string, password: string): Promise<boolean> {
+  try {
+    return await argon2.verify(hash, password);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A hash of a random password, made like every stored one: verifying a login of an unknown
+ * name against it takes as long as a wrong password for an account that exists.
+ */
+export function dummyHash(): Promise<string> {
+  return hashPassword(randomBytes(24).toString('base64'));
 }

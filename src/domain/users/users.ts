@@ -1,8 +1,11 @@
 import { AUTH_LEVELS, type AuthLevelName } from '../../shared/authLevels';
 import { conflict, forbidden, notFound } from '../../shared/errors';
 import type { Db } from '../catalog/db';
+import type { Config } from '../../config';
+import type { Logger } from '../../logger';
 import { generatePassword } from '../../shared/passwords';
-import { hashPassword, VerificationCache } from './passwords';
+import { dummyHash, hashPassword, VerificationCache, verifyPassword } from './passwords';
+import { addressKey, LoginThrottle, type LoginStats } from './throttle';
 
 export interface UserView {
   username: string;
@@ -22,17 +25,54 @@ const view = (u: { username: string; authLevel: AuthLevelName; createdTime: Date
 });
 
 export class UserService {
+  private readonly throttle: LoginThrottle;
+  private readonly dummy: Promise<string>;
+  private passwordChecks = 0;
+
   constructor(
     private readonly db: Db,
+    logins: Config['logins'],
+    log: Logger,
     private readonly cache = new VerificationCache(),
-  ) {}
+  ) {
+    this.throttle = new LoginThrottle(logins, log);
+    this.dummy = dummyHash();
+    this.dummy.catch(() => undefined);
+  }
 
-  /** The principal for these credentials, or null when the user is unknown or the password wrong. */
-  async authenticate(username: string, password: string): Promise<Principal | null> {
+  /** What login throttling has done in this process (for metrics). */
+  get loginStats(): LoginStats & { passwordChecks: number } {
+    return { ...this.throttle.stats, passwordChecks: this.passwordChecks };
+  }
+
+  /**
+   * The principal for these credentials, or null when the user is unknown or the password wrong
+   * (both take one argon2 verification, so timing does not tell them apart). `from` is the
+   * client's address: a login in backoff is refused with 429 before anything is hashed (see
+   * throttle.ts); credentials verified a moment ago are answered from the cache.
+   */
+  async authenticate(username: string, password: string, from?: string): Promise<Principal | null> {
+    const address = addressKey(from);
+    this.throttle.assertAllowed(username, address);
     const user = await this.db.user.findUnique({ where: { username } });
-    if (!user) return null;
-    if (!(await this.cache.verify(username, password, user.authToken))) return null;
-    return { username: user.username, level: user.authLevel };
+    const known = () => {
+      this.throttle.succeeded(username, address);
+      return { username: user!.username, level: user!.authLevel };
+    };
+    if (user && this.cache.has(username, password, user.authToken)) return known();
+    return this.throttle.checking(address, async () => {
+      // Those ahead in line may have put this login in backoff, or verified these credentials.
+      this.throttle.assertAllowed(username, address);
+      if (user && this.cache.has(username, password, user.authToken)) return known();
+      this.passwordChecks++;
+      const ok = await verifyPassword(user?.authToken ?? (await this.dummy), password);
+      if (user && ok) {
+        this.cache.remember(username, password, user.authToken);
+        return known();
+      }
+      this.throttle.failed(username, address, user !== null);
+      return null;
+    });
   }
 
   async create(username: string, password: string, level: AuthLevelName): Promise<UserView> {

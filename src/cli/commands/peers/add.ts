@@ -9,7 +9,7 @@ export default class PeersAdd extends ClientCommand {
   static override args = { name: Args.string({ required: true }) };
   static override flags = {
     ...connectionFlag,
-    url: Flags.string({ required: true, description: 'Host name or URL of the peer (http:// is assumed).' }),
+    url: Flags.string({ required: true, description: 'Host name or http(s) URL of the peer (http:// is assumed), without credentials in it (refused): give those with --user and --password-stdin.' }),
     port: Flags.integer({ required: true }),
     user: Flags.string({ required: true, description: 'Our account on the peer.' }),
     'password-stdin': Flags.boolean({ description: 'Read the password of that account from standard input.' }),
