@@ -112,6 +112,8 @@ export class SneakernetFlow {
     const contents = row ? await this.domain.stores.contents(row.id) : { files: 0, bytes: 0 };
     // The workflow refreshes its progress when told of a change; the catalog is current now.
     const p = running && state.destination ? await this.domain.driveTrips.progress(w.workflowId) : state.progress;
+    // The same rule as the workflow's, on the catalog it has not looked at yet.
+    if (running && state.state === 'in transit' && p && p.completed + p.failed > 0) state.state = 'ingesting at the destination';
     const files = p ? p.total : contents.files;
     const waitingFor =
       state.state === 'filling'
