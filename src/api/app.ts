@@ -13,11 +13,20 @@ import { allEndpoints } from './routes';
 
 const WWW_AUTHENTICATE = 'Basic realm="librarian", charset="UTF-8"';
 
-function parseBasic(header: string | undefined): { username: string; password: string } | null | 'malformed' {
+/**
+ * Credentials longer than this cannot be an account's (usernames have at most 256 characters,
+ * passwords at most 1024): refused before any lookup or hashing. Node itself refuses headers over
+ * 16 KB in all (431, answered by the server's clientError handler).
+ */
+export const MAX_CREDENTIALS_BYTES = 4096;
+
+function parseBasic(header: string | undefined): { username: string; password: string } | null | 'malformed' | 'too long' {
   if (!header) return null;
   const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (!m) return 'malformed';
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const raw = Buffer.from(m[1]!, 'base64');
+  if (raw.length > MAX_CREDENTIALS_BYTES) return 'too long';
+  const decoded = raw.toString('utf8');
   const i = decoded.indexOf(':');
   if (i < 0) return 'malformed';
   // The password is everything after the first colon, so passwords may contain ":".
@@ -38,6 +47,12 @@ async function authenticate(domain: Domain, ep: Endpoint, req: Request): Promise
   if (creds === 'malformed') {
     throw unauthorized('The Authorization header is not valid HTTP Basic.', 'Send "Authorization: Basic base64(username:password)".');
   }
+  if (creds === 'too long') {
+    throw unauthorized(
+      `The HTTP Basic credentials are longer than ${MAX_CREDENTIALS_BYTES} bytes, which no account has.`,
+      'Send your username (at most 256 characters) and password (at most 1024).',
+    );
+  }
   if (creds === null) {
     if (ep.level === 'NONE') return null;
     throw unauthorized('This endpoint needs a login.', 'Send your username and password with HTTP Basic authentication.');
@@ -54,6 +69,32 @@ async function authenticate(domain: Domain, ep: Endpoint, req: Request): Promise
     );
   }
   return principal;
+}
+
+/**
+ * What went wrong reading a request body (body-parser's errors, which carry a 4xx status), said
+ * as the usual error body; undefined for anything else.
+ */
+function readingError(err: unknown, req: Request): LibrarianError | undefined {
+  const e = err as { type?: string; status?: number; expose?: boolean; message?: string; charset?: string; encoding?: string; code?: string };
+  const sendJson = 'Send a JSON object with Content-Type: application/json.';
+  switch (e.type) {
+    case 'entity.parse.failed':
+      return new LibrarianError(400, `The request body is not valid JSON: ${e.message}.`, sendJson);
+    case 'entity.too.large':
+      return new LibrarianError(413, 'The request body is too large.', 'JSON requests are limited to 64 MB; split large batches.');
+    case 'charset.unsupported':
+      return new LibrarianError(415, `The request body's charset ${JSON.stringify(e.charset)} is not supported.`, 'Send JSON in UTF-8 (Content-Type: application/json, or with charset=utf-8).');
+    case 'encoding.unsupported':
+      return new LibrarianError(415, `The Content-Encoding ${JSON.stringify(e.encoding)} is not supported.`, 'Send the body uncompressed, or compressed with gzip, deflate or br.');
+  }
+  if (typeof e.status !== 'number' || e.status < 400 || e.status > 499 || !e.expose) return undefined;
+  // zlib's errors (a body that is not what its Content-Encoding says) and a body that ends early.
+  const encoding = req.headers['content-encoding'];
+  if (e.code?.startsWith('Z_')) {
+    return new LibrarianError(400, `The request body could not be decompressed (Content-Encoding: ${encoding}): ${e.message}.`, 'Compress the body as its Content-Encoding says, or send it uncompressed.');
+  }
+  return new LibrarianError(e.status, `The request body could not be read: ${e.message}.`, sendJson);
 }
 
 export function createApp(domain: Domain, flows: Flows): express.Express {
@@ -114,6 +155,20 @@ export function createApp(domain: Domain, flows: Flows): express.Express {
   });
 
   const json = express.json({ limit: '64mb', strict: false });
+  /**
+   * A body of another type would be read as no body at all (a search would then list everything):
+   * refuse it. A request without a body (v2 clients send none to admin/stores/list) is `{}`.
+   */
+  const jsonOnly = (req: Request, _res: Response, next: NextFunction) => {
+    const length = req.headers['content-length'];
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+    if (hasBody && !req.is('application/json')) {
+      return next(
+        new LibrarianError(415, `The request body is of type ${JSON.stringify(req.headers['content-type'] ?? 'none')}, not JSON.`, 'Send a JSON object with Content-Type: application/json.'),
+      );
+    }
+    next();
+  };
   for (const ep of endpoints) {
     const method = ep.method ?? 'post';
     const handlers = [
@@ -127,7 +182,7 @@ export function createApp(domain: Domain, flows: Flows): express.Express {
           next(e);
         }
       },
-      ...(ep.body ? [json] : []),
+      ...(ep.body ? [jsonOnly, json] : []),
       async (req: Request, res: Response) => {
         let body: unknown = undefined;
         if (ep.body) {
@@ -163,13 +218,8 @@ export function createApp(domain: Domain, flows: Flows): express.Express {
       return;
     }
     if (isLibrarianError(err)) return sendError(res, err);
-    const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.parse.failed') {
-      return sendError(res, new LibrarianError(400, `The request body is not valid JSON: ${e.message}.`, 'Send a JSON object with Content-Type: application/json.'));
-    }
-    if (e.type === 'entity.too.large') {
-      return sendError(res, new LibrarianError(413, 'The request body is too large.', 'JSON requests are limited to 64 MB; split large batches.'));
-    }
+    const bodyError = readingError(err, req);
+    if (bodyError) return sendError(res, bodyError);
     domain.log.error({ err, path: req.path }, 'unhandled error in API request');
     sendError(res, new LibrarianError(500, 'Internal server error.', 'The server logged the details; try again, and report it to the operators if it persists.'));
   });

@@ -15,7 +15,8 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'Not found',
   406: 'Checksum or size mismatch, or wrong state',
   409: 'Already exists',
-  413: 'Too large, or no store has room',
+  413: 'Too large (a JSON body over 64 MB, an upload over api.maxUploadSizeBytes), or no store has room',
+  415: 'The body is not JSON in UTF-8, or its Content-Encoding is not gzip, deflate or br',
   425: 'Already in progress',
   429: 'Too many failed logins: wait Retry-After seconds',
   503: 'A dependency is unavailable, or too many logins are being checked; retry later',
@@ -36,8 +37,9 @@ export function buildOpenApi(endpoints: Endpoint[], config: Pick<Config, 'displa
         ...(ep.response ? { content: { 'application/json': { schema: schemaOf(ep.response, 'output') } } } : {}),
       },
     };
-    // Any login can be held back by login throttling (429) or wait too long for a check (503).
-    const errors = [400, ...(ep.level === 'NONE' ? [401] : [401, 403]), 429, 503, ...(ep.errors ?? [])].map((c) => ep.statusAs?.[c] ?? c);
+    // Any login can be held back by login throttling (429) or wait too long for a check (503); a
+    // JSON body may be too large (413) or not JSON (415).
+    const errors = [400, ...(ep.level === 'NONE' ? [401] : [401, 403]), 429, 503, ...(ep.body ? [413, 415] : []), ...(ep.errors ?? [])].map((c) => ep.statusAs?.[c] ?? c);
     for (const code of new Set(errors)) {
       responses[String(code)] = { description: STATUS_TEXT[code] ?? 'Error', content: { 'application/json': { schema: errorBody } } };
     }
