@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import client from 'prom-client';
 import { describeIssues, withoutNulls } from '../protocol/call';
+import { checkedError } from '../protocol/fields';
 import type { Domain } from '../domain';
 import type { Principal } from '../domain/users/users';
 import type { Flows } from '../flows';
@@ -188,6 +189,9 @@ export function createApp(domain: Domain, flows: Flows): express.Express {
         if (ep.body) {
           const parsed = ep.body.safeParse(withoutNulls(req.body ?? {}));
           if (!parsed.success) {
+            // A name or checksum refused alone: the same answer as when the domain refuses it.
+            const checked = checkedError(parsed.error);
+            if (checked) throw new LibrarianError(checked.status, checked.reason, checked.remedy);
             throw new LibrarianError(400, `The request body is not valid: ${describeIssues(parsed.error)}.`, `See the schema of ${API_PREFIX}${ep.path} in ${API_PREFIX}/openapi.json.`);
           }
           body = parsed.data;

@@ -3,6 +3,7 @@
  * one definition for both, so `librarian setup` writes exactly what the server reads back.
  */
 import { z } from 'zod';
+import { LIBRARIAN_NAME_PATTERN, MAX_LIBRARIAN_NAME_LENGTH } from '../shared/names';
 
 /** A store's settings, as configured (librarian.yaml) and as kept in the catalog (typed JSON). */
 export const localStoreSettingsSchema = z.object({
@@ -36,9 +37,11 @@ export const transferMethodsSchema = z.object({
 });
 export type TransferMethods = z.output<typeof transferMethodsSchema>;
 
+/** Librarian and store names: parts of workflow ids, which Temporal limits (src/shared/names.ts). */
 export const nameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" only, starting with a letter or digit');
+  .max(MAX_LIBRARIAN_NAME_LENGTH)
+  .regex(LIBRARIAN_NAME_PATTERN, 'use letters, digits, ".", "_" and "-" only, starting with a letter or digit');
 
 export const storeConfigSchema = localStoreSettingsSchema.extend({
   name: nameSchema,

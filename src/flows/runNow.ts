@@ -4,6 +4,7 @@
  * across sites), an import of data already on a store, a configured local clone.
  */
 import type { Domain } from '../domain';
+import { MAX_VALIDATION_HOPS } from '../shared/names';
 import type { importData } from '../workflows/importData';
 import type { localClone } from '../workflows/localClone';
 import { STORE } from '../workflows/searchAttributes';
@@ -12,7 +13,7 @@ import type { validateFile } from '../workflows/validateFile';
 import type { TemporalAccess } from './temporal';
 
 /** Hops a validation across sites goes at most, whatever is asked. */
-export const MAX_DEPTH = 5;
+export const MAX_DEPTH = MAX_VALIDATION_HOPS;
 
 export class RunNowFlow {
   constructor(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call, time } from './call';
+import { accountName, fileName } from './fields';
 
 /**
  * Sent by our senders in clone/batch_stage (v2 peers ignore unknown fields). A request without it
@@ -8,12 +9,19 @@ import { call, time } from './call';
  */
 export const CLONE_EXTENSIONS = 1;
 
+/**
+ * One file a peer offers. The items of a batch are checked one by one (a bad one is refused in the
+ * answer, the others staged: one file with a name we cannot store never holds up the rest), so
+ * here only lengths no file could have are refused; clone/stage checks its one item exactly.
+ * upload_name is not read (v2 peers send the File's name; the last segment of
+ * destination_location names the staged data).
+ */
 export const item = z.object({
   upload_size: z.number().int(),
-  upload_checksum: z.string().min(1),
-  upload_name: z.string().min(1),
-  destination_location: z.string().min(1),
-  uploader: z.string().min(1),
+  upload_checksum: z.string().min(1).max(256),
+  upload_name: z.string().min(1).max(4096),
+  destination_location: z.string().min(1).max(4096),
+  uploader: z.string().min(1).max(4096),
   source_transfer_id: z.number().int(),
   /** The file's original creation time (kept by the destination). Not from v2 peers. */
   create_time: z.coerce.date().optional(),
@@ -65,7 +73,7 @@ export const stagedItem = z.object({
 export const batchStage = call(
   'clone/batch_stage',
   z.object({
-    source: z.string().min(1),
+    source: accountName,
     uploads: z.array(item).max(10_000),
     total_size: z.number().int().optional(),
     /** CLONE_EXTENSIONS: the sender reads per-item `already_present` and `refused`. */
@@ -88,7 +96,7 @@ export const batchRefusal = z.object({ source_transfer_ids: z.array(z.number().i
 
 export const stage = call(
   'clone/stage',
-  item.extend({ source: z.string().min(1) }),
+  item.extend({ destination_location: fileName, uploader: accountName, source: accountName }),
   stagedItem.extend({ available_bytes_on_store: z.number(), store_name: z.string().nullable(), transfer_providers: providers }),
 );
 

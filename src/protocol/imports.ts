@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call } from './call';
+import { accountName, fileNameField } from './fields';
 
 export const imported = z.object({
   path: z.string(),
@@ -12,7 +13,13 @@ export const imported = z.object({
 
 export const run = call(
   'admin/import',
-  z.object({ store_name: z.string().min(1), path: z.string().min(1), depth: z.number().int().min(0).max(10).default(0), name: z.string().min(1).optional() }),
+  z.object({
+    store_name: z.string().min(1),
+    /** Relative to the store root (then at most 512 bytes, as a File name) or absolute inside it. */
+    path: z.string().min(1).max(4096),
+    depth: z.number().int().min(0).max(10).default(0),
+    name: fileNameField('file name').optional(),
+  }),
   z.object({
     entries: z.number().int(),
     catalogued: z.number().int(),
@@ -27,15 +34,15 @@ export const run = call(
 export const addFile = call(
   'admin/add_file',
   z.object({
-    name: z.string().min(1),
+    name: fileNameField('file name'),
     /** v2 servers ignore it and stamp now; ours keep it. */
     create_time: z.coerce.date(),
     size: z.number().int().nonnegative(),
     checksum: z.string().min(1),
-    uploader: z.string().min(1),
-    source: z.string().min(1),
+    uploader: accountName,
+    source: accountName,
     /** Absolute, inside the store root. */
-    path: z.string().min(1),
+    path: z.string().min(1).max(4096),
     store_name: z.string().min(1),
   }),
   // v2's AdminCreateFileResponse; file_exists is "the file was added" (false when already_exists).

@@ -1,16 +1,18 @@
 import { z } from 'zod';
 import { call, time } from './call';
+import { accountName } from './fields';
 
-const name = z.string().min(1);
+/** A peer's name: also its account here (for its callbacks), so at most 256 characters. */
+const name = accountName;
 
 export const add = call(
   'admin/librarians/add',
   z.object({
     librarian_name: name,
-    url: z.string().min(1),
+    url: z.string().min(1).max(2048),
     port: z.number().int().min(1).max(65535),
-    /** "user:password": our account on the peer, encrypted at rest. */
-    authenticator: z.string().min(3),
+    /** "user:password": our account on the peer, encrypted at rest (HTTP Basic: at most 4096 bytes). */
+    authenticator: z.string().min(3).max(4096),
     check_connection: z.boolean().default(true),
   }),
   z.object({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call } from './call';
+import { accountName, fileName, uploadName } from './fields';
 
 /**
  * The v2 Python client sends its DeletionPolicy enum as the string "0" or "1" (wire-v2.md §4.3).
@@ -27,10 +28,10 @@ export const stage = call(
   z.object({
     upload_size: z.number().int().nonnegative('Upload size must be positive.'),
     upload_checksum: z.string().min(1),
-    upload_name: z.string().min(1),
-    destination_location: z.string().min(1),
+    upload_name: uploadName,
+    destination_location: fileName,
     /** v2 servers require it; ours default it to the account. */
-    uploader: z.string().min(1).optional(),
+    uploader: accountName.optional(),
   }),
   z.object({
     transfer_id: z.number().int(),

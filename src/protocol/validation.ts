@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { MAX_VALIDATION_HOPS } from '../shared/names';
 import { call, time } from './call';
+import { librarianName } from './fields';
 
 /** One copy's verdict. v2 reads librarian and computed_same_checksum; the rest is ours or informative. */
 export const item = z.object({
@@ -34,8 +36,11 @@ export const file = call(
     peers: z.boolean().optional(),
     /** Hops left (default 3); a peer asked with depth 0 answers for itself only. */
     depth: z.number().int().min(0).optional(),
-    /** Librarians already asked on this path: never asked again (cycles). */
-    visited: z.array(z.string()).max(64).optional(),
+    /**
+     * Librarians already asked on this path: never asked again (cycles). At most the hops a
+     * validation goes, as each adds its own name; they name its workflow.
+     */
+    visited: z.array(librarianName).max(MAX_VALIDATION_HOPS).optional(),
   }),
   z.array(item),
 );

@@ -1,10 +1,16 @@
 /**
- * Bad input gets a 4xx with the usual error body, never a 500 (issue 14): bodies the server
+ * Bad input gets a 4xx with the usual error body, never a 500 or a failure later (issue 14, items
+ * 13 and 14): names over the limits of a filesystem or of Temporal's workflow ids, bodies the server
  * cannot read, absurd credentials. Real API and worker, HTTP.
  */
+import { mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import zlib from 'node:zlib';
-import { closeChecksums } from '../support/data';
+import tar from 'tar-stream';
+import { uploadPath } from '../../src/client/upload';
+import { checksumOf, closeChecksums, listTree, makeFile, tmpDir } from '../support/data';
+import { apiError } from '../support/http';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -29,18 +35,131 @@ function oversized(url: string, headerBytes: number): Promise<{ status: number; 
   });
 }
 
+function tarOf(files: { name: string; data: Buffer }[]): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const f of files) pack.entry({ name: f.name, size: f.data.length }, f.data);
+  pack.finalize();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    pack.on('data', (c) => chunks.push(c as Buffer));
+    pack.on('end', () => resolve(Buffer.concat(chunks)));
+    pack.on('error', reject);
+  });
+}
+
 describe.each(PROVIDERS)('bad input on %s', (provider) => {
   let lib: LibrarianHandle;
+  let data: string;
   let auth: string;
   const api = (p: string) => `${lib.url}/api/v2/${p}`;
 
   beforeAll(async () => {
     lib = await startLibrarian({ provider });
+    data = tmpDir('bad-input-');
     auth = basic(lib.admin.username, lib.admin.password);
   });
   afterAll(async () => {
     await stopAllLibrarians();
     await closeChecksums();
+  });
+
+  const body = (over: Record<string, unknown> = {}) => ({
+    upload_size: 10,
+    upload_checksum: `md5:::${'0'.repeat(32)}`,
+    upload_name: 'x.bin',
+    destination_location: 'long/x.bin',
+    ...over,
+  });
+
+  test('names over the limits are refused when staged, with the limit in the reason', async () => {
+    const admin = lib.client();
+    const svc = await lib.domain();
+    const before = await svc.db.incomingTransfer.count();
+
+    const longUploadName = await apiError(admin.post('upload/stage', body({ upload_name: 'n'.repeat(10_000) })));
+    expect([longUploadName.status, longUploadName.body]).toEqual([
+      400,
+      { reason: `The upload name "${'n'.repeat(64)}…" is longer than 255 bytes (UTF-8).`, suggested_remedy: 'Use a name of at most 255 bytes.' },
+    ]);
+    // Over Temporal's workflow id limit (1000 bytes) with the upload's workflow id built from it.
+    const overIdLimit = `long/${'d/'.repeat(548)}x.bin`;
+    const longName = await apiError(admin.post('upload/stage', body({ destination_location: overIdLimit })));
+    expect([longName.status, longName.reason]).toEqual([400, `The destination path "${overIdLimit.slice(0, 64)}…" is longer than 512 bytes (UTF-8).`]);
+    // 256 bytes in one segment: 128 two-byte characters.
+    const segment = 'é'.repeat(128);
+    const longSegment = await apiError(admin.post('upload/stage', body({ destination_location: `long/${segment}/x.bin` })));
+    expect(longSegment.status).toBe(400);
+    expect(longSegment.reason).toMatch(/^The destination path "long\/é+…" has a segment of 256 bytes \("é+…"\); filesystems take at most 255 bytes \(UTF-8\) between two "\/"\.$/);
+
+    // 60 MB of name: refused at once, not after the body has gone as far as Temporal.
+    const started = Date.now();
+    const huge = await raw(api('upload/stage'), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: auth },
+      body: JSON.stringify(body({ destination_location: 'h'.repeat(60_000_000) })),
+    });
+    expect([huge.status, huge.body.reason]).toEqual([400, `The destination path "${'h'.repeat(64)}…" is longer than 512 bytes (UTF-8).`]);
+    expect(Date.now() - started).toBeLessThan(15_000);
+
+    // A peer's single stage (v2's SneakerNet ingest) and the v2 add_file and import, the same way.
+    const cloneStage = await apiError(admin.post('clone/stage', { ...body({ destination_location: overIdLimit }), uploader: 'u', source: 'some-peer', source_transfer_id: 1 }));
+    expect([cloneStage.status, cloneStage.reason]).toEqual([400, `The destination path "${overIdLimit.slice(0, 64)}…" is longer than 512 bytes (UTF-8).`]);
+    const storeRoot = path.join(lib.dir, 'stores/main/store');
+    const addFile = await apiError(
+      admin.post('admin/add_file', { name: overIdLimit, create_time: '2026-01-01T00:00:00Z', size: 1, checksum: `md5:::${'0'.repeat(32)}`, uploader: 'u', source: 'u', path: path.join(storeRoot, 'a'), store_name: 'main' }),
+    );
+    expect([addFile.status, addFile.reason]).toEqual([400, `The file name "${overIdLimit.slice(0, 64)}…" is longer than 512 bytes (UTF-8).`]);
+    const imported = await apiError(admin.post('admin/import', { store_name: 'main', path: 'a', name: `long/${segment}` }));
+    expect(imported.status).toBe(400);
+    expect(imported.reason).toMatch(/^The file name "long\/é+…" has a segment of 256 bytes/);
+
+    expect(await svc.db.incomingTransfer.count()).toBe(before);
+    expect(listTree(path.join(lib.dir, 'stores/main/staging'))).toEqual([]);
+  }, 120_000);
+
+  test("a peer's batch refuses each item whose name is over the limits, not the batch", async () => {
+    const admin = lib.client();
+    await admin.post('users/create', { username: 'peer-long', password: 'peer-long-password', permission: 'READAPPEND' });
+    await admin.post('admin/librarians/add', { librarian_name: 'peer-long', url: '127.0.0.1', port: 9, authenticator: 'someone:some-password', check_connection: false });
+    const peer = lib.client('peer-long', 'peer-long-password');
+    const item = (n: number, destination: string) => ({ ...body({ destination_location: destination, upload_name: destination }), uploader: 'u', source_transfer_id: n });
+    const r = await peer.post<{ uploads: unknown[]; refused: { source_transfer_id: number; status: number; reason: string }[] }>('clone/batch_stage', {
+      source: 'peer-long',
+      extensions: 1,
+      uploads: [item(1, `long/${'d/'.repeat(300)}x.bin`), item(2, `long/${'s'.repeat(256)}`)],
+    });
+    expect(r.uploads).toEqual([]);
+    expect(r.refused.map((x) => [x.source_transfer_id, x.status])).toEqual([
+      [1, 400],
+      [2, 400],
+    ]);
+    expect(r.refused[0]!.reason).toMatch(/is longer than 512 bytes \(UTF-8\)\.$/);
+    expect(r.refused[1]!.reason).toMatch(/has a segment of 256 bytes/);
+  });
+
+  test('a name at the limits is uploaded and catalogued; a tar entry over them is refused', async () => {
+    // 512 bytes: segments of 255 bytes (85 three-byte characters) and 254, "/" and "x".
+    const name = `${'€'.repeat(85)}/${'€'.repeat(84)}ab/x`;
+    expect(Buffer.byteLength(name)).toBe(512);
+    const local = makeFile(path.join(data, 'at-limit.bin'), 1000);
+    const r = await uploadPath(lib.client(), local, name, { via: 'http', uploader: 'u' });
+    expect(r.file_name).toBe(name);
+    const svc = await lib.domain();
+    expect(await svc.db.file.findUnique({ where: { name } })).toMatchObject({ name, size: 1000n });
+    expect(readFileSync(path.join(lib.dir, 'stores/main/store', name))).toEqual(readFileSync(local));
+
+    const book = path.join(data, 'book');
+    mkdirSync(book);
+    const { checksum } = await checksumOf(makeFile(path.join(book, 'a'), 10));
+    const s = await lib.client().post<{ transfer_id: number }>('upload/stage', body({ upload_checksum: checksum, upload_name: 'book', destination_location: 'long/book' }));
+    const entry = `${'t'.repeat(256)}/a`;
+    const refused = await apiError(
+      lib.client().put(`upload/${s.transfer_id}/data`, (async function* () {
+        yield await tarOf([{ name: entry, data: Buffer.alloc(10) }]);
+      })(), { 'Content-Type': 'application/x-tar' }),
+    );
+    expect([refused.status, refused.reason]).toEqual([400, `The tar entry "${entry.slice(0, 64)}…" has a segment of 256 bytes ("${'t'.repeat(64)}…"); filesystems take at most 255 bytes (UTF-8) between two "/".`]);
+    expect(listTree(path.join(lib.dir, 'stores/main/staging')).filter((f) => f.includes('tttt'))).toEqual([]);
   });
 
   test('a body the server cannot read is a 4xx with the error body', async () => {

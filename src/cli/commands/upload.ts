@@ -10,12 +10,12 @@ export default class Upload extends ClientCommand {
   static override description = `Hashes LOCAL, stages the upload, sends the data and commits; the server verifies size and checksum before cataloguing it, and the command waits for that verdict. --via copy writes straight into the server's staging area (needs its filesystem); --via http streams through the API and resumes after a broken connection; auto picks copy when the staging area is reachable from here. Exits non-zero with the server's reason when the upload is refused or fails.`;
   static override args = {
     local: Args.string({ required: true, description: 'Local file or directory.' }),
-    dest: Args.string({ required: true, description: 'Destination name (relative path) in the Librarian.' }),
+    dest: Args.string({ required: true, description: 'Destination name (relative path) in the Librarian: at most 512 bytes in UTF-8, each part between "/" at most 255.' }),
   };
   static override flags = {
     ...connectionFlag,
     via: Flags.string({ options: ['auto', 'copy', 'http'], default: 'auto' }),
-    uploader: Flags.string({ description: 'Name recorded as the uploader (default: your account).' }),
+    uploader: Flags.string({ description: 'Name recorded as the uploader (default: your account; at most 256 characters).' }),
     deletion: Flags.string({ options: ['allowed', 'disallowed'], default: 'disallowed', description: 'Deletion policy of the new instance.' }),
     algorithm: Flags.string({ options: [...ALGORITHMS], default: DEFAULT_ALGORITHM }),
     'no-progress': Flags.boolean({ description: 'Do not draw progress bars.' }),

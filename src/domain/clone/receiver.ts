@@ -10,11 +10,12 @@ import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import { parseChecksum, sameChecksum } from '../../shared/checksums';
 import { badRequest, forbidden, isLibrarianError, LibrarianError, notAcceptable, notFound } from '../../shared/errors';
+import { checkFileName } from '../../shared/names';
 import { canMove, STATUS_VALUE, statusName, type TransferStatus } from '../../shared/transferStatus';
 import type { Db } from '../catalog/db';
 import type { DeletionPolicyName, Ingest } from '../ingest';
 import type { PeerRegistry } from '../peers/registry';
-import { safeRelativePath, type LocalStore } from '../stores/localStore';
+import type { LocalStore } from '../stores/localStore';
 import type { StoreService } from '../stores/stores';
 import type { IncomingTransfer, IncomingTransfers, Transition } from '../transfers/incoming';
 import type { Principal } from '../users/users';
@@ -106,7 +107,7 @@ export class CloneReceiver {
     for (const item of items) {
       try {
         parseChecksum(item.uploadChecksum);
-        safeRelativePath(item.destination, 'destination path');
+        checkFileName(item.destination);
         if (item.uploadSize < 0) throw badRequest('Upload size must be positive.', 'Send the file size in bytes.');
       } catch (e) {
         if (!isLibrarianError(e)) throw e;

@@ -11,7 +11,7 @@ import { DEFAULT_ALGORITHM, parseChecksum, sameChecksum, type Algorithm, type Ch
 import { badRequest, conflict, isLibrarianError } from '../../shared/errors';
 import type { Findings } from '../audit/findings';
 import type { Db, Prisma } from '../catalog/db';
-import { safeRelativePath } from './localStore';
+import { checkFileName, MAX_NAME_BYTES, safeRelativePath } from '../../shared/names';
 import type { StoreService } from './stores';
 
 export interface ImportEntry {
@@ -55,7 +55,8 @@ export class Imports {
     if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
       throw badRequest(`${p} is not under the root of store "${storeName}" (${store.storeRoot}).`, 'Give a path inside the store root, absolute or relative to it.');
     }
-    const clean = safeRelativePath(rel.split(path.sep).join('/'));
+    // It becomes part of the import's workflow id, and by default the File name.
+    const clean = safeRelativePath(rel.split(path.sep).join('/'), 'path', MAX_NAME_BYTES);
     await store.assertInside(store.storeRoot, store.storePathFor(clean));
     if (path.resolve(store.storePathFor(clean)).startsWith(path.resolve(store.stagingRoot) + path.sep) || path.resolve(store.storePathFor(clean)) === path.resolve(store.stagingRoot)) {
       throw badRequest(`${p} is in the staging area of store "${storeName}".`, 'Staged data is catalogued by its upload or clone; import data under the store root only.');
@@ -111,7 +112,7 @@ export class Imports {
     const row = await this.stores.row(storeName);
     const store = this.stores.local(row);
     const rel = await this.relativePath(storeName, e.path);
-    const name = safeRelativePath(e.name ?? rel, 'file name');
+    const name = checkFileName(e.name ?? rel, 'file name');
     const abs = store.storePathFor(rel);
     const here = await this.db.instance.findUnique({ where: { storeId_path: { storeId: row.id, path: rel } }, include: { file: true } });
     if (here && here.fileName !== name) throw conflict(`${abs} is already catalogued as "${here.fileName}".`, 'Nothing to import.');

@@ -8,28 +8,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { LocalStoreSettings } from '../../config/stores';
 import { badRequest } from '../../shared/errors';
+import { safeRelativePath } from '../../shared/names';
 
-/**
- * Checks that a client-supplied relative path stays inside its root: no absolute paths, no "..",
- * no empty or "." segments, no NUL. Symlinks are checked separately at use (see `assertInside`).
- */
-export function safeRelativePath(p: string, what = 'path'): string {
-  const normalised = p.replace(/\\/g, '/');
-  const segments = normalised.split('/');
-  if (
-    p.length === 0 ||
-    p.includes('\0') ||
-    normalised.startsWith('/') ||
-    /^[A-Za-z]:/.test(normalised) ||
-    segments.some((s) => s === '..' || s === '.' || s === '')
-  ) {
-    throw badRequest(
-      `The ${what} "${p}" is not a clean relative path.`,
-      'Give a relative path such as "obs/2026/book_123": no leading "/", no "..", "." or empty segments.',
-    );
-  }
-  return segments.join('/');
-}
+export { safeRelativePath } from '../../shared/names';
 
 async function freeBytes(dir: string): Promise<{ free: number; total: number }> {
   const s = await fs.statfs(dir);

@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { createHasher, parseChecksum, type Algorithm } from '../../shared/checksums';
 import { badRequest, conflict, insufficientStorage, isLibrarianError, LibrarianError } from '../../shared/errors';
-import { safeRelativePath } from '../stores/localStore';
+import { MAX_ENTRY_BYTES, safeRelativePath } from '../../shared/names';
 import type { IncomingTransfers } from '../transfers/incoming';
 import type { Principal } from '../users/users';
 import type { UploadService } from './uploads';
@@ -146,7 +146,7 @@ async function receiveDirectory(transferId: number, stagingDir: string, root: st
     const handle = async () => {
       const name = header.name.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
       if (name === '' && header.type === 'directory') return stream.resume();
-      const rel = safeRelativePath(name, 'tar entry');
+      const rel = safeRelativePath(name, 'tar entry', MAX_ENTRY_BYTES);
       const abs = path.join(root, rel);
       if (header.type === 'directory') {
         await fs.mkdir(abs, { recursive: true });

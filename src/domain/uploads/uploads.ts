@@ -14,11 +14,11 @@ import fs from 'node:fs/promises';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import { parseChecksum, sameChecksum } from '../../shared/checksums';
-import { badRequest, conflict, forbidden, tooLarge } from '../../shared/errors';
+import { conflict, forbidden, tooLarge } from '../../shared/errors';
+import { checkFileName, checkUploadName } from '../../shared/names';
 import type { Db } from '../catalog/db';
 import type { Ingest, Progress, Verdict } from '../ingest';
 import { exists } from '../stores/files';
-import { safeRelativePath } from '../stores/localStore';
 import type { StoreService } from '../stores/stores';
 import type { IncomingTransfer, IncomingTransfers } from '../transfers/incoming';
 import type { Principal } from '../users/users';
@@ -53,14 +53,6 @@ export interface StageResult {
   supersededTransferIds: number[];
 }
 
-export function validateUploadName(name: string): string {
-  const clean = safeRelativePath(name, 'upload name');
-  if (clean.includes('/') || clean.startsWith('.librarian')) {
-    throw badRequest(`The upload name "${name}" must be a single file or directory name.`, 'Use the last segment of the destination path, e.g. "book_123".');
-  }
-  return clean;
-}
-
 export class UploadService {
   constructor(
     private readonly db: Db,
@@ -80,8 +72,8 @@ export class UploadService {
       );
     }
     parseChecksum(req.uploadChecksum);
-    safeRelativePath(req.destination, 'destination path');
-    validateUploadName(req.uploadName);
+    checkFileName(req.destination);
+    checkUploadName(req.uploadName);
     const file = await this.db.file.findUnique({ where: { name: req.destination } });
     if (file) {
       throw conflict(`File "${req.destination}" already exists on this Librarian.`, 'Files are immutable: upload under a new name, or search for the existing one.', {
