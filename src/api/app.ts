@@ -212,6 +212,27 @@ export function createApp(domain: Domain, flows: Flows): express.Express {
     if (ep.level === 'NONE' && method === 'post') app.get(`${API_PREFIX}${ep.path}`, ...handlers);
   }
 
+  // A known path asked with a method it does not take: 405 with the ones it takes.
+  const allowed = new Map<string, Set<string>>([
+    [`${API_PREFIX}/openapi.json`, new Set(['GET'])],
+    ['/metrics', new Set(['GET'])],
+  ]);
+  for (const ep of endpoints) {
+    const method = ep.method ?? 'post';
+    const set = allowed.get(`${API_PREFIX}${ep.path}`) ?? new Set<string>();
+    set.add(method.toUpperCase());
+    if (ep.level === 'NONE' && method === 'post') set.add('GET');
+    allowed.set(`${API_PREFIX}${ep.path}`, set);
+  }
+  for (const [p, methods] of allowed) {
+    const allow = [...methods, ...(methods.has('GET') ? ['HEAD'] : [])].sort().join(', ');
+    app.all(p, (req, res) => {
+      res.setHeader('Allow', allow);
+      if (req.method === 'OPTIONS') return void res.status(204).end();
+      sendError(res, new LibrarianError(405, `${req.path} does not take ${req.method}.`, `Use ${allow}${methods.has('POST') ? ' (with a JSON body)' : ''}.`));
+    });
+  }
+
   app.use((req, res) => {
     sendError(res, new LibrarianError(404, `No endpoint ${req.method} ${req.path}.`, `Endpoints are listed in ${API_PREFIX}/openapi.json; all of them take POST with a JSON body.`));
   });

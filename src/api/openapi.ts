@@ -24,7 +24,32 @@ const STATUS_TEXT: Record<number, string> = {
 
 function schemaOf(s: z.ZodType, io: 'input' | 'output'): unknown {
   const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest;
+  return io === 'input' ? nullableOptionals(rest) : rest;
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * The server reads a null member of a request as "not given" (v2 clients send unset fields so):
+ * optional members accept null too, at every depth. A required member that is null is missing.
+ */
+function nullableOptionals(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(nullableOptionals);
+  if (!schema || typeof schema !== 'object') return schema;
+  const s = Object.fromEntries(Object.entries(schema as Json).map(([k, v]) => [k, k === 'properties' || k === 'default' ? v : nullableOptionals(v)])) as Json;
+  if (s.properties && typeof s.properties === 'object') {
+    const required = new Set((s.required as string[] | undefined) ?? []);
+    s.properties = Object.fromEntries(
+      Object.entries(s.properties as Record<string, Json>).map(([name, p]) => {
+        const inner = nullableOptionals(p) as Json;
+        if (required.has(name)) return [name, inner];
+        const { default: dflt, description, ...rest } = inner;
+        const options = Object.keys(rest).length === 1 && Array.isArray(rest.anyOf) ? (rest.anyOf as unknown[]) : [rest];
+        return [name, { anyOf: [...options, { type: 'null' }], ...(description !== undefined ? { description } : {}), ...(dflt !== undefined ? { default: dflt } : {}) }];
+      }),
+    );
+  }
+  return s;
 }
 
 /** OpenAPI 3.1 document generated from the endpoint definitions. */
@@ -48,7 +73,8 @@ export function buildOpenApi(endpoints: Endpoint[], config: Pick<Config, 'displa
       ...(paths[key] ?? {}),
       [ep.method ?? 'post']: {
         summary: ep.summary,
-        ...(ep.path.includes(':') ? { parameters: [...ep.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })) } : {}),
+        // Path parameters are ids (upload/{transfer_id}/data).
+        ...(ep.path.includes(':') ? { parameters: [...ep.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } })) } : {}),
         'x-librarian-permission': ep.level,
         security: ep.level === 'NONE' ? [{}, { basic: [] }] : [{ basic: [] }],
         ...(ep.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(ep.body, 'input') } } } } : {}),
@@ -61,7 +87,8 @@ export function buildOpenApi(endpoints: Endpoint[], config: Pick<Config, 'displa
     info: {
       title: `Librarian API (${config.displayedSiteName})`,
       version: '2',
-      description: 'Every endpoint takes POST with a JSON body (ping also GET). A null member of a request body means "not given", as v2 clients send unset fields.',
+      description:
+        'Every endpoint takes POST with a JSON body (ping also GET); another method on a known path is 405 with an Allow header. A null member of a request body means "not given", as v2 clients send unset fields. File names have at most 512 bytes in UTF-8 and segments at most 255; HTTP Basic credentials at most 4096 bytes. Every error has the body {reason, suggested_remedy}.',
     },
     servers: [{ url: config.api.publicUrl }],
     components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },

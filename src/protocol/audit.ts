@@ -1,14 +1,17 @@
 import { z } from 'zod';
+import { anyCase } from '../shared/patterns';
 import { call, time } from './call';
 
 /** One store, or every store when absent. */
 const storeRequest = z.object({ store_name: z.string().min(1).optional() });
 
+const KINDS = ['LOST', 'CORRUPT', 'DARK'] as const;
+
 /** Any case: the CLI sends its --kind as given. */
 const kind = z
   .string()
-  .transform((v) => v.toUpperCase())
-  .pipe(z.enum(['LOST', 'CORRUPT', 'DARK']));
+  .regex(anyCase(KINDS), { error: (iss) => `${JSON.stringify(iss.input)} is not a kind of finding; use one of ${KINDS.join(', ')}` })
+  .transform((v) => v.toUpperCase() as (typeof KINDS)[number]);
 
 export const run = call('admin/audit/run', storeRequest, z.object({ audits: z.array(z.object({ store_name: z.string(), workflow_id: z.string() })) }));
 
@@ -19,9 +22,9 @@ export const statusRow = z.object({
   phase: z.enum(['planning', 'hashing', 'scanning', 'done', 'skipped']),
   /** Instances and bytes due when the audit started. */
   total: z.number().int(),
-  total_bytes: z.number(),
+  total_bytes: z.number().int().nonnegative(),
   checked: z.number().int(),
-  bytes: z.number(),
+  bytes: z.number().int().nonnegative(),
   good: z.number().int(),
   lost: z.number().int(),
   corrupt: z.number().int(),
@@ -37,7 +40,7 @@ export const status = call('admin/audit/status', storeRequest, z.object({ audits
 
 export const finding = z.object({
   id: z.number().int(),
-  kind: z.enum(['LOST', 'CORRUPT', 'DARK']),
+  kind: z.enum(KINDS),
   store_name: z.string(),
   /** Relative to the store root. */
   path: z.string(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { call, time } from './call';
-import { accountName, fileName } from './fields';
+import { accountName, checksum, fileName } from './fields';
 
 /**
  * Sent by our senders in clone/batch_stage (v2 peers ignore unknown fields). A request without it
@@ -86,7 +86,7 @@ export const batchStage = call(
     uploads: z.array(stagedItem),
     /** Not from v2 peers (they refuse the whole batch instead). */
     already_present: z.array(z.object({ source_transfer_id: z.number().int(), store_id: z.number().int(), checksum: z.string() })).optional(),
-    refused: z.array(z.object({ source_transfer_id: z.number().int(), status: z.number().int(), reason: z.string() })).optional(),
+    refused: z.array(z.object({ source_transfer_id: z.number().int(), status: z.number().int().min(400).max(599), reason: z.string() })).optional(),
     async_transfer_providers: asyncProviders,
   }),
 );
@@ -96,7 +96,13 @@ export const batchRefusal = z.object({ source_transfer_ids: z.array(z.number().i
 
 export const stage = call(
   'clone/stage',
-  item.extend({ destination_location: fileName, uploader: accountName, source: accountName }),
+  item.extend({
+    upload_size: z.number().int().nonnegative('Upload size must be positive.'),
+    upload_checksum: checksum,
+    destination_location: fileName,
+    uploader: accountName,
+    source: accountName,
+  }),
   stagedItem.extend({ available_bytes_on_store: z.number(), store_name: z.string().nullable(), transfer_providers: providers }),
 );
 

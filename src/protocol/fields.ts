@@ -1,9 +1,10 @@
 /**
  * Request fields several groups of endpoints share, as exact as the server: the OpenAPI document
- * shows their limits (lengths, patterns), so what it calls valid is what the server takes,
+ * shows their limits (lengths, patterns, enums), so what it calls valid is what the server takes,
  * and nothing the server refuses for its form is valid there.
  */
 import { z } from 'zod';
+import { CHECKSUM_PATTERN, parseChecksum } from '../shared/checksums/format';
 import { isLibrarianError } from '../shared/errors';
 import { checkFileName, checkUploadName, LIBRARIAN_NAME_PATTERN, MAX_LIBRARIAN_NAME_LENGTH, MAX_NAME_BYTES, MAX_SEGMENT_BYTES } from '../shared/names';
 
@@ -34,6 +35,12 @@ export function checkedError(error: z.ZodError): { status: number; reason: strin
   const params = issue.params as { status?: number; remedy?: string } | undefined;
   return typeof params?.remedy === 'string' ? { status: params.status ?? 400, reason: issue.message, remedy: params.remedy } : undefined;
 }
+
+/** `algorithm:::hex`, or bare hex meaning md5 (what v2 clients and catalogs hold). */
+export const checksum = checked(parseChecksum, {
+  pattern: CHECKSUM_PATTERN.source,
+  description: 'algorithm:::hex with xxh3 (32 hex digits), md5 (32), sha1 (40), sha256 (64) or sha512 (128); bare hex is md5',
+});
 
 /** Segments separated by "/" (or "\\", read as "/"), each 1 to 255 characters. */
 const SEGMENTS = `[^/\\\\]{1,${MAX_SEGMENT_BYTES}}`;

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { call } from './call';
-import { accountName, fileNameField } from './fields';
+import { accountName, checksum, fileNameField } from './fields';
 
 export const imported = z.object({
   path: z.string(),
   file_name: z.string(),
   outcome: z.enum(['catalogued', 'instance-added', 'already-catalogued']),
   checksum: z.string(),
-  size: z.number(),
+  size: z.number().int().nonnegative(),
   instance_id: z.number().int(),
 });
 
@@ -38,7 +38,7 @@ export const addFile = call(
     /** v2 servers ignore it and stamp now; ours keep it. */
     create_time: z.coerce.date(),
     size: z.number().int().nonnegative(),
-    checksum: z.string().min(1),
+    checksum,
     uploader: accountName,
     source: accountName,
     /** Absolute, inside the store root. */

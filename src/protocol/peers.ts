@@ -95,7 +95,7 @@ export const cloneStatus = call(
         method: z.string().nullable(),
         globus_task_id: z.string().nullable(),
         files: z.number().int().nullable(),
-        bytes: z.number().nullable(),
+        bytes: z.number().int().nonnegative().nullable(),
         started: time,
         waiting_for: z.string(),
         next_retry: time.nullable(),

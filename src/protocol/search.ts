@@ -1,20 +1,11 @@
 import { z } from 'zod';
 import { call, time } from './call';
+import { policyValue as policyInput } from './uploads';
 
 const maxResults = z.number().int().nonnegative().optional();
 
-/** v2 clients send deletion policies as names or as 0/1, in any case. */
-const policyFilter = z
-  .union([z.string(), z.number()])
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined) return undefined;
-    const s = String(v).toUpperCase();
-    if (s === 'ALLOWED' || s === '1') return 'ALLOWED' as const;
-    if (s === 'DISALLOWED' || s === '0') return 'DISALLOWED' as const;
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a deletion policy; use "ALLOWED" or "DISALLOWED"` });
-    return z.NEVER;
-  });
+/** v2 clients send deletion policies as names (any case) or as 0/1. */
+const policyFilter = policyInput.optional();
 
 /** 0 DISALLOWED, 1 ALLOWED, as v2 sends them. */
 const policyValue = z.union([z.literal(0), z.literal(1)]);
@@ -35,7 +26,7 @@ export const fileInstance = z.object({
 export const fileFound = z.object({
   name: z.string(),
   create_time: time,
-  size: z.number(),
+  size: z.number().int().nonnegative(),
   checksum: z.string(),
   uploader: z.string(),
   source: z.string(),

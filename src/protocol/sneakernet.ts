@@ -66,7 +66,7 @@ export const localCloneRun = call(
 
 export const provision = call('sneakernet/provision', store, z.object({ store_name: z.string(), trip_id: z.string(), state: z.literal('filling') }));
 
-export const seal = call('sneakernet/seal', store, z.object({ store_name: z.string(), trip_id: z.string(), files: z.number().int(), bytes: z.number() }));
+export const seal = call('sneakernet/seal', store, z.object({ store_name: z.string(), trip_id: z.string(), files: z.number().int(), bytes: z.number().int().nonnegative() }));
 
 export const manifest = call('sneakernet/manifest', store.extend({ destination_librarian: z.string().min(1) }), driveManifest);
 
@@ -96,7 +96,7 @@ export const status = call(
         state: z.string(),
         destination: z.string().nullable(),
         files: z.number().int(),
-        bytes: z.number(),
+        bytes: z.number().int().nonnegative(),
         confirmed: z.number().int(),
         rejected: z.number().int(),
         waiting_for: z.string(),
@@ -111,7 +111,7 @@ export const ingest = call(
   'sneakernet/ingest',
   // The manifest as the source wrote it: the server checks it (and its checksum) with its own messages.
   z.object({ manifest: z.unknown(), drive_root: z.string().min(1) }),
-  z.object({ ingest_id: z.string(), files: z.number().int(), bytes: z.number() }),
+  z.object({ ingest_id: z.string(), files: z.number().int(), bytes: z.number().int().nonnegative() }),
 );
 
 export const ingestStatus = call(
@@ -123,8 +123,8 @@ export const ingestStatus = call(
     finished: z.boolean(),
     total: z.number().int(),
     done: z.number().int(),
-    bytes_done: z.number(),
-    bytes_total: z.number(),
+    bytes_done: z.number().int().nonnegative(),
+    bytes_total: z.number().int().nonnegative(),
     ingested: z.number().int(),
     already_present: z.number().int(),
     rejected: z.array(z.object({ name: z.string(), reason: z.string() })),

@@ -1,24 +1,23 @@
 import { z } from 'zod';
+import { numberOrName } from '../shared/patterns';
+import { TRANSFER_STATUSES } from '../shared/transferStatus';
 import { call } from './call';
-import { accountName, fileName, uploadName } from './fields';
+import { accountName, checksum, fileName, uploadName } from './fields';
 
 /**
  * The v2 Python client sends its DeletionPolicy enum as the string "0" or "1" (wire-v2.md §4.3).
  * The v2 server read every such value as DISALLOWED (inventory §10.1 #2); here they mean what the
- * client meant. Names work too, in any case; anything else is refused rather than guessed.
+ * client meant. Numbers and names work too, names in any case; anything else is refused rather
+ * than guessed.
  */
-export const deletionPolicy = z
-  .union([z.literal(0), z.literal(1), z.string()])
-  .optional()
-  .transform((v, ctx): 'ALLOWED' | 'DISALLOWED' => {
-    const s = v === undefined ? 'DISALLOWED' : String(v).trim().toUpperCase();
-    if (s === '1' || s === 'ALLOWED') return 'ALLOWED';
-    if (s === '0' || s === 'DISALLOWED') return 'DISALLOWED';
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a deletion policy; use "allowed" or "disallowed" (1 or 0)` });
-    return z.NEVER;
-  });
+export const policyValue = numberOrName([0, 1], ['0', '1', 'ALLOWED', 'DISALLOWED'], (v) => `${JSON.stringify(v)} is not a deletion policy; use "allowed" or "disallowed" (1 or 0)`).transform((v): 'ALLOWED' | 'DISALLOWED' => (['1', 'ALLOWED'].includes(String(v).toUpperCase()) ? 'ALLOWED' : 'DISALLOWED'));
 
-export const transferId = z.coerce.number().int().positive();
+/** DISALLOWED when not given. */
+export const deletionPolicy = policyValue.optional().transform((v) => v ?? 'DISALLOWED');
+
+export const transferId = z.number().int().positive();
+/** The same in a path (upload/{transfer_id}/data): decimal digits. */
+export const transferIdParam = z.string().regex(/^[0-9]+$/).transform(Number).pipe(transferId);
 
 /** How a client may put data into staging: by copy, from these hosts (empty: any that sees it). */
 export const localProvider = z.object({ hostnames: z.array(z.string()) });
@@ -27,7 +26,7 @@ export const stage = call(
   'upload/stage',
   z.object({
     upload_size: z.number().int().nonnegative('Upload size must be positive.'),
-    upload_checksum: z.string().min(1),
+    upload_checksum: checksum,
     upload_name: uploadName,
     destination_location: fileName,
     /** v2 servers require it; ours default it to the account. */
@@ -52,8 +51,8 @@ export const stage = call(
 /** What a PUT of data to upload/{transfer_id}/data answers. Not on v2 servers. */
 export const dataAnswer = z.object({
   transfer_id: z.number().int(),
-  received_bytes: z.number(),
-  upload_size: z.number(),
+  received_bytes: z.number().int().nonnegative(),
+  upload_size: z.number().int().nonnegative(),
   complete: z.boolean(),
   /** For a directory (tar stream): how many of its files are held so far (upload/status lists them). */
   received_files: z.number().int().optional(),
@@ -65,11 +64,11 @@ export const status = call(
   z.object({ transfer_id: transferId }),
   z.object({
     transfer_id: z.number().int(),
-    status: z.string(),
-    upload_size: z.number(),
-    received_bytes: z.number(),
+    status: z.enum(TRANSFER_STATUSES),
+    upload_size: z.number().int().nonnegative(),
+    received_bytes: z.number().int().nonnegative(),
     complete: z.boolean(),
-    received_files: z.array(z.object({ path: z.string(), size: z.number() })),
+    received_files: z.array(z.object({ path: z.string(), size: z.number().int().nonnegative() })),
     failure_reason: z.string().nullable(),
   }),
 );

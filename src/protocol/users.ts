@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { authLevelSchema } from '../shared/authLevels';
+import { AUTH_LEVEL_NAMES, AUTH_LEVELS, authLevelSchema } from '../shared/authLevels';
 import { call } from './call';
 
 /** No ":" (it would split Basic credentials) and no spaces. */
@@ -14,7 +14,7 @@ export const passwordSchema = z.string().min(8, 'passwords need at least 8 chara
 const changed = z.object({ success: z.literal(true), username: z.string() });
 
 /** `permission` is the level's wire number (v2's AuthLevel), `permission_name` its name. */
-const user = z.object({ username: z.string(), permission: z.number(), permission_name: z.string() });
+const user = z.object({ username: z.string(), permission: z.literal(Object.values(AUTH_LEVELS)), permission_name: z.enum(AUTH_LEVEL_NAMES) });
 
 /** `permission` is the level's number (what v2 servers accept) or its name, in any case. */
 export const create = call('users/create', z.object({ username: usernameSchema, password: passwordSchema, permission: authLevelSchema }), changed);
@@ -29,7 +29,7 @@ export const update = call(
 export const remove = call('users/delete', z.object({ username: z.string() }), changed);
 
 /** v2 servers send no permission_name. */
-export const get = call('users/get', z.object({ username: z.string() }), user.extend({ permission_name: z.string().optional() }));
+export const get = call('users/get', z.object({ username: z.string() }), user.extend({ permission_name: z.enum(AUTH_LEVEL_NAMES).optional() }));
 
 /** Not on v2 servers. */
 export const list = call('users/list', z.object({}).passthrough(), z.object({ users: z.array(user) }));

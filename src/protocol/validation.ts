@@ -13,9 +13,9 @@ export const item = z.object({
   /** Not from v2 peers. */
   path: z.string().optional(),
   original_checksum: z.string(),
-  original_size: z.number(),
+  original_size: z.number().int().nonnegative(),
   current_checksum: z.string().nullable(),
-  current_size: z.number().nullable(),
+  current_size: z.number().int().nonnegative().nullable(),
   computed_same_checksum: z.boolean(),
   /** When the current checksum was computed; absent from v2 peers (they cache for up to a day). */
   checksum_time: time.nullish(),

@@ -1,11 +1,11 @@
-import { z } from 'zod';
+import { numberOrName } from './patterns';
 
 /** Permission levels, ordered; the numbers are the wire values of the SO Librarian. */
 export const AUTH_LEVELS = { NONE: 0, READONLY: 1, CALLBACK: 2, READAPPEND: 3, READWRITE: 4, ADMIN: 100 } as const;
 export type AuthLevelName = keyof typeof AUTH_LEVELS;
 export const AUTH_LEVEL_NAMES = Object.keys(AUTH_LEVELS) as AuthLevelName[];
 
-export function levelValue(name: AuthLevelName): number {
+export function levelValue(name: AuthLevelName): (typeof AUTH_LEVELS)[AuthLevelName] {
   return AUTH_LEVELS[name];
 }
 
@@ -17,15 +17,9 @@ export function atLeast(have: AuthLevelName, need: AuthLevelName): boolean {
   return AUTH_LEVELS[have] >= AUTH_LEVELS[need];
 }
 
-/** Accepts the wire integer (3) or the name ("READAPPEND", any case). */
-export const authLevelSchema = z.union([z.number().int(), z.string()]).transform((v, ctx) => {
-  const name = typeof v === 'number' ? levelName(v) : AUTH_LEVEL_NAMES.find((n) => n === v.toUpperCase());
-  if (!name) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `unknown permission ${JSON.stringify(v)}; use one of ${AUTH_LEVEL_NAMES.map((n) => `${n} (${AUTH_LEVELS[n]})`).join(', ')}`,
-    });
-    return z.NEVER;
-  }
-  return name;
-});
+/** Accepts the wire integer (3) or the name ("READAPPEND", any case); the OpenAPI document lists both. */
+export const authLevelSchema = numberOrName(
+  [0, 1, 2, 3, 4, 100] as const satisfies (typeof AUTH_LEVELS)[AuthLevelName][],
+  AUTH_LEVEL_NAMES,
+  (v) => `unknown permission ${JSON.stringify(v)}; use one of ${AUTH_LEVEL_NAMES.map((n) => `${n} (${AUTH_LEVELS[n]})`).join(', ')}`,
+).transform((v): AuthLevelName => (typeof v === 'number' ? levelName(v)! : AUTH_LEVEL_NAMES.find((n) => n === v.toUpperCase())!));

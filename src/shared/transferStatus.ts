@@ -6,7 +6,7 @@ export const TRANSFER_STATUSES = ['INITIATED', 'ONGOING', 'STAGED', 'COMPLETED',
 export type TransferStatus = (typeof TRANSFER_STATUSES)[number];
 
 /** Wire values of TransferStatus. */
-export const STATUS_VALUE: Record<TransferStatus, number> = { INITIATED: 0, ONGOING: 1, STAGED: 2, COMPLETED: 3, FAILED: 4, CANCELLED: 5 };
+export const STATUS_VALUE = { INITIATED: 0, ONGOING: 1, STAGED: 2, COMPLETED: 3, FAILED: 4, CANCELLED: 5 } as const satisfies Record<TransferStatus, number>;
 export const ACTIVE_STATUSES: TransferStatus[] = ['INITIATED', 'ONGOING', 'STAGED'];
 export const TERMINAL_STATUSES: TransferStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 

@@ -1,7 +1,7 @@
 /**
  * Bad input gets a 4xx with the usual error body, never a 500 or a failure later (issue 14, items
- * 13 and 14): names over the limits of a filesystem or of Temporal's workflow ids, bodies the server
- * cannot read, absurd credentials. Real API and worker, HTTP.
+ * 13-15): names over the limits of a filesystem or of Temporal's workflow ids, bodies the server
+ * cannot read, absurd credentials, a wrong method on a known path. Real API and worker, HTTP.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -197,5 +197,54 @@ describe.each(PROVIDERS)('bad input on %s', (provider) => {
     ]);
     // The server is still there.
     expect((await lib.client().post('ping/logged')) as { username: string }).toMatchObject({ username: 'admin' });
+  });
+
+  test('a wrong method on a known path is 405 with Allow and the error body', async () => {
+    const get = await raw(api('upload/stage'), { method: 'GET', headers: { Authorization: auth } });
+    expect([get.status, get.headers.get('allow'), get.body]).toEqual([405, 'POST', { reason: '/api/v2/upload/stage does not take GET.', suggested_remedy: 'Use POST (with a JSON body).' }]);
+    const del = await raw(api('ping/'), { method: 'DELETE' });
+    expect([del.status, del.headers.get('allow')]).toEqual([405, 'GET, HEAD, POST']);
+    const data = await raw(api('upload/1/data'), { method: 'POST', headers: { Authorization: auth } });
+    expect([data.status, data.headers.get('allow'), data.body.reason]).toEqual([405, 'PUT', '/api/v2/upload/1/data does not take POST.']);
+    const doc = await raw(api('openapi.json'), { method: 'POST' });
+    expect([doc.status, doc.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    const options = await fetch(api('users/create'), { method: 'OPTIONS' });
+    expect([options.status, options.headers.get('allow')]).toEqual([204, 'POST']);
+    // Unknown paths stay 404.
+    const unknown = await raw(api('upload/nothing'), { method: 'GET' });
+    expect([unknown.status, unknown.body.reason]).toEqual([404, 'No endpoint GET /api/v2/upload/nothing.']);
+  });
+
+  test('the document shows the limits, and what v2 clients send is taken', async () => {
+    const doc = (await (await fetch(api('openapi.json'))).json()) as { paths: Record<string, { post: { requestBody: { content: { 'application/json': { schema: { properties: Record<string, Record<string, unknown>> } } } } } }> };
+    const request = (p: string) => doc.paths[`/api/v2/${p}`]!.post.requestBody.content['application/json'].schema.properties;
+    expect(request('upload/stage').destination_location).toMatchObject({ type: 'string', minLength: 1, maxLength: 512 });
+    expect(request('upload/stage').upload_name).toMatchObject({ maxLength: 255 });
+    expect(request('upload/stage').upload_checksum).toMatchObject({ pattern: expect.stringContaining('sha256:::[0-9a-fA-F]{64}') });
+    expect(request('users/create').permission).toMatchObject({ anyOf: [{ enum: [0, 1, 2, 3, 4, 100] }, { type: 'string', pattern: expect.any(String) }] });
+
+    const admin = lib.client();
+    // Permission as v2's integer or as a name in any case; transfer statuses the same.
+    await admin.post('users/create', { username: 'v2-level', password: 'v2-level-password', permission: 3 });
+    await admin.post('users/update', { username: 'v2-level', permission: 'readWrite' });
+    expect(await admin.post('users/get', { username: 'v2-level' })).toEqual({ username: 'v2-level', permission: 4, permission_name: 'READWRITE' });
+    const superuser = await apiError(admin.post('users/update', { username: 'v2-level', permission: 'SUPERUSER' }));
+    expect([superuser.status, superuser.reason]).toEqual([
+      400,
+      'The request body is not valid: permission: unknown permission "SUPERUSER"; use one of NONE (0), READONLY (1), CALLBACK (2), READAPPEND (3), READWRITE (4), ADMIN (100).',
+    ]);
+    for (const status of [4, 'failed', 'FAILED']) {
+      expect(await admin.post('checkin/update', { source_transfer_ids: [], destination_transfer_ids: [], new_status: status })).toMatchObject({ modified_destination_transfer_ids: [] });
+    }
+    const six = await apiError(admin.post('checkin/update', { destination_transfer_ids: [], new_status: 6 }));
+    expect([six.status, six.reason]).toEqual([
+      400,
+      'The request body is not valid: new_status: unknown transfer status 6; use one of INITIATED (0), ONGOING (1), STAGED (2), COMPLETED (3), FAILED (4), CANCELLED (5).',
+    ]);
+    // A checksum v2 holds (bare md5) passes; one that is not a checksum is refused with the checksum's own reason.
+    const bare = await apiError(admin.post('upload/stage', body({ upload_checksum: '0'.repeat(32), destination_location: 'long/..' })));
+    expect(bare.reason).toBe('The destination path "long/.." is not a clean relative path.');
+    const crc = await apiError(admin.post('upload/stage', body({ upload_checksum: 'crc:::00' })));
+    expect([crc.status, crc.reason]).toEqual([400, 'Unknown checksum algorithm "crc".']);
   });
 });

@@ -58,7 +58,7 @@ export const uploadEndpoints = [
     response: uploads.dataAnswer,
     errors: [403, 404, 409, 507],
     handler: async ({ req, flows, principal }): Promise<z.input<typeof uploads.dataAnswer>> => {
-      const transferId = uploads.transferId.safeParse(req.params.transfer_id);
+      const transferId = uploads.transferIdParam.safeParse(req.params.transfer_id);
       if (!transferId.success) throw badRequest(`"${req.params.transfer_id}" is not a transfer id.`, 'Use the transfer_id returned by upload/stage.');
       const header = req.headers['upload-offset'];
       const offset = header === undefined ? undefined : Number(header);

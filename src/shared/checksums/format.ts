@@ -24,6 +24,12 @@ export function parseChecksum(value: string): ParsedChecksum {
   return { algorithm, hex };
 }
 
+/**
+ * What parseChecksum accepts, as one regular expression: the OpenAPI document shows it
+ * (test/unit/protocol.test.ts checks that both agree).
+ */
+export const CHECKSUM_PATTERN = new RegExp(`^(?:${ALGORITHMS.map((a) => `${a}:::[0-9a-fA-F]{${HEX_LENGTH[a]}}`).join('|')}|[0-9a-fA-F]{${HEX_LENGTH.md5}})$`);
+
 export function formatChecksum(algorithm: Algorithm, hex: string): string {
   return `${algorithm}:::${hex}`;
 }
