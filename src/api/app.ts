@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import client from 'prom-client';
-import { describeIssues, withoutNulls } from '../protocol/call';
+import { describeIssues, nulAt, withoutNulls } from '../protocol/call';
 import { checkedError } from '../protocol/fields';
 import type { Domain } from '../domain';
 import type { Principal } from '../domain/users/users';
@@ -29,7 +29,8 @@ function parseBasic(header: string | undefined): { username: string; password: s
   if (raw.length > MAX_CREDENTIALS_BYTES) return 'too long';
   const decoded = raw.toString('utf8');
   const i = decoded.indexOf(':');
-  if (i < 0) return 'malformed';
+  // RFC 7617 allows no control characters; NUL would reach the catalog, which cannot compare it.
+  if (i < 0 || decoded.includes('\0')) return 'malformed';
   // The password is everything after the first colon, so passwords may contain ":".
   return { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
 }
@@ -187,6 +188,10 @@ export function createApp(domain: Domain, flows: Flows): express.Express {
       async (req: Request, res: Response) => {
         let body: unknown = undefined;
         if (ep.body) {
+          const nul = nulAt(req.body);
+          if (nul !== undefined) {
+            throw new LibrarianError(400, `The request body holds a NUL character (U+0000) in ${nul}.`, 'Remove it: text in a request may not contain NUL, which the catalog cannot store or compare.');
+          }
           const parsed = ep.body.safeParse(withoutNulls(req.body ?? {}));
           if (!parsed.success) {
             // A name or checksum refused alone: the same answer as when the domain refuses it.

@@ -74,7 +74,7 @@ export function buildOpenApi(endpoints: Endpoint[], config: Pick<Config, 'displa
       [ep.method ?? 'post']: {
         summary: ep.summary,
         // Path parameters are ids (upload/{transfer_id}/data).
-        ...(ep.path.includes(':') ? { parameters: [...ep.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } })) } : {}),
+        ...(ep.path.includes(':') ? { parameters: [...ep.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'integer', minimum: 1, maximum: 2_147_483_647 } })) } : {}),
         'x-librarian-permission': ep.level,
         security: ep.level === 'NONE' ? [{}, { basic: [] }] : [{ basic: [] }],
         ...(ep.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(ep.body, 'input') } } } } : {}),
@@ -88,7 +88,7 @@ export function buildOpenApi(endpoints: Endpoint[], config: Pick<Config, 'displa
       title: `Librarian API (${config.displayedSiteName})`,
       version: '2',
       description:
-        'Every endpoint takes POST with a JSON body (ping also GET); another method on a known path is 405 with an Allow header. A null member of a request body means "not given", as v2 clients send unset fields. File names have at most 512 bytes in UTF-8 and segments at most 255; HTTP Basic credentials at most 4096 bytes. Every error has the body {reason, suggested_remedy}.',
+        'Every endpoint takes POST with a JSON body (ping also GET); another method on a known path is 405 with an Allow header. A null member of a request body means "not given", as v2 clients send unset fields. Text may not contain NUL (U+0000). File names have at most 512 bytes in UTF-8 and segments at most 255; HTTP Basic credentials at most 4096 bytes. Every error has the body {reason, suggested_remedy}.',
     },
     servers: [{ url: config.api.publicUrl }],
     components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },

@@ -49,6 +49,20 @@ export function withoutNulls(v: unknown): unknown {
   return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNulls(x)]));
 }
 
+/**
+ * Where a request holds a string with NUL (U+0000), which PostgreSQL can neither store nor
+ * compare ("uploads.3.uploader"; "(body)" for the body itself), or undefined.
+ */
+export function nulAt(v: unknown, path: (string | number)[] = []): string | undefined {
+  if (typeof v === 'string') return v.includes('\0') ? path.join('.') || '(body)' : undefined;
+  if (!v || typeof v !== 'object') return undefined;
+  for (const [k, x] of Array.isArray(v) ? v.entries() : Object.entries(v)) {
+    const at = nulAt(x, [...path, k]);
+    if (at !== undefined) return at;
+  }
+  return undefined;
+}
+
 /** One line per problem: "field.path: message". */
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');

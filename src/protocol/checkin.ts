@@ -2,11 +2,12 @@ import { z } from 'zod';
 import { numberOrName } from '../shared/patterns';
 import { STATUS_VALUE, statusName, TRANSFER_STATUSES, type TransferStatus } from '../shared/transferStatus';
 import { call } from './call';
+import { catalogId } from './fields';
 
 /** TransferStatus as v2 sends it (its number), or its name in any case. */
 const transferStatus = numberOrName([0, 1, 2, 3, 4, 5], TRANSFER_STATUSES, (v) => `unknown transfer status ${JSON.stringify(v)}; use one of ${TRANSFER_STATUSES.map((s) => `${s} (${STATUS_VALUE[s]})`).join(', ')}`).transform((v): TransferStatus => statusName(v)!);
 
-const ids = z.array(z.number().int()).default([]);
+const ids = z.array(catalogId).default([]);
 /** Transfer id → its TransferStatus wire value (null: not found or not yours). */
 const statusById = z.record(z.string(), z.literal(Object.values(STATUS_VALUE)).nullable());
 

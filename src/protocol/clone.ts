@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { call, time } from './call';
-import { accountName, checksum, fileName } from './fields';
+import { accountName, catalogId, checksum, fileName } from './fields';
 
 /**
  * Sent by our senders in clone/batch_stage (v2 peers ignore unknown fields). A request without it
@@ -22,7 +22,7 @@ export const item = z.object({
   upload_name: z.string().min(1).max(4096),
   destination_location: z.string().min(1).max(4096),
   uploader: z.string().min(1).max(4096),
-  source_transfer_id: z.number().int(),
+  source_transfer_id: catalogId,
   /** The file's original creation time (kept by the destination). Not from v2 peers. */
   create_time: z.coerce.date().optional(),
 });
@@ -106,7 +106,7 @@ export const stage = call(
   stagedItem.extend({ available_bytes_on_store: z.number(), store_name: z.string().nullable(), transfer_providers: providers }),
 );
 
-const idsPair = z.object({ source_transfer_id: z.number().int(), destination_transfer_id: z.number().int() });
+const idsPair = z.object({ source_transfer_id: catalogId, destination_transfer_id: catalogId });
 
 export const ongoing = call('clone/ongoing', idsPair, idsPair.extend({ success: z.boolean().optional() }));
 
@@ -116,7 +116,7 @@ export const fail = call('clone/fail', idsPair.extend({ reason: z.string().defau
 
 export const complete = call(
   'clone/complete',
-  idsPair.extend({ store_id: z.number().int() }),
+  idsPair.extend({ store_id: catalogId }),
   idsPair.extend({
     /** Not from v2 peers. */
     success: z.boolean().optional(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from '../shared/durations';
 import { call, time } from './call';
+import { catalogId } from './fields';
 
 /** One Librarian's answer about its copy, as a deletion weighed it. */
 export const copyEvidence = z.object({
@@ -87,7 +88,7 @@ export const deleteInstance = call(
 );
 
 /** v2 sends instance_id as an int (its client coerces a string first); accept both. delete_file is unused by delete_remote. */
-const v2InstanceRequest = z.object({ instance_id: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]), delete_file: z.boolean().nullable().optional() });
+const v2InstanceRequest = z.object({ instance_id: z.union([catalogId, z.string().regex(/^\d+$/).transform(Number).pipe(catalogId)]), delete_file: z.boolean().nullable().optional() });
 
 /** An unknown id is a 400 whose body is {success: false, instance_id}. */
 const v2InstanceAnswer = z.object({ success: z.literal(true), instance_id: z.number().int() });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call, time } from './call';
+import { catalogId } from './fields';
 
 /** v2 ErrorSeverity and ErrorCategory: lower-case strings on the wire (wire-v2.md §4.4). */
 export const ERROR_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
@@ -25,7 +26,7 @@ export const errorFound = z.object({
 export const search = call(
   'search/error',
   z.object({
-    id: z.number().int().optional(),
+    id: catalogId.optional(),
     category: z.enum(ERROR_CATEGORIES).optional(),
     severity: z.enum(ERROR_SEVERITIES).optional(),
     create_time_window: z.tuple([z.coerce.date(), z.coerce.date()]).optional(),
@@ -35,4 +36,4 @@ export const search = call(
   z.array(errorFound),
 );
 
-export const clear = call('error/clear', z.object({ id: z.number().int() }), z.object({ id: z.number().int(), cleared_time: time, cleared: z.literal(true) }));
+export const clear = call('error/clear', z.object({ id: catalogId }), z.object({ id: z.number().int(), cleared_time: time, cleared: z.literal(true) }));

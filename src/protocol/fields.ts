@@ -65,6 +65,12 @@ export const uploadName = checked(checkUploadName, {
   description: `One segment of at most ${MAX_SEGMENT_BYTES} bytes in UTF-8, not "." or "..", not starting with ".librarian"`,
 });
 
+/**
+ * An id of a catalog row (ours, or a peer's transfer id): a 32-bit integer, as both Librarians'
+ * catalogs store them (PostgreSQL refuses a larger one in a query: it would be a 500).
+ */
+export const catalogId = z.number().int().min(-2_147_483_648).max(2_147_483_647);
+
 /** Who uploaded a File (an account here, or at the site it came from), a peer's name. */
 export const accountName = z.string().min(1).max(256);
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call, time } from './call';
+import { catalogId } from './fields';
 import { policyValue as policyInput } from './uploads';
 
 const maxResults = z.number().int().nonnegative().optional();
@@ -55,12 +56,12 @@ export const file = call(
 export const instanceLocal = call(
   'search/instance_local',
   z.object({
-    id: z.number().int().optional(),
+    id: catalogId.optional(),
     path: z.string().optional(),
     deletion_policy: policyFilter,
     created_time: z.coerce.date().optional(),
     file_name: z.string().optional(),
-    store_id: z.number().int().optional(),
+    store_id: catalogId.optional(),
     available: z.boolean().optional(),
     max_results: maxResults,
   }),
@@ -84,10 +85,10 @@ export const instanceLocal = call(
 export const instanceRemote = call(
   'search/instance_remote',
   z.object({
-    id: z.number().int().optional(),
+    id: catalogId.optional(),
     file_name: z.string().optional(),
-    store_id: z.number().int().optional(),
-    librarian_id: z.number().int().optional(),
+    store_id: catalogId.optional(),
+    librarian_id: catalogId.optional(),
     copy_time: z.coerce.date().optional(),
     sender: z.string().optional(),
     max_results: maxResults,

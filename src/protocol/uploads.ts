@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { numberOrName } from '../shared/patterns';
 import { TRANSFER_STATUSES } from '../shared/transferStatus';
 import { call } from './call';
-import { accountName, checksum, fileName, uploadName } from './fields';
+import { accountName, catalogId, checksum, fileName, uploadName } from './fields';
 
 /**
  * The v2 Python client sends its DeletionPolicy enum as the string "0" or "1" (wire-v2.md §4.3).
@@ -15,7 +15,7 @@ export const policyValue = numberOrName([0, 1], ['0', '1', 'ALLOWED', 'DISALLOWE
 /** DISALLOWED when not given. */
 export const deletionPolicy = policyValue.optional().transform((v) => v ?? 'DISALLOWED');
 
-export const transferId = z.number().int().positive();
+export const transferId = catalogId.positive();
 /** The same in a path (upload/{transfer_id}/data): decimal digits. */
 export const transferIdParam = z.string().regex(/^[0-9]+$/).transform(Number).pipe(transferId);
 

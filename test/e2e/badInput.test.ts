@@ -247,4 +247,17 @@ describe.each(PROVIDERS)('bad input on %s', (provider) => {
     const crc = await apiError(admin.post('upload/stage', body({ upload_checksum: 'crc:::00' })));
     expect([crc.status, crc.reason]).toEqual([400, 'Unknown checksum algorithm "crc".']);
   });
+
+  test('ids beyond 32 bits and text with NUL are 400, not a 500 from PostgreSQL', async () => {
+    const admin = lib.client();
+    const big = await apiError(admin.post('checkin/status', { destination_transfer_ids: [9_007_199_254_740_990] }));
+    expect([big.status, big.reason]).toEqual([400, 'The request body is not valid: destination_transfer_ids.0: Too big: expected number to be <=2147483647.']);
+    expect((await apiError(admin.post('upload/status', { transfer_id: 2 ** 31 }))).status).toBe(400);
+    const path = await apiError(admin.put(`upload/${2 ** 31}/data`, (async function* () {})(), {}));
+    expect([path.status, path.reason]).toEqual([400, '"2147483648" is not a transfer id.']);
+    const nul = await apiError(admin.post('admin/stores/check', { store_name: 'ma\0in' }));
+    expect([nul.status, nul.reason]).toEqual([400, 'The request body holds a NUL character (U+0000) in store_name.']);
+    const login = await raw(api('ping/logged'), { method: 'POST', headers: { Authorization: basic('ad\0min', 'x'), 'Content-Type': 'application/json' }, body: '{}' });
+    expect([login.status, login.body.reason]).toEqual([401, 'The Authorization header is not valid HTTP Basic.']);
+  });
 });

@@ -140,7 +140,7 @@ describe('the document is as exact as the server', () => {
     expect([2, 'maybe', ' 1', true].map((v) => policy.safeParse(v).success)).toEqual(Array(4).fill(false));
   });
 
-  test('no checksum, permission, status, policy or size in a request is a bare string or number', () => {
+  test('no checksum, permission, status, policy, size or id in a request is a bare string or number', () => {
     const doc = buildOpenApi(endpoints, { displayedSiteName: 'test', api: { publicUrl: 'http://127.0.0.1' } } as never);
     const loose: string[] = [];
     // Items of a peer's batch are checked one by one (a bad one is refused in the answer, not the batch).
@@ -148,6 +148,8 @@ describe('the document is as exact as the server', () => {
     const visit = (where: string, key: string, s: Record<string, unknown> | undefined): void => {
       if (!s || typeof s !== 'object') return;
       const options = (s.anyOf as Record<string, unknown>[] | undefined)?.filter((o) => o.type !== 'null') ?? [s];
+      // Ids are the catalog's 32-bit integers (PostgreSQL refuses larger ones in a query).
+      if (/(^|_)ids?$/.test(key) && options.some((o) => o.type === 'integer' && o.maximum !== 2_147_483_647)) loose.push(`${where}: ${JSON.stringify(s)}`);
       if (/checksum$|^permission$|status$|deletion_policy$|size$/.test(key) && !perItem.test(where)) {
         const exact = options.every((o) => o.enum !== undefined || o.const !== undefined || typeof o.pattern === 'string' || (o.type === 'integer' && o.minimum === 0));
         if (!exact) loose.push(`${where}: ${JSON.stringify(s)}`);
