@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { call, time } from './call';
+import { call, time, timeInput } from './call';
 
 /**
  * Sent by our senders in clone/batch_stage (v2 peers ignore unknown fields). A request without it
@@ -16,7 +16,7 @@ export const item = z.object({
   uploader: z.string().min(1),
   source_transfer_id: z.number().int(),
   /** The file's original creation time (kept by the destination). Not from v2 peers. */
-  create_time: z.coerce.date().optional(),
+  create_time: timeInput.optional(),
 });
 
 const localOffer = z.object({ hostnames: z.array(z.string()) });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { call } from './call';
+import { call, timeInput } from './call';
 
 export const imported = z.object({
   path: z.string(),
@@ -29,7 +29,7 @@ export const addFile = call(
   z.object({
     name: z.string().min(1),
     /** v2 servers ignore it and stamp now; ours keep it. */
-    create_time: z.coerce.date(),
+    create_time: timeInput,
     size: z.number().int().nonnegative(),
     checksum: z.string().min(1),
     uploader: z.string().min(1),

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../shared/errors';
+import { parseTime } from '../../shared/times';
 import type { Db, Prisma } from './db';
 import type { StoreService } from '../stores/stores';
 
@@ -22,12 +23,16 @@ function encodeCursor(createTime: Date, name: string): string {
 }
 
 function decodeCursor(cursor: string): { t: Date; n: string } {
+  let c;
   try {
-    const c = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    return { t: new Date(c.t), n: c.n };
+    c = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch {
-    throw badRequest('The cursor is not valid.', 'Pass back the X-Next-Cursor header of the previous page unchanged.');
+    c = undefined;
   }
+  // A forged time would reach the database as an invalid or out-of-range date.
+  const t = c ? parseTime(c.t) : undefined;
+  if (!c || !(t instanceof Date)) throw badRequest('The cursor is not valid.', 'Pass back the X-Next-Cursor header of the previous page unchanged.');
+  return { t, n: c.n };
 }
 
 export interface InstanceSearch {

@@ -1,0 +1,88 @@
+/**
+ * Input that used to end in a 500 (issue 14): times outside what the catalog holds and forged
+ * search cursors. Each is a 400 with the usual error body.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { checksumOf, closeChecksums, makeFile, tmpDir } from '../support/data';
+import { apiError } from '../support/http';
+import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
+
+interface Staged {
+  transfer_id: number;
+  staging_location: string;
+  staging_name: string;
+}
+
+// The Librarians started here run far from UTC, so that a time read as local time would show.
+process.env.TZ = 'Pacific/Auckland';
+
+const RANGE = 'times run from 0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z';
+
+afterAll(async () => {
+  await stopAllLibrarians();
+  await closeChecksums();
+});
+
+describe.each(PROVIDERS)('input refused with a 400 on %s', (provider) => {
+  let lib: LibrarianHandle;
+  let data: string;
+
+  beforeAll(async () => {
+    lib = await startLibrarian({ provider });
+    data = tmpDir('refusals-');
+  });
+
+  async function stage(local: string, dest: string, client = lib.client()): Promise<Staged> {
+    const { checksum, size } = await checksumOf(local);
+    return client.post<Staged>('upload/stage', { upload_size: size, upload_checksum: checksum, upload_name: path.basename(dest), destination_location: dest, uploader: 'pipeline-7' });
+  }
+
+  test('times outside years 0001-9999 and forged cursors, on every endpoint that takes a time', async () => {
+    const admin = lib.client();
+    const local = makeFile(path.join(data, 'timed.bin'), 100);
+    const s = await stage(local, 'timed/one.bin');
+    await admin.put(`upload/${s.transfer_id}/data`, (async function* () {
+      yield readFileSync(local);
+    })(), { 'Content-Type': 'application/octet-stream' });
+    await admin.post('upload/commit', { transfer_id: s.transfer_id });
+
+    const far = '+275760-09-13T00:00:00Z';
+    const refusals: [string, Record<string, unknown>, string][] = [
+      ['search/file', { create_time_window: [far, '2026-01-01T00:00:00Z'] }, `create_time_window.0: "${far}" is out of range: ${RANGE}`],
+      ['search/file', { create_time_window: ['2026-01-01T00:00:00Z', '-1000000-01-01T00:00:00Z'] }, `create_time_window.1: "-1000000-01-01T00:00:00Z" is out of range: ${RANGE}`],
+      ['search/file', { create_time_window: ['0000-12-31T23:59:59Z', '2026-01-01T00:00:00Z'] }, `create_time_window.0: "0000-12-31T23:59:59Z" is out of range: ${RANGE}`],
+      ['search/file', { create_time_window: [8.64e15, 0] }, `create_time_window.0: 8640000000000000 is out of range: ${RANGE}`],
+      ['search/file', { create_time_window: ['2026-02-30T00:00:00Z', '2026-03-01T00:00:00Z'] }, 'create_time_window.0: "2026-02-30T00:00:00Z" is not a valid date and time'],
+      ['search/file', { create_time_window: ['yesterday', 'today'] }, 'create_time_window.0: "yesterday" is not an ISO 8601 time (such as 2026-01-31T12:00:00Z); create_time_window.1: "today" is not an ISO 8601 time (such as 2026-01-31T12:00:00Z)'],
+      ['search/instance_local', { created_time: far }, `created_time: "${far}" is out of range: ${RANGE}`],
+      ['search/instance_remote', { copy_time: '10000-01-01T00:00:00Z' }, `copy_time: "10000-01-01T00:00:00Z" is out of range: ${RANGE}`],
+      ['search/error', { create_time_window: [far, far] }, `create_time_window.0: "${far}" is out of range: ${RANGE}; create_time_window.1: "${far}" is out of range: ${RANGE}`],
+      [
+        'admin/add_file',
+        { name: 'timed/two.bin', create_time: far, size: 100, checksum: 'xxh3:::00000000000000000000000000000000', uploader: 'u', source: 's', path: '/nowhere', store_name: 'main' },
+        `create_time: "${far}" is out of range: ${RANGE}`,
+      ],
+    ];
+    for (const [endpoint, body, problem] of refusals) {
+      const e = await apiError(admin.post(endpoint, body));
+      expect([endpoint, e.status, e.body]).toEqual([endpoint, 400, { reason: `The request body is not valid: ${problem}.`, suggested_remedy: `See the schema of /api/v2/${endpoint} in /api/v2/openapi.json.` }]);
+    }
+
+    // The extremes themselves are times the catalog holds, on both databases.
+    const all = await admin.post<{ name: string }[]>('search/file', { create_time_window: ['0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z'] });
+    expect(all.map((f) => f.name)).toContain('timed/one.bin');
+    expect((await apiError(admin.post('search/error', { create_time_window: ['0001-01-01T00:00:00Z', '0001-01-02T00:00:00Z'] }))).status).toBe(404);
+    // A time without an offset is UTC (as v2 clients send it), whatever the server's time zone.
+    const [inst] = await admin.post<{ created_time: string }[]>('search/instance_local', { file_name: 'timed/one.bin' });
+    const naive = inst!.created_time.replace(/Z$/, '');
+    expect((await admin.post<{ file_name: string }[]>('search/instance_local', { created_time: naive })).map((i) => i.file_name)).toEqual(['timed/one.bin']);
+
+    const cursor = (c: unknown) => Buffer.from(JSON.stringify(c)).toString('base64url');
+    for (const forged of [cursor({ t: far, n: 'x' }), cursor({ t: '-271821-04-20T00:00:00.000Z', n: 'x' }), cursor({ t: 'garbage', n: 'x' }), cursor({ t: 1, n: 'x' }), 'garbage']) {
+      const e = await apiError(admin.post('search/file', { cursor: forged }));
+      expect([forged, e.status, e.body]).toEqual([forged, 400, { reason: 'The cursor is not valid.', suggested_remedy: 'Pass back the X-Next-Cursor header of the previous page unchanged.' }]);
+    }
+  });
+
+});
