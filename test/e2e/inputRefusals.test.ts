@@ -1,6 +1,6 @@
 /**
  * Input that used to end in a 500 (issue 14): times outside what the catalog holds and forged
- * search cursors. Each is a 400 with the usual error body.
+ * search cursors, checksums with an algorithm we do not know. Each is a 400 with the usual error body.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -83,6 +83,19 @@ describe.each(PROVIDERS)('input refused with a 400 on %s', (provider) => {
       const e = await apiError(admin.post('search/file', { cursor: forged }));
       expect([forged, e.status, e.body]).toEqual([forged, 400, { reason: 'The cursor is not valid.', suggested_remedy: 'Pass back the X-Next-Cursor header of the previous page unchanged.' }]);
     }
+  });
+
+  test('a checksum with an unknown algorithm is refused naming that algorithm', async () => {
+    const sha = 'b57b64b198d5d59ce5a22a9b9f25e72a7d081476d432051aa923f3dbebb90934';
+    const e = await apiError(lib.client().post('upload/stage', { upload_size: 1, upload_checksum: `SHA256:::${sha}`, upload_name: 'x', destination_location: 'sums/x' }));
+    expect([e.status, e.body]).toEqual([
+      400,
+      {
+        reason: 'Unknown checksum algorithm "SHA256" (algorithm names are lower case: "sha256"); accepted algorithms: xxh3, md5, sha1, sha256, sha512.',
+        suggested_remedy:
+          'Write "<algorithm>:::<hex digits>" with one of xxh3 (32 hex digits), md5 (32 hex digits), sha1 (40 hex digits), sha256 (64 hex digits), sha512 (128 hex digits); a bare hex string is md5.',
+      },
+    ]);
   });
 
 });
