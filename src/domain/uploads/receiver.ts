@@ -8,7 +8,7 @@
  *   relative to the directory. Each complete file is recorded; a file cut off by a broken
  *   connection is discarded. To resume, send a tar of the files upload/status does not list.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -20,7 +20,7 @@ import { safeRelativePath } from '../stores/localStore';
 import type { IncomingTransfers } from '../transfers/incoming';
 import type { Principal } from '../users/users';
 import type { UploadService } from './uploads';
-import { readUploadState, writeUploadState, type UploadState } from './uploadState';
+import { UploadJournal, writeUploadState } from './uploadState';
 
 export interface ReceiveRequest {
   transferId: number;
@@ -53,6 +53,9 @@ async function hashPrefix(file: string, length: number, algorithm: Algorithm) {
   if (length > 0) for await (const c of createReadStream(file, { start: 0, end: length - 1, highWaterMark: 1 << 20 })) hasher.update(c as Buffer);
   return hasher;
 }
+
+/** Tar members up to this size are read whole and written at once. */
+const SMALL_MEMBER = 1 << 20;
 
 /** How often a request that is receiving data renews its claim on the transfer. */
 const RENEW_EVERY_MS = 10_000;
@@ -130,15 +133,16 @@ async function receiveFile(transferId: number, stagingDir: string, target: strin
 }
 
 async function receiveDirectory(transferId: number, stagingDir: string, root: string, algorithm: Algorithm, size: number, body: Readable): Promise<ReceiveResult> {
-  const existing = await readUploadState(stagingDir);
-  if (existing?.kind === 'file' || (await fs.lstat(root).catch(() => undefined))?.isFile()) {
-    throw conflict(`Transfer ${transferId} already holds a file.`, 'Send a file as the plain request body, not as a tar stream.');
+  const heldFile = () => conflict(`Transfer ${transferId} already holds a file.`, 'Send a file as the plain request body, not as a tar stream.');
+  if ((await fs.lstat(root).catch(() => undefined))?.isFile()) throw heldFile();
+  const journal = await UploadJournal.open(stagingDir, { kind: 'directory', algorithm });
+  if (journal.state.kind === 'file') {
+    await journal.close();
+    throw heldFile();
   }
-  const state: UploadState = existing ?? { kind: 'directory', algorithm, files: {} };
   await fs.mkdir(root, { recursive: true });
-  // A running sum: a book has hundreds of files, and the limit is checked before each one.
-  let received = Object.values(state.files).reduce((s, f) => s + f.size, 0);
-  const total = () => received;
+  const total = () => journal.receivedBytes;
+  const hasher = await createHasher(algorithm);
   const extract = tar.extract();
   let current: string | undefined;
 
@@ -148,34 +152,51 @@ async function receiveDirectory(transferId: number, stagingDir: string, root: st
       if (name === '' && header.type === 'directory') return stream.resume();
       const rel = safeRelativePath(name, 'tar entry');
       const abs = path.join(root, rel);
+      if (header.type !== 'directory' && header.type !== 'file' && header.type !== 'contiguous-file') {
+        throw badRequest(`The tar entry "${name}" is a ${header.type}.`, 'A Librarian stores only regular files and directories.');
+      }
       if (header.type === 'directory') {
         await fs.mkdir(abs, { recursive: true });
         return stream.resume();
       }
-      if (header.type !== 'file' && header.type !== 'contiguous-file') {
-        throw badRequest(`The tar entry "${name}" is a ${header.type}.`, 'A Librarian stores only regular files and directories.');
-      }
-      const previous = state.files[rel]?.size ?? 0;
-      if (total() - previous + (header.size ?? 0) > size) {
-        throw badRequest(`The directory's files add up to more than the declared upload size of ${size} bytes.`, 'Stage the upload again with the right size.');
-      }
       await fs.mkdir(path.dirname(abs), { recursive: true });
-      delete state.files[rel];
-      received -= previous;
+      // Sent again: not listed while it is rewritten.
+      if (rel in journal.state.files) await journal.remove(rel);
       current = abs;
-      const hasher = await createHasher(algorithm);
-      const hashing = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          hasher.update(chunk);
-          cb(null, chunk);
-        },
-      });
-      await pipeline(stream, hashing, createWriteStream(abs, { flush: true, highWaterMark: 4 << 20 })).catch((e) => diskError(e, total()));
-      const st = await fs.stat(abs);
-      state.files[rel] = { size: st.size, mtimeMs: st.mtimeMs, digest: hasher.digest() };
-      received += st.size;
+      hasher.reset();
+      const file = await fs.open(abs, 'w').catch((e) => diskError(e, total()));
+      let written: Stats;
+      // No fsync per file: the journal makes files durable in groups before it lists them.
+      try {
+        // After opening: what the member replaces no longer counts.
+        if (total() + (header.size ?? 0) > size) {
+          throw badRequest(`The directory's files add up to more than the declared upload size of ${size} bytes.`, 'Stage the upload again with the right size.');
+        }
+        if ((header.size ?? 0) <= SMALL_MEMBER) {
+          // Small files in one write: a stream pipeline per file costs three times the CPU.
+          const chunks: Buffer[] = [];
+          for await (const c of stream) chunks.push(c as Buffer);
+          const bytes = Buffer.concat(chunks);
+          hasher.update(bytes);
+          await file.writeFile(bytes);
+          written = await file.stat();
+        } else {
+          const hashing = new Transform({
+            transform(chunk: Buffer, _enc, cb) {
+              hasher.update(chunk);
+              cb(null, chunk);
+            },
+          });
+          await pipeline(stream, hashing, file.createWriteStream({ highWaterMark: 4 << 20 }));
+          written = await fs.stat(abs);
+        }
+      } catch (e) {
+        diskError(e, total());
+      } finally {
+        await file.close().catch(() => undefined);
+      }
       current = undefined;
-      await writeUploadState(stagingDir, state);
+      await journal.record(rel, abs, { size: written.size, mtimeMs: written.mtimeMs, digest: hasher.digest() });
     };
     handle().then(
       () => next(),
@@ -186,17 +207,18 @@ async function receiveDirectory(transferId: number, stagingDir: string, root: st
   try {
     await pipeline(body, extract);
   } catch (e) {
-    // A file cut off mid-way is not kept; complete ones are, for resuming.
+    // A file cut off mid-way is not kept; complete ones are, for resuming (if even the journal
+    // cannot be written, they are simply sent again).
     if (current) await fs.rm(current, { force: true });
-    await writeUploadState(stagingDir, state);
+    await journal.close().catch(() => undefined);
     if (isLibrarianError(e)) throw e;
     if ((e as Error).message?.includes('Unexpected end of data') || (e as Error).message?.includes('Invalid tar header')) {
       throw new LibrarianError(400, `The tar stream is not valid: ${(e as Error).message}.`, 'Send a POSIX tar of the directory contents; files received completely are kept for resuming.', {
         received_bytes: total(),
       });
     }
-    throw e;
+    diskError(e, total());
   }
-  await writeUploadState(stagingDir, state);
-  return { transferId, receivedBytes: total(), uploadSize: size, receivedFiles: Object.keys(state.files).length, complete: total() === size };
+  await journal.close().catch((e) => diskError(e, total()));
+  return { transferId, receivedBytes: total(), uploadSize: size, receivedFiles: Object.keys(journal.state.files).length, complete: total() === size };
 }
