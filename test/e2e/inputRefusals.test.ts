@@ -1,14 +1,16 @@
 /**
  * Input that used to end in a 500 (issue 14): times outside what the catalog holds, forged search
- * cursors and checksums with an algorithm we do not know. Each is a 400 with the usual error
- * body. Also the cost of a tar of many small files: the receiver's bookkeeping grows with the
- * files, not with their square, and what it lists survives a crash.
+ * cursors, tar streams that name a path both as a file and as a directory, and checksums with an
+ * algorithm we do not know. Each is a 400 with the usual error body, and leaves nothing behind
+ * that would stand in the way of the corrected request. Also the cost of a tar of many small
+ * files: the receiver's bookkeeping grows with the files, not with their square, and what it
+ * lists survives a crash.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import tar from 'tar-stream';
 import type { LibrarianClient } from '../../src/protocol/client';
-import { checksumOf, closeChecksums, makeFile, tmpDir } from '../support/data';
+import { checksumOf, closeChecksums, listTree, makeFile, tmpDir } from '../support/data';
 import { apiError } from '../support/http';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
@@ -19,11 +21,14 @@ interface Staged {
   staging_name: string;
 }
 
-type Entry = { name: string; data: Buffer };
+type Entry = { name: string; data: Buffer } | { name: string; directory: true };
 
 function tarOf(entries: Entry[]): Promise<Buffer> {
   const pack = tar.pack();
-  for (const e of entries) pack.entry({ name: e.name, size: e.data.length }, e.data);
+  for (const e of entries) {
+    if ('directory' in e) pack.entry({ name: e.name, type: 'directory' });
+    else pack.entry({ name: e.name, size: e.data.length }, e.data);
+  }
   pack.finalize();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -56,10 +61,12 @@ afterAll(async () => {
 describe.each(PROVIDERS)('bad input gets a 400, and many small files stay cheap, on %s', (provider) => {
   let lib: LibrarianHandle;
   let data: string;
+  let stagingRoot: string;
 
   beforeAll(async () => {
     lib = await startLibrarian({ provider });
     data = tmpDir('refusals-');
+    stagingRoot = path.join(lib.dir, 'stores/main/staging');
   });
 
   async function stage(local: string, dest: string, client = lib.client()): Promise<Staged> {
@@ -130,6 +137,59 @@ describe.each(PROVIDERS)('bad input gets a 400, and many small files stay cheap,
           'Write "<algorithm>:::<hex digits>" with one of xxh3 (32 hex digits), md5 (32 hex digits), sha1 (40 hex digits), sha256 (64 hex digits), sha512 (128 hex digits); a bare hex string is md5.',
       },
     ]);
+  });
+
+  test('a tar stream naming a path both as a file and as a directory: 400, nothing kept there, and the corrected stream completes', async () => {
+    const book = tmpDir('clash-');
+    const x = readFileSync(makeFile(path.join(book, 'x.dat'), 10));
+    const y = readFileSync(makeFile(path.join(book, 'y.dat'), 10));
+    const b = readFileSync(makeFile(path.join(book, 'a/b.dat'), 20));
+    const cases: { entries: Entry[]; clash: string }[] = [
+      // A file, then something inside it.
+      { entries: [{ name: 'x.dat', data: x }, { name: 'a', data: Buffer.from('1') }, { name: 'a/b.dat', data: b }], clash: 'a' },
+      // A directory, then a file of the same name.
+      { entries: [{ name: 'x.dat', data: x }, { name: 'a/', directory: true }, { name: 'a', data: Buffer.from('1') }], clash: 'a' },
+      // A file inside a directory, then a file of the directory's name.
+      { entries: [{ name: 'x.dat', data: x }, { name: 'a/b.dat', data: b }, { name: 'a', data: Buffer.from('1') }], clash: 'a' },
+      // A file, then a directory of its name.
+      { entries: [{ name: 'x.dat', data: x }, { name: 'a/b.dat/', directory: true }, { name: 'a/b.dat', data: b }], clash: 'a/b.dat' },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const s = await stage(book, `clash/book_${i}`);
+      const e = await apiError(put(lib.client(), s.transfer_id, await tarOf(c.entries)));
+      expect([i, e.status, e.body]).toEqual([
+        i,
+        400,
+        {
+          reason: `The tar stream names "${c.clash}" both as a file and as a directory.`,
+          suggested_remedy: `Send a tar in which each path is one or the other. Nothing is kept at "${c.clash}"; the files received completely elsewhere are kept for resuming (upload/status lists them).`,
+          received_bytes: 10,
+        },
+      ]);
+      expect(listTree(s.staging_location)).toEqual(c.clash === 'a' ? ['x.dat'] : ['a', 'x.dat']);
+      expect(await received(s.transfer_id)).toEqual(['x.dat']);
+      // The whole directory again, corrected: received, committed, catalogued as staged.
+      expect(await put(lib.client(), s.transfer_id, await tarOf([{ name: 'x.dat', data: x }, { name: 'y.dat', data: y }, { name: 'a/b.dat', data: b }]))).toMatchObject({ received_files: 3, complete: true });
+      await lib.client().post('upload/commit', { transfer_id: s.transfer_id });
+      expect(listTree(path.join(lib.dir, 'stores/main/store', `clash/book_${i}`))).toEqual(['a', 'a/b.dat', 'x.dat', 'y.dat']);
+    }
+    expect(listTree(stagingRoot)).toEqual([]);
+  });
+
+  test('a resumed tar stream replaces what an earlier one left under the same name, file or directory', async () => {
+    const book = tmpDir('replace-');
+    const b = readFileSync(makeFile(path.join(book, 'a/b.dat'), 20));
+    const s = await stage(book, 'replace/book');
+    // First a file "a", then (the client's mind changed) a directory "a".
+    expect(await put(lib.client(), s.transfer_id, await tarOf([{ name: 'a', data: Buffer.from('first') }]))).toMatchObject({ received_files: 1, complete: false });
+    expect(await put(lib.client(), s.transfer_id, await tarOf([{ name: 'a/b.dat', data: b }]))).toMatchObject({ received_bytes: 20, received_files: 1, complete: true });
+    expect(await received(s.transfer_id)).toEqual(['a/b.dat']);
+    // And back: a file "a" replaces the directory and what it held.
+    expect(await put(lib.client(), s.transfer_id, await tarOf([{ name: 'a', data: Buffer.from('second') }]))).toMatchObject({ received_bytes: 6, received_files: 1 });
+    expect(listTree(s.staging_location)).toEqual(['a']);
+    expect(await put(lib.client(), s.transfer_id, await tarOf([{ name: 'a/b.dat', data: b }]))).toMatchObject({ received_bytes: 20, received_files: 1, complete: true });
+    await lib.client().post('upload/commit', { transfer_id: s.transfer_id });
+    expect(readFileSync(path.join(lib.dir, 'stores/main/store/replace/book/a/b.dat'))).toEqual(b);
   });
 
   test("a tar of 3,000 one-byte files: the receiver's writes grow with the files, not with their square", async () => {

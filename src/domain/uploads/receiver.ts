@@ -8,7 +8,7 @@
  *   relative to the directory. Each complete file is recorded; a file cut off by a broken
  *   connection is discarded. To resume, send a tar of the files upload/status does not list.
  */
-import { createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { constants, createReadStream, createWriteStream, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -56,6 +56,7 @@ async function hashPrefix(file: string, length: number, algorithm: Algorithm) {
 
 /** Tar members up to this size are read whole and written at once. */
 const SMALL_MEMBER = 1 << 20;
+const WRITE_MEMBER = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
 /** How often a request that is receiving data renews its claim on the transfer. */
 const RENEW_EVERY_MS = 10_000;
@@ -132,6 +133,13 @@ async function receiveFile(transferId: number, stagingDir: string, target: strin
   return { transferId, receivedBytes: position, uploadSize: size, complete: position === size };
 }
 
+/** "a/b/c" → ["a", "a/b"]. */
+function ancestorsOf(rel: string): string[] {
+  const out: string[] = [];
+  for (let i = rel.indexOf('/'); i >= 0; i = rel.indexOf('/', i + 1)) out.push(rel.slice(0, i));
+  return out;
+}
+
 async function receiveDirectory(transferId: number, stagingDir: string, root: string, algorithm: Algorithm, size: number, body: Readable): Promise<ReceiveResult> {
   const heldFile = () => conflict(`Transfer ${transferId} already holds a file.`, 'Send a file as the plain request body, not as a tar stream.');
   if ((await fs.lstat(root).catch(() => undefined))?.isFile()) throw heldFile();
@@ -145,6 +153,54 @@ async function receiveDirectory(transferId: number, stagingDir: string, root: st
   const hasher = await createHasher(algorithm);
   const extract = tar.extract();
   let current: string | undefined;
+  /** What this stream made of each path it named: a file, or a directory (named, or holding something named). */
+  const named = new Map<string, 'file' | 'directory'>();
+  /** Directories this request has checked or made ("" is the upload's root). */
+  const ready = new Set<string>(['']);
+
+  /**
+   * Makes `rel` a directory. A file (or anything else) there was left by an earlier request of
+   * this upload and is replaced: a resumed stream's entries replace what they name.
+   */
+  const ensureDirectory = async (rel: string) => {
+    if (ready.has(rel)) return;
+    for (const d of [...ancestorsOf(rel), rel]) {
+      if (ready.has(d)) continue;
+      const abs = path.join(root, d);
+      const st = await fs.lstat(abs).catch(() => undefined);
+      if (st && !st.isDirectory()) {
+        await journal.remove(d);
+        await fs.rm(abs, { recursive: true, force: true });
+      }
+      if (!st?.isDirectory()) await fs.mkdir(abs);
+      ready.add(d);
+    }
+  };
+
+  /**
+   * Opens a member's file for writing, never through a link. A directory (or a link) an earlier
+   * request left at its path is replaced: this stream names a file there.
+   */
+  const openMember = async (rel: string, abs: string) => {
+    try {
+      return await fs.open(abs, WRITE_MEMBER, 0o666);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EISDIR' && (e as NodeJS.ErrnoException).code !== 'ELOOP') throw e;
+      await journal.remove(rel);
+      await fs.rm(abs, { recursive: true, force: true });
+      return fs.open(abs, WRITE_MEMBER, 0o666);
+    }
+  };
+
+  /** The path this stream names both as a file and as a directory, if `rel` makes one. */
+  const clashOf = (rel: string, kind: 'file' | 'directory'): string | undefined => {
+    const ancestors = ancestorsOf(rel);
+    const clash = ancestors.find((a) => named.get(a) === 'file') ?? (named.has(rel) && named.get(rel) !== kind ? rel : undefined);
+    if (clash !== undefined) return clash;
+    for (const a of ancestors) if (!named.has(a)) named.set(a, 'directory');
+    named.set(rel, kind);
+    return undefined;
+  };
 
   extract.on('entry', (header, stream, next) => {
     const handle = async () => {
@@ -155,16 +211,28 @@ async function receiveDirectory(transferId: number, stagingDir: string, root: st
       if (header.type !== 'directory' && header.type !== 'file' && header.type !== 'contiguous-file') {
         throw badRequest(`The tar entry "${name}" is a ${header.type}.`, 'A Librarian stores only regular files and directories.');
       }
-      if (header.type === 'directory') {
-        await fs.mkdir(abs, { recursive: true });
+      const kind = header.type === 'directory' ? 'directory' : 'file';
+      const clash = clashOf(rel, kind);
+      if (clash !== undefined) {
+        // Neither reading is kept, so that a corrected stream finds nothing in its way.
+        await journal.remove(clash);
+        await fs.rm(path.join(root, clash), { recursive: true, force: true });
+        throw badRequest(
+          `The tar stream names "${clash}" both as a file and as a directory.`,
+          `Send a tar in which each path is one or the other. Nothing is kept at "${clash}"; the files received completely elsewhere are kept for resuming (upload/status lists them).`,
+          { received_bytes: total() },
+        );
+      }
+      if (kind === 'directory') {
+        await ensureDirectory(rel);
         return stream.resume();
       }
-      await fs.mkdir(path.dirname(abs), { recursive: true });
+      await ensureDirectory(path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel));
       // Sent again: not listed while it is rewritten.
       if (rel in journal.state.files) await journal.remove(rel);
       current = abs;
       hasher.reset();
-      const file = await fs.open(abs, 'w').catch((e) => diskError(e, total()));
+      const file = await openMember(rel, abs).catch((e) => diskError(e, total()));
       let written: Stats;
       // No fsync per file: the journal makes files durable in groups before it lists them.
       try {
