@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseTime } from '../shared/times';
 
 /**
  * One endpoint of the HTTP protocol (/api/v2): its path, what a request may hold and what the
@@ -34,6 +35,20 @@ export type ResponseOf<C extends Call> = z.output<C['response']>;
 
 /** Times on the wire: ISO 8601 (v2 servers send UTC without an offset). */
 export const time = z.string().describe('ISO 8601 time');
+
+/**
+ * A time in a request, read into a Date: ISO 8601 (no offset means UTC) or a Unix time in
+ * seconds, as v2 clients send them; years 0001 to 9999 (src/shared/times.ts).
+ */
+export const timeInput = z
+  .union([z.string(), z.number()], { error: 'expected an ISO 8601 time or a Unix time in seconds' })
+  .transform((v, ctx) => {
+    const t = parseTime(v);
+    if (t instanceof Date) return t;
+    ctx.addIssue({ code: 'custom', message: t.problem });
+    return z.NEVER;
+  })
+  .describe('ISO 8601 time (without an offset: UTC), or a Unix time in seconds; years 0001 to 9999');
 
 /** A Date, as `time` carries it. */
 export const iso = (d: Date): string => d.toISOString();

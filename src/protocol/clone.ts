@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { call, time } from './call';
+import { call, time, timeInput } from './call';
 import { accountName, catalogId, checksum, fileName } from './fields';
 
 /**
@@ -24,7 +24,7 @@ export const item = z.object({
   uploader: z.string().min(1).max(4096),
   source_transfer_id: catalogId,
   /** The file's original creation time (kept by the destination). Not from v2 peers. */
-  create_time: z.coerce.date().optional(),
+  create_time: timeInput.optional(),
 });
 
 const localOffer = z.object({ hostnames: z.array(z.string()) });

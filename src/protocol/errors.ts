@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { call, time } from './call';
+import { call, time, timeInput } from './call';
 import { catalogId } from './fields';
 
 /** v2 ErrorSeverity and ErrorCategory: lower-case strings on the wire (wire-v2.md §4.4). */
@@ -29,7 +29,7 @@ export const search = call(
     id: catalogId.optional(),
     category: z.enum(ERROR_CATEGORIES).optional(),
     severity: z.enum(ERROR_SEVERITIES).optional(),
-    create_time_window: z.tuple([z.coerce.date(), z.coerce.date()]).optional(),
+    create_time_window: z.tuple([timeInput, timeInput]).optional(),
     include_resolved: z.boolean().default(false),
     max_results: z.number().int().nonnegative().optional(),
   }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { call } from './call';
+import { call, timeInput } from './call';
 import { accountName, checksum, fileNameField } from './fields';
 
 export const imported = z.object({
@@ -36,7 +36,7 @@ export const addFile = call(
   z.object({
     name: fileNameField('file name'),
     /** v2 servers ignore it and stamp now; ours keep it. */
-    create_time: z.coerce.date(),
+    create_time: timeInput,
     size: z.number().int().nonnegative(),
     checksum,
     uploader: accountName,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { call, time } from './call';
+import { call, time, timeInput } from './call';
 import { catalogId } from './fields';
 import { policyValue as policyInput } from './uploads';
 
@@ -46,7 +46,7 @@ export const file = call(
     name_prefix: z.string().optional(),
     uploader: z.string().optional(),
     source: z.string().optional(),
-    create_time_window: z.tuple([z.coerce.date(), z.coerce.date()]).optional(),
+    create_time_window: z.tuple([timeInput, timeInput]).optional(),
     max_results: maxResults,
     cursor: z.string().optional(),
   }),
@@ -59,7 +59,7 @@ export const instanceLocal = call(
     id: catalogId.optional(),
     path: z.string().optional(),
     deletion_policy: policyFilter,
-    created_time: z.coerce.date().optional(),
+    created_time: timeInput.optional(),
     file_name: z.string().optional(),
     store_id: catalogId.optional(),
     available: z.boolean().optional(),
@@ -89,7 +89,7 @@ export const instanceRemote = call(
     file_name: z.string().optional(),
     store_id: catalogId.optional(),
     librarian_id: catalogId.optional(),
-    copy_time: z.coerce.date().optional(),
+    copy_time: timeInput.optional(),
     sender: z.string().optional(),
     max_results: maxResults,
   }),

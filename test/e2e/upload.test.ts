@@ -210,7 +210,7 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
       expect(e.body).toEqual({ reason: expect.stringContaining('is not a clean relative path'), suggested_remedy: expect.any(String) });
     }
     const badSum = await apiError(alice().post('upload/stage', { ...body, upload_checksum: 'crc:::00' }));
-    expect([badSum.status, badSum.reason]).toEqual([400, 'Unknown checksum algorithm "crc".']);
+    expect([badSum.status, badSum.reason]).toEqual([400, 'Unknown checksum algorithm "crc"; accepted algorithms: xxh3, md5, sha1, sha256, sha512.']);
     const reader = await apiError(lib.client('reader', 'reader-password').post('upload/stage', body));
     expect(reader.status).toBe(403);
 

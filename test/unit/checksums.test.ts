@@ -80,4 +80,27 @@ describe('checksums', () => {
       expect(() => parseChecksum(bad)).toThrow(LibrarianError);
     }
   });
+
+  test('a refused checksum is explained with the algorithm it names, and the accepted ones', () => {
+    const refusal = (value: string) => {
+      try {
+        parseChecksum(value);
+      } catch (e) {
+        expect(e).toBeInstanceOf(LibrarianError);
+        return [(e as LibrarianError).status, (e as LibrarianError).reason, (e as LibrarianError).suggestedRemedy];
+      }
+      throw new Error(`${value} was accepted`);
+    };
+    const forms =
+      'Write "<algorithm>:::<hex digits>" with one of xxh3 (32 hex digits), md5 (32 hex digits), sha1 (40 hex digits), sha256 (64 hex digits), sha512 (128 hex digits); a bare hex string is md5.';
+    const sha = 'b57b64b198d5d59ce5a22a9b9f25e72a7d081476d432051aa923f3dbebb90934';
+    expect(refusal(`SHA256:::${sha}`)).toEqual([400, 'Unknown checksum algorithm "SHA256" (algorithm names are lower case: "sha256"); accepted algorithms: xxh3, md5, sha1, sha256, sha512.', forms]);
+    expect(refusal('crc32:::abcd')).toEqual([400, 'Unknown checksum algorithm "crc32"; accepted algorithms: xxh3, md5, sha1, sha256, sha512.', forms]);
+    expect(refusal(`:::${sha}`)).toEqual([400, 'Unknown checksum algorithm ""; accepted algorithms: xxh3, md5, sha1, sha256, sha512.', forms]);
+    expect(refusal(`sha256:::${sha.slice(1)}`)).toEqual([400, `"sha256:::${sha.slice(1)}" is not a valid sha256 checksum: sha256 takes 64 hex digits, this has 63.`, forms]);
+    expect(refusal('xxh3:::zz')).toEqual([400, '"xxh3:::zz" is not a valid xxh3 checksum: xxh3 takes 32 hex digits, "zz" is not hex.', forms]);
+    expect(refusal(sha)).toEqual([400, `"${sha}" is not a valid checksum: a bare hex string is an md5 digest of 32 hex digits, this one has 64.`, forms]);
+    expect(refusal(`sha256::${sha}`)).toEqual([400, `"sha256::${sha}" is not a checksum: it has no "<algorithm>:::" prefix and is not a bare md5 hex digest.`, forms]);
+    expect(parseChecksum(`sha256:::${sha.toUpperCase()}`)).toEqual({ algorithm: 'sha256', hex: sha });
+  });
 });

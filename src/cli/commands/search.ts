@@ -10,11 +10,11 @@ export default class Search extends ClientCommand {
   static override flags = {
     ...connectionFlag,
     name: Flags.string({ description: 'Exact file name.' }),
-    'name-prefix': Flags.string({ description: 'Names starting with this.' }),
+    'name-prefix': Flags.string({ description: 'Names starting with exactly this (case counts; % and _ are plain characters).' }),
     uploader: Flags.string(),
     source: Flags.string({ description: 'Uploading account or sending Librarian.' }),
-    since: Flags.string({ description: 'Created at or after (ISO 8601).' }),
-    until: Flags.string({ description: 'Created at or before (ISO 8601).' }),
+    since: Flags.string({ description: 'Created at or after (ISO 8601; without an offset, UTC).' }),
+    until: Flags.string({ description: 'Created at or before (ISO 8601; without an offset, UTC).' }),
     limit: Flags.integer({ description: 'Results per page (the server caps it).' }),
     all: Flags.boolean({ description: 'Fetch every page.' }),
   };

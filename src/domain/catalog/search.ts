@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../shared/errors';
+import { parseTime } from '../../shared/times';
 import type { Db, Prisma } from './db';
 import type { StoreService } from '../stores/stores';
 
@@ -22,12 +23,35 @@ function encodeCursor(createTime: Date, name: string): string {
 }
 
 function decodeCursor(cursor: string): { t: Date; n: string } {
+  let c;
   try {
-    const c = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    return { t: new Date(c.t), n: c.n };
+    c = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch {
-    throw badRequest('The cursor is not valid.', 'Pass back the X-Next-Cursor header of the previous page unchanged.');
+    c = undefined;
   }
+  // A forged time would reach the database as an invalid or out-of-range date.
+  const t = c ? parseTime(c.t) : undefined;
+  if (!c || !(t instanceof Date)) throw badRequest('The cursor is not valid.', 'Pass back the X-Next-Cursor header of the previous page unchanged.');
+  return { t, n: c.n };
+}
+
+/**
+ * The names that start with `prefix`, byte for byte, as a range: name >= prefix and name < the
+ * smallest string above every such name (the prefix with its last code point raised by one).
+ * Unlike LIKE, `%` and `_` are plain characters and case counts, and the range keeps using the
+ * name's index: SQLite compares TEXT bytewise (BINARY), and on PostgreSQL files.name is collated
+ * "C" (migration 20261215000000_file_names_byte_order); in UTF-8, byte order is code point order.
+ */
+export function prefixRange(prefix: string): { gte: string; lt?: string } {
+  const points = [...prefix].map((c) => c.codePointAt(0)!);
+  while (points.length > 0) {
+    const last = points.pop()!;
+    if (last === 0x10ffff) continue;
+    // No string holds a lone surrogate code point: after U+D7FF comes U+E000.
+    points.push(last === 0xd7ff ? 0xe000 : last + 1);
+    return { gte: prefix, lt: String.fromCodePoint(...points) };
+  }
+  return { gte: prefix };
 }
 
 export interface InstanceSearch {
@@ -61,12 +85,12 @@ export class SearchService {
   async files(q: FileSearch) {
     const where: Prisma.FileWhereInput = {
       ...(q.name !== undefined ? { name: q.name } : {}),
-      ...(q.namePrefix !== undefined ? { name: { startsWith: q.namePrefix } } : {}),
+      ...(q.namePrefix !== undefined ? { name: prefixRange(q.namePrefix) } : {}),
       ...(q.uploader !== undefined ? { uploader: q.uploader } : {}),
       ...(q.source !== undefined ? { source: q.source } : {}),
       ...(q.createdAfter || q.createdBefore ? { createTime: { ...(q.createdAfter ? { gte: q.createdAfter } : {}), ...(q.createdBefore ? { lte: q.createdBefore } : {}) } } : {}),
     };
-    if (q.name !== undefined && q.namePrefix !== undefined) where.AND = [{ name: q.name }, { name: { startsWith: q.namePrefix } }];
+    if (q.name !== undefined && q.namePrefix !== undefined) where.AND = [{ name: q.name }, { name: prefixRange(q.namePrefix) }];
     if (q.cursor) {
       const c = decodeCursor(q.cursor);
       where.OR = [{ createTime: { lt: c.t } }, { createTime: c.t, name: { gt: c.n } }];

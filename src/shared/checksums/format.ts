@@ -11,17 +11,38 @@ export interface ParsedChecksum {
   hex: string;
 }
 
+const SEPARATOR = ':::';
+
+/** How to write a checksum, said in every error about one. */
+const FORMS = `Write "<algorithm>:::<hex digits>" with one of ${ALGORITHMS.map((a) => `${a} (${HEX_LENGTH[a]} hex digits)`).join(', ')}; a bare hex string is md5.`;
+
 export function parseChecksum(value: string): ParsedChecksum {
-  const m = /^([a-z0-9]+):::([0-9a-fA-F]+)$/.exec(value);
-  const algorithm = (m ? m[1] : 'md5') as Algorithm;
-  const hex = (m ? m[2]! : value).toLowerCase();
-  if (!ALGORITHMS.includes(algorithm)) {
-    throw badRequest(`Unknown checksum algorithm "${algorithm}".`, `Use one of ${ALGORITHMS.join(', ')} as "<algorithm>:::<hex>" (a bare hex string is md5).`);
+  const at = value.indexOf(SEPARATOR);
+  if (at < 0) {
+    // Only bare hex is md5; anything else that looks like "name:hex" is a malformed prefix, not md5.
+    if (/^[0-9a-fA-F]+$/.test(value) && value.length === HEX_LENGTH.md5) return { algorithm: 'md5', hex: value.toLowerCase() };
+    const reason = /^[0-9a-fA-F]+$/.test(value)
+      ? `"${value}" is not a valid checksum: a bare hex string is an md5 digest of ${HEX_LENGTH.md5} hex digits, this one has ${value.length}.`
+      : `"${value}" is not a checksum: it has no "<algorithm>:::" prefix and is not a bare md5 hex digest.`;
+    throw badRequest(reason, FORMS);
   }
-  if (!/^[0-9a-f]+$/.test(hex) || hex.length !== HEX_LENGTH[algorithm]) {
-    throw badRequest(`"${value}" is not a valid ${algorithm} checksum.`, `Give ${HEX_LENGTH[algorithm]} hex digits, as "${algorithm}:::<hex>".`);
+  const given = value.slice(0, at);
+  const hex = value.slice(at + SEPARATOR.length);
+  const algorithm = ALGORITHMS.find((a) => a === given);
+  if (!algorithm) {
+    const lower = ALGORITHMS.find((a) => a === given.toLowerCase());
+    throw badRequest(
+      `Unknown checksum algorithm "${given}"${lower ? ` (algorithm names are lower case: "${lower}")` : ''}; accepted algorithms: ${ALGORITHMS.join(', ')}.`,
+      FORMS,
+    );
   }
-  return { algorithm, hex };
+  if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== HEX_LENGTH[algorithm]) {
+    throw badRequest(
+      `"${value}" is not a valid ${algorithm} checksum: ${algorithm} takes ${HEX_LENGTH[algorithm]} hex digits, ${/^[0-9a-fA-F]*$/.test(hex) ? `this has ${hex.length}` : `"${hex}" is not hex`}.`,
+      FORMS,
+    );
+  }
+  return { algorithm, hex: hex.toLowerCase() };
 }
 
 /**

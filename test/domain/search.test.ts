@@ -1,0 +1,99 @@
+/**
+ * search/file's name_prefix on each catalog: a byte-exact prefix (no LIKE wildcards, case
+ * counts), found through the name's index.
+ */
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { sqlitePath } from '../../src/domain/catalog/db';
+import { testDomain, type TestDomain } from '../support/domain';
+import { PROVIDERS } from '../support/librarian';
+
+const NAMES = [
+  'obs/a',
+  'OBS/b',
+  'obs_x/c',
+  'obsXx/d',
+  'a%b/1',
+  'aZb/2',
+  'a\\b/3',
+  'e/1',
+  'E/1',
+  'é/1',
+  'z\u{10FFFF}a',
+  '{x',
+  'q\uD7FFb',
+  'q\uE000',
+  'q\u{10000}',
+];
+
+describe.each(PROVIDERS)('name_prefix on %s', (provider) => {
+  let t: TestDomain;
+  beforeAll(async () => {
+    t = await testDomain(provider);
+    for (const [i, name] of NAMES.entries()) {
+      await t.domain.db.file.create({ data: { name, createTime: new Date(Date.UTC(2026, 0, 1, 0, 0, i)), size: 1n, checksum: `md5:::${'0'.repeat(32)}`, uploader: 'u', source: 'u' } });
+    }
+  });
+  afterAll(() => t.close());
+
+  const found = async (prefix: string, limit = 100) => (await t.domain.search.files({ namePrefix: prefix, limit })).files.map((f) => f.name).sort();
+
+  test('matches the prefix byte for byte: % and _ are characters, case counts', async () => {
+    expect(await found('obs/')).toEqual(['obs/a']);
+    expect(await found('OBS/')).toEqual(['OBS/b']);
+    expect(await found('obs_')).toEqual(['obs_x/c']);
+    expect(await found('a%')).toEqual(['a%b/1']);
+    expect(await found('a\\')).toEqual(['a\\b/3']);
+    expect(await found('e')).toEqual(['e/1']);
+    expect(await found('é')).toEqual(['é/1']);
+    expect(await found('z\u{10FFFF}')).toEqual(['z\u{10FFFF}a']);
+    // Above U+D7FF comes U+E000 (no string holds a lone surrogate); U+10000 sorts after both.
+    expect(await found('q\uD7FF')).toEqual(['q\uD7FFb']);
+    expect(await found('q\u{10000}')).toEqual(['q\u{10000}']);
+    expect(await found('')).toEqual([...NAMES].sort());
+    expect(await found('nothing')).toEqual([]);
+    // With name too, both must hold.
+    expect((await t.domain.search.files({ name: 'obs/a', namePrefix: 'OBS/', limit: 10 })).files).toEqual([]);
+  });
+
+  test('pages through a prefix with the cursor', async () => {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await t.domain.search.files({ namePrefix: 'q', limit: 1, cursor });
+      seen.push(...page.files.map((f) => f.name));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(['q\u{10000}', 'q\uE000', 'q\uD7FFb']);
+  });
+
+  test('the range is answered from the index of file names, in byte order', async () => {
+    const url = t.config.database.url;
+    if (provider === 'sqlite') {
+      const file = sqlitePath(url);
+      const db = new Database(path.isAbsolute(file) ? file : path.join(t.dir, file), { readonly: true });
+      const plan = db.prepare(`EXPLAIN QUERY PLAN SELECT "name" FROM "files" WHERE "name" >= ? AND "name" < ?`).all('obs/', 'obs0') as { detail: string }[];
+      db.close();
+      expect(plan.map((p) => p.detail).join('\n')).toMatch(/SEARCH files USING (COVERING )?INDEX sqlite_autoindex_files_1 \(name>\? AND name<\?\)/);
+      return;
+    }
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const collations = await c.query(`SELECT table_name, column_name, collation_name FROM information_schema.columns WHERE (table_name, column_name) IN (('files', 'name'), ('instances', 'file_name'), ('remote_instances', 'file_name'), ('outgoing_transfers', 'file_name')) ORDER BY 1`);
+      expect(collations.rows).toEqual([
+        { table_name: 'files', column_name: 'name', collation_name: 'C' },
+        { table_name: 'instances', column_name: 'file_name', collation_name: 'C' },
+        { table_name: 'outgoing_transfers', column_name: 'file_name', collation_name: 'C' },
+        { table_name: 'remote_instances', column_name: 'file_name', collation_name: 'C' },
+      ]);
+      // A table this small is read whole unless that is ruled out: can the index answer it?
+      await c.query('SET enable_seqscan = off');
+      const plan = await c.query(`EXPLAIN SELECT "name" FROM "files" WHERE "name" >= $1 AND "name" < $2`, ['obs/', 'obs0']);
+      expect(plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n')).toMatch(/Index (Only )?Scan (using|on) files_pkey[\s\S]*Index Cond: \(\(name >= 'obs\/'::text\) AND \(name < 'obs0'::text\)\)/);
+    } finally {
+      await c.end();
+    }
+  });
+});
