@@ -4,7 +4,7 @@
  * and invalid bodies, as an admin, and checks that no answer is a 5xx, that every status is one
  * the document lists, and that every answer (the error body of every 4xx too) matches its schema.
  * The seed is fixed, so a failure reproduces; its report (JUnit) is kept in the Librarian's
- * directory.
+ * directory, where its caches go too.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -54,7 +54,7 @@ describe.each(PROVIDERS)('every endpoint, fuzzed from the OpenAPI document, on %
         '--output-truncate',
         'false',
       ];
-      const result = await run(st, args, { maxBuffer: 64 * 1024 * 1024, timeout: 20 * 60_000, env: { ...process.env, NO_COLOR: '1' } }).then(
+      const result = await run(st, args, { cwd: lib.dir, maxBuffer: 64 * 1024 * 1024, timeout: 20 * 60_000, env: { ...process.env, NO_COLOR: '1' } }).then(
         (r) => ({ code: 0, out: r.stdout }),
         (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
       );
