@@ -58,6 +58,20 @@ export async function pruneEmptyDirs(root: string): Promise<void> {
   }
 }
 
+/**
+ * Removes `dir` and its parents up to and including `top` while they are empty (directories a
+ * failed step made on its way); never fails.
+ */
+export async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let d = dir; d === top || d.startsWith(top + path.sep); d = path.dirname(d)) {
+    try {
+      await fs.rmdir(d);
+    } catch {
+      return;
+    }
+  }
+}
+
 /** Bytes of a file, or of every file under a directory. */
 export async function dataSize(p: string): Promise<number> {
   const st = await fs.lstat(p);
