@@ -236,6 +236,28 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     expect(listTree(path.join(lib.dir, 'stores/backup/staging'))).toEqual([]);
   });
 
+  test('a destination inside a file, or holding files, is refused at once with 409: nothing is staged', async () => {
+    const svc = await lib.domain();
+    const before = await svc.db.incomingTransfer.count();
+    const local = makeFile(path.join(data, 'inner.bin'), 1000);
+    // obs/2026/copy.bin is catalogued (first test).
+    const inside = await apiError(stage(alice(), local, 'obs/2026/copy.bin/inner.bin'));
+    expect([inside.status, inside.reason]).toEqual([409, '"obs/2026/copy.bin" is a file on this Librarian, so "obs/2026/copy.bin/inner.bin" cannot be stored inside it.']);
+    const holding = await apiError(stage(alice(), local, 'obs/2026'));
+    expect([holding.status, holding.reason]).toEqual([409, '"obs/2026" holds files on this Librarian (such as "obs/2026/copy.bin"), so it cannot be a file itself.']);
+    // The same while the file is still being received.
+    const pending = await stage(alice(), local, 'obs/pending.bin');
+    const insidePending = await apiError(stage(alice(), local, 'obs/pending.bin/inner.bin'));
+    expect([insidePending.status, insidePending.reason]).toEqual([
+      409,
+      `"obs/pending.bin" is being received as a file (transfer ${pending.transfer_id}), so "obs/pending.bin/inner.bin" cannot be stored inside it.`,
+    ]);
+    // Committing with nothing sent ends that transfer.
+    expect((await apiError(alice().post('upload/commit', { transfer_id: pending.transfer_id }))).status).toBe(404);
+    expect(await svc.db.incomingTransfer.count()).toBe(before + 1);
+    expect(listTree(stagingRoot)).toEqual([]);
+  });
+
   test('a file in the way in the store at commit (ENOTDIR) fails the upload at once with 409, cleaned up; the data there is left alone', async () => {
     const svc = await lib.domain();
     const local = makeFile(path.join(data, 'q.bin'), 1000);

@@ -14,6 +14,7 @@ import fs from 'node:fs/promises';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import { parseChecksum, sameChecksum } from '../../shared/checksums';
+import { TERMINAL_STATUSES } from '../../shared/transferStatus';
 import { badRequest, conflict, forbidden, tooLarge } from '../../shared/errors';
 import type { Db } from '../catalog/db';
 import type { Ingest, Progress, Verdict } from '../ingest';
@@ -85,6 +86,44 @@ export class UploadService {
       throw conflict(`File "${req.destination}" already exists on this Librarian.`, 'Files are immutable: upload under a new name, or search for the existing one.', {
         existing_checksum: file.checksum,
       });
+    }
+    await this.assertNoPathClash(req.destination);
+  }
+
+  /**
+   * A File name is a path in a store: no file can lie inside another ("a/b" a file, "a/b/c"
+   * asked), nor be where files lie below ("a/b/c" a file, "a/b" asked), whichever stores they are
+   * on, catalogued or being received. Refused here, before anything is staged.
+   */
+  private async assertNoPathClash(destination: string): Promise<void> {
+    const segments = destination.split('/');
+    const above = segments.slice(1).map((_, i) => segments.slice(0, i + 1).join('/'));
+    if (above.length > 0) {
+      const file = await this.db.file.findFirst({ where: { name: { in: above } }, select: { name: true } });
+      if (file) {
+        throw conflict(`"${file.name}" is a file on this Librarian, so "${destination}" cannot be stored inside it.`, 'Choose a destination name that does not lie inside an existing file.');
+      }
+      const receiving = await this.db.incomingTransfer.findFirst({ where: { storePath: { in: above }, status: { notIn: TERMINAL_STATUSES } }, select: { id: true, storePath: true } });
+      if (receiving) {
+        throw conflict(
+          `"${receiving.storePath}" is being received as a file (transfer ${receiving.id}), so "${destination}" cannot be stored inside it.`,
+          'Choose a destination name that does not lie inside that file, or wait until that transfer has failed.',
+        );
+      }
+    }
+    const below = `${destination}/`;
+    // LIKE narrows the search (with its wildcards escaped); the exact, case-sensitive test is ours.
+    const pattern = `${below.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const files = await this.db.$queryRaw<{ name: string }[]>`SELECT "name" FROM "files" WHERE "name" LIKE ${pattern} ESCAPE '\\' ORDER BY "name" LIMIT 100`;
+    const inside = files.find((f) => f.name.startsWith(below));
+    if (inside) {
+      throw conflict(`"${destination}" holds files on this Librarian (such as "${inside.name}"), so it cannot be a file itself.`, 'Choose another destination name.');
+    }
+    const arriving = (await this.db.incomingTransfer.findMany({ where: { storePath: { startsWith: below }, status: { notIn: TERMINAL_STATUSES } }, select: { id: true, storePath: true }, take: 100 })).find((t) =>
+      t.storePath.startsWith(below),
+    );
+    if (arriving) {
+      throw conflict(`"${arriving.storePath}" is being received (transfer ${arriving.id}), so "${destination}" cannot be a file.`, 'Choose another destination name.');
     }
   }
 
