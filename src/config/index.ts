@@ -63,6 +63,11 @@ export const configSchema = z.object({
       publicUrl: z.string().url().optional(),
       maxUploadSizeBytes: z.number().int().positive().default(50_000_000_000),
       maxSearchResults: z.number().int().positive().default(64),
+      /**
+       * How long upload/stage waits for a worker to stage the upload before answering 503 (the
+       * stage may still be done then; the same request again answers with its transfer).
+       */
+      stageTimeout: durationSchema.prefault(120),
     })
     .prefault({}),
   temporal: z

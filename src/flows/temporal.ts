@@ -25,6 +25,11 @@ export async function connectClient(temporal: Config['temporal']): Promise<Clien
   return new Client({ connection, namespace: temporal.namespace });
 }
 
+/** Whether a client call ended because its deadline passed (no worker took the step in time). */
+export function timedOut(e: unknown): boolean {
+  return e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (e as { code?: number }).code === 4 /* DEADLINE_EXCEEDED */;
+}
+
 /** Turns a workflow or update failure into the LibrarianError it carries. */
 export function asLibrarianError(e: unknown): unknown {
   const d = failureDetails(e);
@@ -32,7 +37,7 @@ export function asLibrarianError(e: unknown): unknown {
     const { status, reason, suggested_remedy, ...extra } = d;
     return new LibrarianError(status, reason, suggested_remedy, extra);
   }
-  if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (e as { code?: number }).code === 4 /* DEADLINE_EXCEEDED */) {
+  if (timedOut(e)) {
     return unavailable('No Librarian worker answered in time.', 'Check that "librarian worker start" is running for this Librarian, then retry.');
   }
   return e;

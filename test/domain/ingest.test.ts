@@ -113,9 +113,12 @@ describe.each(PROVIDERS)('ingest on %s', (provider) => {
     expect(await t.domain.db.file.count({ where: { name: 'obs/taken.bin' } })).toBe(0);
   });
 
-  test('staging a name again: the same upload supersedes its stale attempt; someone else must wait; a catalogued name is refused', async () => {
+  test('staging a name again: the same request before data arrived is that stage again; after, the same upload supersedes its stale attempt; someone else must wait; a catalogued name is refused', async () => {
     const local = makeFile(path.join(data, 'again.bin'), 5000);
     const first = await stage(local, 'obs/again.bin');
+    // A client that never got the answer asks again: it reaches the same transfer.
+    expect(await stage(local, 'obs/again.bin')).toMatchObject({ transferId: first.transferId, stagingLocation: first.stagingLocation, supersededTransferIds: [] });
+    writeFileSync(first.stagingLocation, 'the start of a copy');
     const second = await stage(local, 'obs/again.bin');
     expect(second.supersededTransferIds).toEqual([first.transferId]);
     expect(await t.domain.transfers.incoming.get(first.transferId)).toMatchObject({ status: 'FAILED', failureStatus: 409, failureReason: 'Superseded by a new stage of the same destination.' });

@@ -143,6 +143,9 @@ export class UploadService {
 
     const superseded: number[] = [];
     for (const t of await this.incoming.activeFor(req.destination)) {
+      // The same request again before any data arrived: a client retrying a stage whose answer it
+      // never got (a timeout) reaches the transfer that stage made.
+      if (t.workflowId === req.workflowId && (await this.untouchedSame(t, req))) return this.describeStaged(t, []);
       const stale = t.workflowId === req.workflowId && (sameChecksum(t.transferChecksum, req.uploadChecksum) || t.createdBy === req.createdBy);
       if (!stale) {
         throw conflict(
@@ -177,6 +180,18 @@ export class UploadService {
     });
     this.log.info({ transfer: t.id, destination: req.destination, store: picked.row.name, size: req.uploadSize }, 'upload staged');
     return { ...(await this.describeStaged(t, superseded)), availableBytes: picked.free };
+  }
+
+  /** Whether `t` was staged by this very request (same account, name, size, checksum, uploader) and nothing has arrived for it. */
+  private async untouchedSame(t: IncomingTransfer, req: StageRequest): Promise<boolean> {
+    const same =
+      t.status === 'INITIATED' &&
+      t.createdBy === req.createdBy &&
+      t.uploader === req.uploader &&
+      t.uploadName === req.uploadName &&
+      Number(t.transferSize) === req.uploadSize &&
+      sameChecksum(t.transferChecksum, req.uploadChecksum);
+    return same && !(await exists((await this.incoming.staging(t)).location));
   }
 
   private async describeStaged(t: IncomingTransfer, supersededTransferIds: number[]): Promise<StageResult> {
