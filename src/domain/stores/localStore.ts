@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { LocalStoreSettings } from '../../config/stores';
 import { badRequest } from '../../shared/errors';
+import { makeDirs } from './files';
 
 /**
  * Checks that a client-supplied relative path stays inside its root: no absolute paths, no "..",
@@ -116,7 +117,10 @@ export class LocalStore {
    */
   async makeStagingDir(stagingName: string): Promise<string> {
     const stagingDir = this.stagingDirFor(stagingName);
-    await fs.mkdir(stagingDir, { recursive: true, mode: 0o775 });
+    await makeDirs(this.stagingRoot);
+    await fs.mkdir(stagingDir, { mode: 0o775 }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
     if (this.settings.groupWriteAfterStage) await fs.chmod(stagingDir, 0o775);
     return stagingDir;
   }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Logger } from '../../logger';
 import { parseChecksum, sameChecksum, type ChecksumPool, type HashOptions } from '../../shared/checksums';
 import { conflict, LibrarianError, notAcceptable } from '../../shared/errors';
-import { chownTree, exists, makeReadOnly, removeEmptyDirs, removeTree } from './files';
+import { chownTree, exists, makeDirs, makeReadOnly, removeEmptyDirs, removeTree } from './files';
 import type { LocalStore } from './localStore';
 
 export type Progress = Pick<HashOptions, 'onProgress' | 'signal'>;
@@ -36,7 +36,7 @@ export class Placement {
       } else {
         const parent = path.dirname(final);
         // The first directory mkdir made, if any: removed again (while empty) when the move fails.
-        const made = await fs.mkdir(parent, { recursive: true });
+        const made = await makeDirs(parent);
         try {
           let moved = false;
           if (!copyMode) {
