@@ -1,6 +1,7 @@
 /**
  * A store whose disk turns read-only, on each catalog: the commit that meets it fails at once
- * (503, cleaned up) instead of being retried forever. The store root is a small
+ * (503, cleaned up) instead of being retried forever, and the health check disables the store and
+ * alerts, so uploads go elsewhere until an operator enables it again. The store root is a small
  * tmpfs remounted read-only (needs root to mount; skipped with a message where that is not
  * allowed); staging stays on the ordinary disk, as when the two are separate filesystems.
  */
@@ -70,5 +71,40 @@ interface Staged {
     expect(await svc.db.file.findUnique({ where: { name: 'obs/ro.bin' } })).toBeNull();
     expect(listTree(path.join(lib.dir, 'stores/disk/staging'))).toEqual([]);
     expect(existsSync(path.dirname(final))).toBe(false);
+  });
+
+  test('the health check disables a read-only store and alerts; uploads go to the next store until an operator enables it again', async () => {
+    remount(mount, 'ro');
+    const admin = lib.client();
+    const check = await admin.post<{ writable: boolean; enabled: boolean; problem: string; health_problem: string }>('admin/stores/check', { store_name: 'disk' });
+    expect(check).toMatchObject({ writable: false, enabled: false, problem: expect.stringContaining('EROFS: read-only file system'), health_problem: check.problem });
+    const listed = await admin.post<{ name: string; enabled: boolean; health_problem: string | null }[]>('admin/stores/list');
+    expect(listed.map((s) => [s.name, s.enabled, s.health_problem])).toEqual([
+      ['disk', false, check.problem],
+      ['main', true, null],
+    ]);
+    const alerts = await admin.post<{ category: string; severity: string; message: string; caller: string }[]>('search/error', {});
+    expect(alerts).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        category: 'data_availability',
+        caller: 'store-health',
+        message: `Store "disk" failed its health check and was disabled: ${check.problem}. No new data goes to it until an operator fixes it and enables it again ("librarian stores enable disk").`,
+      }),
+    ]);
+    // Checked again while it is still failing: no second alert.
+    await admin.post('admin/stores/check', { store_name: 'disk' });
+    expect(await admin.post<unknown[]>('search/error', {})).toHaveLength(1);
+    const { s } = await stage('obs/elsewhere.bin');
+    expect(s.store_name).toBe('main');
+    expect((await apiError(lib.client().post('upload/commit', { transfer_id: s.transfer_id }))).status).toBe(404);
+
+    // Fixed and enabled again: checked healthy, and uploads go there again.
+    remount(mount, 'rw');
+    await admin.post('admin/stores/state_change', { store_name: 'disk', enabled: true });
+    expect(await admin.post('admin/stores/check', { store_name: 'disk' })).toMatchObject({ writable: true, enabled: true, problem: null, health_problem: null });
+    const again = await stage('obs/back.bin');
+    expect(again.s.store_name).toBe('disk');
+    expect((await apiError(lib.client().post('upload/commit', { transfer_id: again.s.transfer_id }))).status).toBe(404);
   });
 });
