@@ -1,18 +1,21 @@
 import { Context } from '@temporalio/activity';
 import { isLibrarianError } from '../shared/errors';
+import { permanentFsError } from '../shared/fsErrors';
 import { librarianFailure } from '../workflows/failures';
 
 /**
  * Runs a domain call as an activity body: a LibrarianError becomes an ApplicationFailure that
- * carries its status; 4xx are not retryable (asking again gives the same answer).
+ * carries its status, retried only when it is retryable (4xx never: asking again gives the same
+ * answer). A filesystem error that waiting cannot mend (read-only, permission, name too long,
+ * disk full; see shared/fsErrors) that the domain did not explain is not retried either. Other
+ * errors are retried as the step's retry policy says.
  */
 export async function run<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (isLibrarianError(e)) {
-      throw librarianFailure(e.status, e.reason, e.suggestedRemedy, e.details);
-    }
+    const le = isLibrarianError(e) ? e : permanentFsError(e);
+    if (le) throw librarianFailure(le.status, le.reason, le.suggestedRemedy, le.details, le.retryable);
     throw e;
   }
 }

@@ -8,6 +8,7 @@ import type { Flows } from '../flows';
 import { atLeast } from '../shared/authLevels';
 import { forbidden, isLibrarianError, LibrarianError, unauthorized } from '../shared/errors';
 import type { Endpoint } from './endpoint';
+import { InFlight, stoppingError } from './inFlight';
 import { buildOpenApi } from './openapi';
 import { API_PREFIX } from './constants';
 import { allEndpoints } from './routes';
@@ -40,7 +41,8 @@ function sendError(res: Response, e: LibrarianError): void {
   if (typeof e.details.retry_after === 'number') res.setHeader('Retry-After', String(e.details.retry_after));
   // Answering before the request body was read (a refused upload): close the connection, or a
   // client that stops sending would reuse it while we still wait for the rest of that body.
-  if (!res.req.complete) res.setHeader('Connection', 'close');
+  // Likewise when stopping, so the client does not send its next request here.
+  if (!res.req.complete || e.status === 503) res.setHeader('Connection', 'close');
   res.status(e.status).json(e.toBody());
 }
 
@@ -99,10 +101,15 @@ function readingError(err: unknown, req: Request): LibrarianError | undefined {
   return new LibrarianError(e.status, `The request body could not be read: ${e.message}.`, sendJson);
 }
 
-export function createApp(domain: Domain, flows: Flows): express.Express {
+export function createApp(domain: Domain, flows: Flows, inFlight = new InFlight()): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', domain.config.api.trustProxy);
+  // Stopping: nothing new is taken (requests still arriving on open connections included).
+  app.use((req, res, next) => {
+    if (inFlight.stopping) return sendError(res, stoppingError());
+    next();
+  });
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const requests = new client.Histogram({
@@ -203,7 +210,14 @@ export function createApp(domain: Domain, flows: Flows): express.Express {
         }
         let result: unknown;
         try {
-          result = await ep.handler({ body, principal: res.locals.principal, domain, flows, req, res });
+          // Its waits on Temporal end if the API stops before it does (see InFlight).
+          result = await inFlight.run(async (signal) => {
+            try {
+              return await flows.temporal.withAbortSignal(signal, () => ep.handler({ body, principal: res.locals.principal, domain, flows, req, res }));
+            } catch (e) {
+              throw signal.aborted ? stoppingError() : e;
+            }
+          });
         } catch (e) {
           const as = isLibrarianError(e) ? ep.statusAs?.[e.status] : undefined;
           if (as === undefined || !isLibrarianError(e)) throw e;

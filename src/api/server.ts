@@ -1,8 +1,13 @@
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Domain } from '../domain';
 import type { Flows } from '../flows';
 import { createApp } from './app';
+import { InFlight } from './inFlight';
+
+/** How long requests under way may go on once the API stops, before they are cut short. */
+export const REQUEST_GRACE_MS = 30_000;
 
 export interface RunningApi {
   server: Server;
@@ -32,7 +37,8 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 }
 
 export async function startApi(domain: Domain, flows: Flows): Promise<RunningApi> {
-  const app = createApp(domain, flows);
+  const inFlight = new InFlight();
+  const app = createApp(domain, flows, inFlight);
   const { host, port } = domain.config.api;
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(port, host, () => resolve(s));
@@ -49,13 +55,34 @@ export async function startApi(domain: Domain, flows: Flows): Promise<RunningApi
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actualPort}`;
   domain.log.info({ url }, 'API listening');
+  // Connected now, so the requests' waits on Temporal can be aborted when the API stops (a failure
+  // here is not fatal: the first request that needs Temporal connects, or says it cannot).
+  flows.temporal.client().catch(() => undefined);
   return {
     server,
     url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
+    /**
+     * Stops taking requests; those under way get REQUEST_GRACE_MS to finish (the worker still
+     * runs, so a commit in flight can end), then their waits on Temporal are aborted and they are
+     * answered 503; then the connections close.
+     */
+    close: async () => {
+      inFlight.stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (!(await inFlight.settled(REQUEST_GRACE_MS))) {
+        domain.log.warn({ requests: inFlight.count }, 'requests still running when the API stopped are cut short; what they started carries on when the Librarian is back');
+        inFlight.abortAll();
+        await inFlight.settled(2_000);
+        server.closeAllConnections();
+        await inFlight.settled(10_000);
+      }
+      // Connections whose last answer is still being written close as they become idle.
+      const sweep = setInterval(() => server.closeIdleConnections(), 100);
+      const done = await Promise.race([closed.then(() => true), sleep(5_000).then(() => false)]);
+      clearInterval(sweep);
+      if (!done) server.closeAllConnections();
+      await closed;
+    },
   };
 }

@@ -64,6 +64,11 @@ export const configSchema = z.object({
       maxUploadSizeBytes: z.number().int().positive().default(50_000_000_000),
       maxSearchResults: z.number().int().positive().default(64),
       /**
+       * How long upload/stage waits for a worker to stage the upload before answering 503 (the
+       * stage may still be done then; the same request again answers with its transfer).
+       */
+      stageTimeout: durationSchema.prefault(120),
+      /**
        * Behind a reverse proxy: which proxies' X-Forwarded-For to believe for the client's address
        * (Express's "trust proxy": a hop count, addresses or subnets, or "loopback"). Login
        * throttling is per address; without this, every client has the proxy's address.

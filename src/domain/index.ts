@@ -86,13 +86,13 @@ export async function createDomain(config: Config, component: string, opts: { re
   }
   const db = await openDb(config.database);
   const checksums = new ChecksumPool(config.checksums.threads);
-  const stores = new StoreService(db, log);
+  const errorLog = new ErrorLog(db);
+  const notifications = new NotificationService(config, log, errorLog);
+  const stores = new StoreService(db, log, notifications);
   const placement = new Placement(checksums, log);
   const incoming = new IncomingTransfers(db, stores, log);
   const outgoing = new OutgoingTransfers(db, config.name, log);
   const localCopies = new LocalCopies(db);
-  const errorLog = new ErrorLog(db);
-  const notifications = new NotificationService(config, log, errorLog);
   const findings = new Findings(db, notifications, log);
   const ingest = new Ingest(db, incoming, placement, checksums, findings, log);
   const uploads = new UploadService(db, config, stores, incoming, ingest, log);

@@ -7,9 +7,10 @@
 import type { Logger } from '../logger';
 import { parseChecksum, sameChecksum, type ChecksumPool, type HashOptions } from '../shared/checksums';
 import { conflict, LibrarianError } from '../shared/errors';
+import { permanentFsError } from '../shared/fsErrors';
 import type { Findings } from './audit/findings';
 import type { Db, Prisma } from './catalog/db';
-import { exists, removeTree } from './stores/files';
+import { exists } from './stores/files';
 import { safeRelativePath } from './stores/localStore';
 import type { Placement } from './stores/placement';
 import type { IncomingTransfers } from './transfers/incoming';
@@ -95,20 +96,22 @@ export class Ingest {
    */
   async commit(transferId: number, deletionPolicy: DeletionPolicyName, opts: Progress = {}): Promise<Catalogued> {
     const t = await this.incoming.get(transferId);
-    const { dir, location, store, row } = await this.incoming.staging(t);
+    const { location, store, row } = await this.incoming.staging(t);
     if (t.status === 'COMPLETED') {
-      await removeTree(dir);
+      await this.incoming.removeStaging(t);
       return this.catalogued(transferId);
     }
     if (t.status !== 'STAGED') {
       throw conflict(`Transfer ${t.id} is ${t.status} and cannot be committed.`, 'Only verified (STAGED) transfers are committed; stage the upload again.');
     }
     const final = store.storePathFor(t.storePath);
-    await store.assertInside(store.storeRoot, final);
     // A clone of a file we have: staged only when our copies were damaged (see CloneReceiver).
     const existing = t.sourceTransferId !== null ? await this.db.file.findUnique({ where: { name: t.storePath }, include: { instances: { where: { storeId: row.id } } } }) : null;
     if (existing) return this.commitRepair(t, existing, deletionPolicy, opts);
-    await this.placement.place(store, location, final, t.transferChecksum, opts);
+    await this.intoStore(t, row.name, final, async () => {
+      await store.assertInside(store.storeRoot, final);
+      await this.placement.place(store, location, final, t.transferChecksum, opts);
+    });
 
     const now = new Date();
     try {
@@ -135,7 +138,7 @@ export class Ingest {
       const file = await this.db.file.findUnique({ where: { name: t.storePath } });
       throw conflict(`"${t.storePath}" was catalogued by someone else while this upload was committing${file ? ` (checksum ${file.checksum})` : ''}.`, 'Search for the existing file.');
     }
-    await removeTree(dir);
+    await this.incoming.removeStaging(t);
     const done = await this.catalogued(transferId);
     this.log.info({ transfer: t.id, file: t.storePath, store: row.name, instance: done.instanceId }, 'transfer committed');
     return done;
@@ -152,7 +155,7 @@ export class Ingest {
     deletionPolicy: DeletionPolicyName,
     opts: Progress,
   ): Promise<Catalogued> {
-    const { dir, location, store, row } = await this.incoming.staging(t);
+    const { location, store, row } = await this.incoming.staging(t);
     if (!sameChecksum(file.checksum, t.transferChecksum)) {
       throw conflict(`"${t.storePath}" is already catalogued here with checksum ${file.checksum}, not ${t.transferChecksum}.`, 'Search for the existing file.');
     }
@@ -165,8 +168,10 @@ export class Ingest {
       await this.db.$transaction(async (tx: Prisma.TransactionClient) => this.incoming.completed(tx, t.id));
     } else {
       const final = store.storePathFor(target ? target.path : t.storePath);
-      await store.assertInside(store.storeRoot, final);
-      await this.placement.replace(store, location, final, t.transferChecksum, opts);
+      await this.intoStore(t, row.name, final, async () => {
+        await store.assertInside(store.storeRoot, final);
+        await this.placement.replace(store, location, final, t.transferChecksum, opts);
+      });
       await this.db.$transaction(async (tx: Prisma.TransactionClient) => {
         if (target) await tx.instance.update({ where: { id: target.id }, data: { available: true, ...verified } });
         else await tx.instance.create({ data: { path: safeRelativePath(t.storePath), fileName: t.storePath, storeId: row.id, deletionPolicy, createdTime: now, ...verified } });
@@ -177,10 +182,24 @@ export class Ingest {
         for (const f of damaged) await this.findings.setRepair(f.id, `repaired from ${t.source} (incoming transfer ${t.id})`);
       }
     }
-    await removeTree(dir);
+    await this.incoming.removeStaging(t);
     const done = await this.catalogued(t.id);
     this.log.info({ transfer: t.id, file: t.storePath, store: row.name, instance: done.instanceId, replaced: !!target }, 'repair copy committed');
     return done;
+  }
+
+  /**
+   * Moving a transfer's data into its store. A filesystem error that asking again cannot mend
+   * (read-only, permissions, a name too long, a file in the way, a full disk) fails the step at
+   * once with its status, saying where; others (EIO, a stale mount) are retried by the step's
+   * bounded retry policy.
+   */
+  private async intoStore(t: { id: number }, storeName: string, final: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      throw permanentFsError(e, `Transfer ${t.id} cannot be stored at ${final} in store "${storeName}"`) ?? e;
+    }
   }
 
   /** Where a COMPLETED transfer's data was catalogued. */

@@ -25,6 +25,11 @@ export async function connectClient(temporal: Config['temporal']): Promise<Clien
   return new Client({ connection, namespace: temporal.namespace });
 }
 
+/** Whether a client call ended because its deadline passed (no worker took the step in time). */
+export function timedOut(e: unknown): boolean {
+  return e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (e as { code?: number }).code === 4 /* DEADLINE_EXCEEDED */;
+}
+
 /** Turns a workflow or update failure into the LibrarianError it carries. */
 export function asLibrarianError(e: unknown): unknown {
   const d = failureDetails(e);
@@ -32,7 +37,7 @@ export function asLibrarianError(e: unknown): unknown {
     const { status, reason, suggested_remedy, ...extra } = d;
     return new LibrarianError(status, reason, suggested_remedy, extra);
   }
-  if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (e as { code?: number }).code === 4 /* DEADLINE_EXCEEDED */) {
+  if (timedOut(e)) {
     return unavailable('No Librarian worker answered in time.', 'Check that "librarian worker start" is running for this Librarian, then retry.');
   }
   return e;
@@ -56,6 +61,7 @@ export async function ifRunning(signalled: Promise<void>): Promise<void> {
 export class TemporalAccess {
   readonly ids: WorkflowIds;
   private connecting: Promise<Client> | undefined;
+  private connected: Client | undefined;
 
   constructor(
     readonly config: Config,
@@ -75,10 +81,13 @@ export class TemporalAccess {
 
   /** The client; a Temporal that cannot be reached is a 503 with what to do. */
   async client(): Promise<Client> {
-    this.connecting ??= connectClient(this.config.temporal).catch((e) => {
-      this.connecting = undefined;
-      throw e;
-    });
+    this.connecting ??= connectClient(this.config.temporal).then(
+      (c) => (this.connected = c),
+      (e) => {
+        this.connecting = undefined;
+        throw e;
+      },
+    );
     try {
       return await this.connecting;
     } catch (e) {
@@ -117,9 +126,18 @@ export class TemporalAccess {
     return guarded(() => handle.result());
   }
 
+  /**
+   * Runs `fn` so that its calls to Temporal are cancelled when `signal` aborts (the API cuts a
+   * request short when it stops, so no call is left running when the connection closes).
+   */
+  withAbortSignal<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    return this.connected ? this.connected.withAbortSignal(signal, fn) : fn();
+  }
+
   async close(): Promise<void> {
     const c = await this.connecting?.catch(() => undefined);
     this.connecting = undefined;
+    this.connected = undefined;
     await c?.connection.close();
   }
 }

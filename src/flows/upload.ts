@@ -8,12 +8,9 @@ import type { Catalogued, DeletionPolicyName } from '../domain/ingest';
 import type { ReceiveRequest, ReceiveResult } from '../domain/uploads/receiver';
 import type { StageResult } from '../domain/uploads/uploads';
 import type { Principal } from '../domain/users/users';
-import { LibrarianError, notFound } from '../shared/errors';
+import { LibrarianError, notFound, unavailable } from '../shared/errors';
 import { commitUpdate, stageUpdate, touchSignal, type StageInput, type upload } from '../workflows/upload';
-import { asLibrarianError, guarded, type TemporalAccess } from './temporal';
-
-/** How long an API call waits for a worker to pick up a short step before answering 503. */
-const SHORT_STEP_DEADLINE_MS = 120_000;
+import { asLibrarianError, timedOut, type TemporalAccess } from './temporal';
 
 export class UploadFlow {
   constructor(
@@ -34,11 +31,21 @@ export class UploadFlow {
       args: [{ destination, stagingTimeoutMs: c.uploads.stagingTimeout, heartbeatTimeoutMs: c.workflows.heartbeatTimeout }],
       typedSearchAttributes: [this.temporal.librarian],
     });
-    return guarded(() =>
-      client.withDeadline(Date.now() + SHORT_STEP_DEADLINE_MS, () =>
+    const waitMs = c.api.stageTimeout;
+    try {
+      return await client.withDeadline(Date.now() + waitMs, () =>
         client.workflow.executeUpdateWithStart(stageUpdate, { args: [{ ...stage, createdBy: principal.username, createdByAdmin: principal.level === 'ADMIN' }], startWorkflowOperation: start }),
-      ),
-    );
+      );
+    } catch (e) {
+      // The request has reached Temporal: a worker may still do it after we stopped waiting.
+      if (timedOut(e)) {
+        throw unavailable(
+          `No Librarian worker answered within ${Math.round(waitMs / 1000)} s; the stage may still be done when one does.`,
+          'Send the same upload/stage request again: if the stage was done, it answers with that transfer (nothing is staged twice). If this keeps happening, operators should check that "librarian worker start" runs for this Librarian.',
+        );
+      }
+      throw asLibrarianError(e);
+    }
   }
 
   /** Receives an HTTP upload's data; the workflow hears of it so a slow upload is not taken for an abandoned one. */

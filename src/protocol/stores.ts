@@ -11,6 +11,8 @@ export const store = z.object({
   ingestable: z.boolean(),
   available: z.boolean(),
   enabled: z.boolean(),
+  /** Not from v2 servers: why the last health check found the store failing (it was disabled then); null when it passed. */
+  health_problem: z.string().nullable().optional(),
 });
 
 /** v2 clients send no body. */

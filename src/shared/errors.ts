@@ -1,17 +1,23 @@
 /**
  * The one error type that crosses layers. The domain throws it; the API turns it into
  * `{reason, suggested_remedy}` with `status`; the CLI prints it; activities turn it into a
- * Temporal failure (4xx are not retryable: asking again will not change the answer).
+ * Temporal failure, retried only when `retryable`: by default 5xx are (the cause may pass), 4xx
+ * are not (asking again will not change the answer). A 5xx that waiting cannot mend (a read-only
+ * disk) is made with `retryable: false`.
  */
 export class LibrarianError extends Error {
+  readonly retryable: boolean;
+
   constructor(
     readonly status: number,
     readonly reason: string,
     readonly suggestedRemedy: string,
     readonly details: Record<string, unknown> = {},
+    opts: { retryable?: boolean } = {},
   ) {
     super(reason);
     this.name = 'LibrarianError';
+    this.retryable = opts.retryable ?? status >= 500;
   }
 
   toBody(): Record<string, unknown> {

@@ -15,6 +15,7 @@
  */
 import { continueAsNew, defineQuery, ParentClosePolicy, proxyActivities, setHandler, sleep, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { BACKGROUND_DISK_WORK } from './retries';
 import { PHASE, STORE } from './searchAttributes';
 
 export interface AuditStoreInput {
@@ -52,11 +53,7 @@ const CHUNK_SECONDS = 60;
 
 export async function auditStore(input: AuditStoreInput): Promise<AuditProgress> {
   const quick = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumInterval: '1m' } });
-  const hashing = proxyActivities<Activities>({
-    startToCloseTimeout: '6h',
-    heartbeatTimeout: input.heartbeatTimeoutMs,
-    retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '10m' },
-  });
+  const hashing = proxyActivities<Activities>({ startToCloseTimeout: '6h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: BACKGROUND_DISK_WORK });
   const p: AuditProgress = input.progress ?? {
     store: input.store,
     phase: 'planning',

@@ -32,6 +32,7 @@ import {
 import type { Activities } from '../activities';
 import type { CloneBatchSettings } from '../domain/clone/planner';
 import { describeFailure, failureDetails } from './failures';
+import { BACKGROUND_DISK_WORK } from './retries';
 import { PHASE } from './searchAttributes';
 
 export interface CloneBatchInput {
@@ -78,7 +79,7 @@ export async function cloneBatch({ peer, batchId, settings, staged: stagedBefore
     retry: { initialInterval: settings.pollIntervalMs, maximumInterval: settings.pollIntervalMs, backoffCoefficient: 1 },
   });
   const local = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '1m' } });
-  const hashing = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: settings.heartbeatTimeoutMs, retry: { initialInterval: '10s', maximumInterval: '10m' } });
+  const hashing = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: settings.heartbeatTimeoutMs, retry: BACKGROUND_DISK_WORK });
 
   const state: CloneBatchState = { phase: 'starting', paused: false };
   let changes = 0;

@@ -12,11 +12,12 @@ export interface FailureDetails {
   [k: string]: unknown;
 }
 
-export function librarianFailure(status: number, reason: string, suggestedRemedy: string, extra: Record<string, unknown> = {}): ApplicationFailure {
+/** As a failure, retried by Temporal only when `retryable` (by default: 5xx). */
+export function librarianFailure(status: number, reason: string, suggestedRemedy: string, extra: Record<string, unknown> = {}, retryable = status >= 500): ApplicationFailure {
   return ApplicationFailure.create({
     type: LIBRARIAN_ERROR,
     message: reason,
-    nonRetryable: status < 500,
+    nonRetryable: !retryable,
     details: [{ status, reason, suggested_remedy: suggestedRemedy, ...extra } satisfies FailureDetails],
   });
 }

@@ -10,9 +10,11 @@
  *   confirm  clone/complete on the source, retried until it acknowledges, even through an
  *            outage of days.
  */
-import { condition, defineSignal, getExternalWorkflowHandle, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, condition, defineSignal, getExternalWorkflowHandle, isCancellation, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DeletionPolicyName } from '../domain/ingest';
+import { describeFailure, failureDetails } from './failures';
+import { CATALOG, DISK_WORK } from './retries';
 import { PHASE } from './searchAttributes';
 
 export interface ReceiveCloneInput {
@@ -49,8 +51,10 @@ export const failedSignal = defineSignal<[string]>('failed');
 export async function receiveClone(input: ReceiveCloneInput) {
   const retry = { initialInterval: input.retry.initialInterval, maximumInterval: input.retry.maximumInterval, backoffCoefficient: 2 };
   const source = proxyActivities<Activities>({ startToCloseTimeout: '2m', heartbeatTimeout: input.heartbeatTimeoutMs, scheduleToCloseTimeout: input.giveUpAfterMs, retry });
-  const long = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: { initialInterval: '1s', maximumInterval: '1m' } });
-  const local = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '1m' } });
+  // Verifying and committing: a filesystem error that waiting cannot mend fails at once, others
+  // after about two minutes of retries; either way the transfer fails and the source is told.
+  const long = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: DISK_WORK });
+  const local = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: CATALOG });
   const setPhase = (p: string) => upsertSearchAttributes([{ key: PHASE, value: p }]);
   const tell = async (done: Omit<EntryDone, 'transferId'>) => {
     if (input.notify) await getExternalWorkflowHandle(input.notify).signal(entryDoneSignal, { transferId: input.transferId, ...done });
@@ -88,7 +92,32 @@ export async function receiveClone(input: ReceiveCloneInput) {
 
   await local.markIncomingStaged(input.transferId, input.method);
   setPhase('verifying');
-  const verdict = await long.verifyIncoming(input.transferId);
+  let verdict: Awaited<ReturnType<Activities['verifyIncoming']>>;
+  let storeId = 0;
+  try {
+    verdict = await long.verifyIncoming(input.transferId);
+    if (verdict.ok) {
+      setPhase('committing');
+      if (input.askCreateTime) {
+        // Best effort: without an answer the file is catalogued with the time it arrived.
+        await proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumAttempts: 3 } })
+          .learnCreateTime(input.transferId)
+          .catch(() => undefined);
+      }
+      ({ storeId } = await long.commitIncoming(input.transferId, input.deletionPolicy));
+    }
+  } catch (e) {
+    if (!(e instanceof ActivityFailure) || isCancellation(e)) throw e;
+    // Not catalogued here (a read-only store, a file in the way, a disk that keeps failing): the
+    // transfer fails and the source offers the file again later.
+    const d = failureDetails(e);
+    const reason = d ? d.reason : `Verifying and committing failed repeatedly: ${describeFailure(e.cause)}.`;
+    await local.failIncoming(input.transferId, reason, d?.status ?? 503);
+    setPhase('failed');
+    await tell({ outcome: 'failed', reason });
+    await source.notifySourceFailed(input.transferId, reason);
+    return { transferId: input.transferId, outcome: 'failed', reason };
+  }
   if (!verdict.ok) {
     await local.failIncoming(input.transferId, verdict.reason!, verdict.status!);
     setPhase('rejected');
@@ -96,14 +125,6 @@ export async function receiveClone(input: ReceiveCloneInput) {
     await source.notifySourceFailed(input.transferId, verdict.reason!);
     return { transferId: input.transferId, outcome: 'rejected', reason: verdict.reason };
   }
-  setPhase('committing');
-  if (input.askCreateTime) {
-    // Best effort: without an answer the file is catalogued with the time it arrived.
-    await proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumAttempts: 3 } })
-      .learnCreateTime(input.transferId)
-      .catch(() => undefined);
-  }
-  const { storeId } = await long.commitIncoming(input.transferId, input.deletionPolicy);
   await tell({ outcome: 'done' });
   setPhase('confirming');
   await source.notifySourceComplete(input.transferId, storeId);

@@ -8,6 +8,7 @@
 import { continueAsNew, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DeletionDecision } from '../domain/audit/deletions';
+import { BACKGROUND_DISK_WORK } from './retries';
 import { PHASE } from './searchAttributes';
 
 export interface RollingDeletionInput {
@@ -41,7 +42,7 @@ const KEEP_DECISIONS = 1000;
 export async function rollingDeletion(input: RollingDeletionInput): Promise<RollingDeletionSummary> {
   const quick = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumInterval: '1m' } });
   // Peers may hash their copies again before they answer.
-  const deciding = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: { initialInterval: '10s', maximumInterval: '10m' } });
+  const deciding = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: BACKGROUND_DISK_WORK });
   const s: RollingDeletionSummary = input.progress ?? { policy: input.policy, dryRun: input.dryRun, considered: 0, deleted: 0, wouldDelete: 0, kept: 0, decisions: [], afterId: 0, finished: false };
   setHandler(deletionProgressQuery, () => s);
   upsertSearchAttributes([{ key: PHASE, value: input.dryRun ? 'dry run' : 'deleting' }]);

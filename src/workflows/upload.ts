@@ -11,10 +11,12 @@
  *   timeout          never committed: the transfer fails and staging is removed.
  */
 import {
+  ActivityFailure,
   allHandlersFinished,
   condition,
   defineSignal,
   defineUpdate,
+  isCancellation,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -24,7 +26,8 @@ import {
 import type { Activities } from '../activities';
 import type { Catalogued, DeletionPolicyName } from '../domain/ingest';
 import type { StageResult } from '../domain/uploads/uploads';
-import { failureDetails, librarianFailure, rethrowForCaller } from './failures';
+import { describeFailure, failureDetails, librarianFailure, rethrowForCaller, type FailureDetails } from './failures';
+import { CATALOG, DISK_WORK } from './retries';
 import { BYTES, FILE_NAME, PHASE } from './searchAttributes';
 
 export interface UploadInput {
@@ -64,15 +67,10 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
     scheduleToCloseTimeout: '2m',
     retry: { initialInterval: '1s', maximumInterval: '10s' },
   });
-  const cleanup = proxyActivities<Activities>({
-    startToCloseTimeout: '30s',
-    retry: { initialInterval: '1s', maximumInterval: '5m' },
-  });
-  const long = proxyActivities<Activities>({
-    startToCloseTimeout: '12h',
-    heartbeatTimeout: input.heartbeatTimeoutMs,
-    retry: { initialInterval: '1s', maximumInterval: '1m' },
-  });
+  const cleanup = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: CATALOG });
+  // Verifying and committing: a filesystem error that waiting cannot mend fails at once; others
+  // are retried for about two minutes (the client is waiting for the verdict).
+  const long = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: DISK_WORK });
 
   let attempt: StageResult | undefined;
   const superseded = new Map<number, number>();
@@ -155,21 +153,26 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
   await condition(allHandlersFinished);
   return verdict;
 
+  /** Every way this ends is a verdict: the transfer fails (staging removed) unless it is catalogued. */
   async function verifyAndCommit(transferId: number, deletionPolicy: DeletionPolicyName): Promise<UploadVerdict> {
-    setPhase('verifying');
-    const checked = await long.verifyUpload(transferId);
-    if (!checked.ok) {
-      await cleanup.failUpload(transferId, checked.reason!, checked.status!);
-      return { ok: false, transferId, status: checked.status!, reason: checked.reason!, suggestedRemedy: checked.suggestedRemedy! };
-    }
-    setPhase('committing');
+    let d: FailureDetails;
     try {
-      return { ok: true, transferId, result: await long.commitUpload(transferId, deletionPolicy) };
+      setPhase('verifying');
+      const checked = await long.verifyUpload(transferId);
+      if (checked.ok) {
+        setPhase('committing');
+        return { ok: true, transferId, result: await long.commitUpload(transferId, deletionPolicy) };
+      }
+      d = { status: checked.status!, reason: checked.reason!, suggested_remedy: checked.suggestedRemedy! };
     } catch (e) {
-      const d = failureDetails(e);
-      if (!d) throw e;
-      await cleanup.failUpload(transferId, d.reason, d.status);
-      return { ok: false, transferId, status: d.status, reason: d.reason, suggestedRemedy: d.suggested_remedy };
+      if (!(e instanceof ActivityFailure) || isCancellation(e)) throw e;
+      d = failureDetails(e) ?? {
+        status: 503,
+        reason: `The upload could not be verified and committed; the last of repeated attempts failed with: ${describeFailure(e.cause)}.`,
+        suggested_remedy: 'Stage and send the upload again later; if it fails again, operators should check the store and the worker log.',
+      };
     }
+    await cleanup.failUpload(transferId, d.reason, d.status);
+    return { ok: false, transferId, status: d.status, reason: d.reason, suggestedRemedy: d.suggested_remedy };
   }
 }

@@ -4,7 +4,7 @@
  * crash causes.
  */
 import { randomUUID } from 'node:crypto';
-import { cpSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { workflowIds } from '../../src/shared/workflowIds';
 import { checksumOf, closeChecksums, listTree, makeBook, makeFile, tmpDir, treeDigest } from '../support/data';
@@ -99,9 +99,26 @@ describe.each(PROVIDERS)('ingest on %s', (provider) => {
     expect(await t.domain.db.file.count({ where: { name: 'obs/crash2.bin' } })).toBe(0);
   });
 
-  test('staging a name again: the same upload supersedes its stale attempt; someone else must wait; a catalogued name is refused', async () => {
+  test('data no instance describes at the destination when committing: refused (409) and left alone, never catalogued as ours', async () => {
+    const local = makeFile(path.join(data, 'taken.bin'), 3000);
+    const s = await stage(local, 'obs/taken.bin');
+    cpSync(local, s.stagingLocation);
+    await t.domain.uploads.verify(s.transferId);
+    const final = path.join(t.dir, 'stores/main/store/obs/taken.bin');
+    mkdirSync(path.dirname(final), { recursive: true });
+    writeFileSync(final, 'someone else');
+    const e = await librarianError(t.domain.ingest.commit(s.transferId, 'DISALLOWED'));
+    expect([e.status, e.reason, e.retryable]).toEqual([409, `Store "main" already holds other data at ${final}.`, false]);
+    expect(readFileSync(final, 'utf8')).toBe('someone else');
+    expect(await t.domain.db.file.count({ where: { name: 'obs/taken.bin' } })).toBe(0);
+  });
+
+  test('staging a name again: the same request before data arrived is that stage again; after, the same upload supersedes its stale attempt; someone else must wait; a catalogued name is refused', async () => {
     const local = makeFile(path.join(data, 'again.bin'), 5000);
     const first = await stage(local, 'obs/again.bin');
+    // A client that never got the answer asks again: it reaches the same transfer.
+    expect(await stage(local, 'obs/again.bin')).toMatchObject({ transferId: first.transferId, stagingLocation: first.stagingLocation, supersededTransferIds: [] });
+    writeFileSync(first.stagingLocation, 'the start of a copy');
     const second = await stage(local, 'obs/again.bin');
     expect(second.supersededTransferIds).toEqual([first.transferId]);
     expect(await t.domain.transfers.incoming.get(first.transferId)).toMatchObject({ status: 'FAILED', failureStatus: 409, failureReason: 'Superseded by a new stage of the same destination.' });

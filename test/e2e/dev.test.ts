@@ -1,15 +1,20 @@
 /**
  * The README's first command: `librarian dev` brings up Temporal (with its Web UI), the API and
- * the worker on SQLite, prints how to reach them, and stops cleanly on Ctrl-C.
+ * the worker on SQLite, prints how to reach them, and stops cleanly on Ctrl-C, also in the middle
+ * of a commit (in order: the API stops taking requests, the worker drains, connections close).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import YAML from 'yaml';
 import { portInUse } from '../../src/cli/devServer';
+import { loadConfig } from '../../src/config';
+import { createDomain } from '../../src/domain';
 import { runCli, spawnCli } from '../support/cli';
+import { pendingActivity } from '../support/history';
 import { freePorts, waitFor } from '../support/ports';
 import { ROOT } from '../support/temporalServer';
 
@@ -68,6 +73,72 @@ test('librarian dev runs the whole Librarian and stops cleanly', async () => {
   expect(out).toContain('Stopped.');
   expect(await portInUse('127.0.0.1', temporal)).toBe(false);
   expect(await portInUse('127.0.0.1', api)).toBe(false);
+});
+
+/** md5 of 2 GiB of zero bytes: the data of a sparse file whose hashing takes seconds. */
+const ZEROS_2GIB = { size: 2 * 1024 ** 3, checksum: 'md5:::a981130cf2b7e09f4686dc273cf7187e' };
+
+test('SIGTERM with a commit in flight whose client left: the commit finishes, then dev stops cleanly', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'librarian-dev-'));
+  const data = path.join(dir, 'data');
+  mkdirSync(data);
+  const [api, temporalPort, ui] = (await freePorts(3)) as [number, number, number];
+  const configFile = path.join(data, 'librarian.yaml');
+  writeFileSync(
+    configFile,
+    YAML.stringify({
+      name: 'devstop',
+      dataDir: '.',
+      api: { port: api },
+      temporal: { address: `127.0.0.1:${temporalPort}`, uiUrl: `http://127.0.0.1:${ui}` },
+      checksums: { threads: 1 },
+      stores: [{ name: 'main', stagingPath: 'stores/main/staging', storePath: 'stores/main/store' }],
+    }),
+  );
+  const env = { ...process.env, LIBRARIAN_CLIENT_CONFIG: path.join(dir, 'connections.json') };
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), 'dev', '--data-dir', data], { env });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let temporal: Client | undefined;
+  try {
+    await waitFor('librarian dev to report it is running', async () => out.includes('is running') || child.exitCode !== null, 120_000);
+    expect(child.exitCode).toBeNull();
+    const password = /Admin:\s+admin \/ (\S+)/.exec(out)![1]!;
+    const auth = { Authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`, 'Content-Type': 'application/json' };
+    const url = `http://127.0.0.1:${api}/api/v2`;
+    const staged = (await (
+      await fetch(`${url}/upload/stage`, { method: 'POST', headers: auth, body: JSON.stringify({ upload_size: ZEROS_2GIB.size, upload_checksum: ZEROS_2GIB.checksum, upload_name: 'zeros.bin', destination_location: 'obs/zeros.bin' }) })
+    ).json()) as { transfer_id: number; staging_location: string };
+    const fd = openSync(staged.staging_location, 'w');
+    ftruncateSync(fd, ZEROS_2GIB.size);
+    closeSync(fd);
+    // The commit starts; its client goes away while the data is being verified.
+    const leaving = new AbortController();
+    const commit = fetch(`${url}/upload/commit`, { method: 'POST', headers: auth, body: JSON.stringify({ transfer_id: staged.transfer_id }), signal: leaving.signal }).catch(() => 'left');
+    temporal = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${temporalPort}` }) });
+    await waitFor('the verification to run', async () => (await pendingActivity(temporal!, 'upload/devstop/obs/zeros.bin', 'verifyUpload'))?.state === 'STARTED', 60_000, 100);
+    leaving.abort();
+    expect(await commit).toBe('left');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await temporal?.connection.close();
+  }
+  expect(err).not.toContain('Channel has been shut down');
+  expect(out).toContain('Stopped.');
+  // The API waited for the commit (the worker was still running), then stopped.
+  const domain = await createDomain({ ...loadConfig(configFile, {}), log: { level: 'warn' } }, 'test');
+  try {
+    expect(await domain.db.incomingTransfer.findFirst({ where: { storePath: 'obs/zeros.bin' } })).toMatchObject({ status: 'COMPLETED' });
+    expect(await domain.db.file.findUnique({ where: { name: 'obs/zeros.bin' } })).toMatchObject({ size: BigInt(ZEROS_2GIB.size), checksum: ZEROS_2GIB.checksum });
+  } finally {
+    await domain.close();
+  }
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('librarian dev with its API port taken says so and starts nothing', async () => {

@@ -209,7 +209,7 @@ describe.each(PROVIDERS)('foundation on %s', (provider) => {
   test('stores come from the configuration and can be disabled and enabled', async () => {
     const admin = lib.client();
     const stores = await admin.post<Record<string, unknown>[]>('admin/stores/list');
-    expect(stores).toEqual([{ id: expect.any(Number), name: 'main', store_type: 'local', free_space: expect.any(Number), ingestable: true, available: true, enabled: true }]);
+    expect(stores).toEqual([{ id: expect.any(Number), name: 'main', store_type: 'local', free_space: expect.any(Number), ingestable: true, available: true, enabled: true, health_problem: null }]);
     expect(stores[0]!.free_space as number).toBeGreaterThan(0);
     expect(await admin.post('admin/stores/state_change', { store_name: 'main', enabled: false })).toEqual({ store_name: 'main', enabled: false, success: true });
     const svc = await lib.domain();

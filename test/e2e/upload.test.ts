@@ -2,7 +2,7 @@
  * Verified ingest end to end on each catalog backend: real API and worker processes, HTTP, and
  * checks on catalog rows, bytes on disk and staging.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import tar from 'tar-stream';
@@ -234,6 +234,48 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     expect(await svc.db.incomingTransfer.count()).toBe(before);
     expect(listTree(stagingRoot)).toEqual([]);
     expect(listTree(path.join(lib.dir, 'stores/backup/staging'))).toEqual([]);
+  });
+
+  test('a destination inside a file, or holding files, is refused at once with 409: nothing is staged', async () => {
+    const svc = await lib.domain();
+    const before = await svc.db.incomingTransfer.count();
+    const local = makeFile(path.join(data, 'inner.bin'), 1000);
+    // obs/2026/copy.bin is catalogued (first test).
+    const inside = await apiError(stage(alice(), local, 'obs/2026/copy.bin/inner.bin'));
+    expect([inside.status, inside.reason]).toEqual([409, '"obs/2026/copy.bin" is a file on this Librarian, so "obs/2026/copy.bin/inner.bin" cannot be stored inside it.']);
+    const holding = await apiError(stage(alice(), local, 'obs/2026'));
+    expect([holding.status, holding.reason]).toEqual([409, '"obs/2026" holds files on this Librarian (such as "obs/2026/copy.bin"), so it cannot be a file itself.']);
+    // The same while the file is still being received.
+    const pending = await stage(alice(), local, 'obs/pending.bin');
+    const insidePending = await apiError(stage(alice(), local, 'obs/pending.bin/inner.bin'));
+    expect([insidePending.status, insidePending.reason]).toEqual([
+      409,
+      `"obs/pending.bin" is being received as a file (transfer ${pending.transfer_id}), so "obs/pending.bin/inner.bin" cannot be stored inside it.`,
+    ]);
+    // Committing with nothing sent ends that transfer.
+    expect((await apiError(alice().post('upload/commit', { transfer_id: pending.transfer_id }))).status).toBe(404);
+    expect(await svc.db.incomingTransfer.count()).toBe(before + 1);
+    expect(listTree(stagingRoot)).toEqual([]);
+  });
+
+  test('a file in the way in the store at commit (ENOTDIR) fails the upload at once with 409, cleaned up; the data there is left alone', async () => {
+    const svc = await lib.domain();
+    const local = makeFile(path.join(data, 'q.bin'), 1000);
+    const s = await stage(alice(), local, 'dark/p/q.bin');
+    cpSync(local, s.staging_location);
+    // Data no instance describes appears where a directory is needed.
+    mkdirSync(path.join(storeRoot, 'dark'), { recursive: true });
+    writeFileSync(path.join(storeRoot, 'dark/p'), 'not catalogued');
+    const e = await apiError(alice().post('upload/commit', { transfer_id: s.transfer_id }));
+    const final = path.join(storeRoot, 'dark/p/q.bin');
+    expect([e.status, e.reason]).toEqual([409, `Transfer ${s.transfer_id} cannot be stored at ${final} in store "main": a part of the path is a file, not a directory (ENOTDIR: not a directory, realpath '${final}').`]);
+    expect(await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: s.transfer_id } })).toMatchObject({ status: 'FAILED', failureStatus: 409, failureReason: e.reason });
+    expect(await svc.db.file.findUnique({ where: { name: 'dark/p/q.bin' } })).toBeNull();
+    expect(readFileSync(path.join(storeRoot, 'dark/p'), 'utf8')).toBe('not catalogued');
+    expect(listTree(stagingRoot)).toEqual([]);
+    // Asked again: the same verdict.
+    expect((await apiError(alice().post('upload/commit', { transfer_id: s.transfer_id }))).status).toBe(409);
+    rmSync(path.join(storeRoot, 'dark'), { recursive: true });
   });
 
   test('size and checksum mismatches are rejected with 406: transfer failed, staging removed, nothing catalogued', async () => {

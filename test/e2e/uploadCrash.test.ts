@@ -13,6 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { checksumOf, closeChecksums, listTree } from '../support/data';
+import { apiError } from '../support/http';
+import type { ApiError } from '../../src/protocol/client';
 import { lastAttempt, pendingActivity } from '../support/history';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
@@ -78,7 +80,7 @@ describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
   beforeAll(async () => {
     lib = await startLibrarian({
       provider,
-      config: { workflows: { heartbeatTimeout: '3s' }, checksums: { threads: 1 } },
+      config: { workflows: { heartbeatTimeout: '3s' }, checksums: { threads: 1 }, api: { stageTimeout: '10s' } },
       stores: [
         { name: 'main', stagingPath: 'stores/main/staging', storePath: 'stores/main/store' },
         // Copy-and-verify at commit: the commit itself takes seconds. Used only by its test.
@@ -115,6 +117,28 @@ describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
     await expect(commit).resolves.toMatchObject({ success: true, file_name: 'crash/commit.bin', store_name: 'ro' });
     expect(await lastAttempt(temporal, wf, 'commitUpload')).toBeGreaterThan(1);
     await expectExactlyOne(ro, 'crash/commit.bin', 'ro');
+  });
+
+  test('no worker: the stage is answered 503 saying it may still be done; once a worker did it, the same stage again reaches that transfer', async () => {
+    const svc = await lib.domain();
+    const body = { upload_size: 11, upload_checksum: (await checksumOfBuffer('hello again')).checksum, upload_name: 'late.txt', destination_location: 'crash/late.txt' };
+    await lib.stopWorker();
+    let late: ApiError;
+    try {
+      late = await apiError(lib.client().post('upload/stage', body));
+    } finally {
+      await lib.startWorker();
+    }
+    expect([late.status, late.reason]).toEqual([503, 'No Librarian worker answered within 10 s; the stage may still be done when one does.']);
+    expect(late.body).toEqual({ reason: late.reason, suggested_remedy: expect.stringMatching(/^Send the same upload\/stage request again: if the stage was done, it answers with that transfer/) });
+    // The worker, back, does the stage it was asked for.
+    const first = await waitFor('the stage to be done', async () => (await svc.db.incomingTransfer.findMany({ where: { storePath: 'crash/late.txt' } }))[0]);
+    const again = await lib.client().post<Staged & { superseded_transfer_ids: number[] }>('upload/stage', body);
+    expect(again).toMatchObject({ transfer_id: first.id, superseded_transfer_ids: [] });
+    expect((await svc.db.incomingTransfer.findMany({ where: { storePath: 'crash/late.txt' } })).map((t) => [t.id, t.status])).toEqual([[first.id, 'INITIATED']]);
+    writeFileSync(again.staging_location, 'hello again');
+    await expect(lib.client().post('upload/commit', { transfer_id: first.id })).resolves.toMatchObject({ success: true, file_name: 'crash/late.txt' });
+    expect(listTree(path.join(lib.dir, 'stores/main/staging'))).toEqual([]);
   });
 
   test('kill -9 of the API between stage and commit: after a restart the upload commits', async () => {

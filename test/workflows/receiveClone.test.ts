@@ -1,10 +1,12 @@
 /**
  * Receiving one file (src/workflows/receiveClone.ts) at the production settings on the
  * time-skipping test server: the source down for 3 days while we confirm, data that never comes
- * (asked about after clone.receiveTimeout, 1 day), and the receive workflow as the one writer of
- * STAGED whichever way it learns the data is there.
+ * (asked about after clone.receiveTimeout, 1 day), the receive workflow as the one writer of
+ * STAGED whichever way it learns the data is there, and a commit that fails for good or keeps
+ * failing: the transfer fails and the source is told, so it offers the file again.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { run } from '../../src/activities/support';
 import { receiveSettings } from '../../src/flows/clone';
 import { stagedSignal, type receiveClone } from '../../src/workflows/receiveClone';
 import { DAY, MINUTE, outage, productionConfig, withWorker, workflowEnv, type FakeActivities } from '../support/workflows';
@@ -126,4 +128,48 @@ test('a copy that fails verification is never committed: failed here and reporte
     'fail 406: Checksum mismatch: the upload declared a, the staged data hashes to b.',
     'tell source failed: Checksum mismatch: the upload declared a, the staged data hashes to b.',
   ]);
+});
+
+/** An error as the filesystem raises it. */
+function fsError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${message}`), { code, errno: -1, syscall: message.split(' ').at(-2) });
+}
+
+test('a commit the store refuses for good (read-only disk): not retried; failed here and reported to the source', async () => {
+  let commits = 0;
+  const f = fakes({
+    commitIncoming: () =>
+      run(async () => {
+        commits++;
+        throw fsError('EROFS', "read-only file system, mkdir '/store/obs'");
+      }),
+  });
+  const r = await withWorker(env, f.activities, (taskQueue) =>
+    env.client.workflow.execute<typeof receiveClone>('receiveClone', { taskQueue, workflowId: 'receive/wf/6', args: [{ transferId: 6, source: 'site-a', staged: true, ...settings }] }),
+  );
+  const reason = "The filesystem is read-only (EROFS: read-only file system, mkdir '/store/obs').";
+  expect(r).toEqual({ transferId: 6, outcome: 'failed', reason });
+  expect(commits).toBe(1);
+  expect(f.calls).toEqual(['staged', 'verify', `fail 503: ${reason}`, `tell source failed: ${reason}`]);
+});
+
+test('a disk that keeps failing (EIO): the commit is retried for about two minutes, then failed here and reported to the source', async () => {
+  const tries: number[] = [];
+  const f = fakes({
+    commitIncoming: () =>
+      run(async () => {
+        tries.push(await env.currentTimeMs());
+        throw fsError('EIO', "i/o error, rename '/staging/x' -> '/store/obs/x'");
+      }),
+  });
+  const r = await withWorker(env, f.activities, (taskQueue) =>
+    env.client.workflow.execute<typeof receiveClone>('receiveClone', { taskQueue, workflowId: 'receive/wf/7', args: [{ transferId: 7, source: 'site-a', staged: true, ...settings }] }),
+  );
+  const reason = "Verifying and committing failed repeatedly: EIO: i/o error, rename '/staging/x' -> '/store/obs/x'.";
+  expect(r).toEqual({ transferId: 7, outcome: 'failed', reason });
+  expect(tries).toHaveLength(8);
+  // 1 s doubling to 1 min between tries: 1 + 2 + 4 + 8 + 16 + 32 + 60 s.
+  expect(tries.at(-1)! - tries[0]!).toBeGreaterThanOrEqual(123_000);
+  expect(tries.at(-1)! - tries[0]!).toBeLessThan(135_000);
+  expect(f.calls).toEqual(['staged', 'verify', `fail 503: ${reason}`, `tell source failed: ${reason}`]);
 });

@@ -1,6 +1,8 @@
 /**
  * The store health check (src/workflows/storeHealthCheck.ts) with fake activities on the
- * time-skipping test server: its verdict and the search attributes operators filter on.
+ * time-skipping test server: its verdict, the search attributes operators filter on, and which
+ * stores it records as failing (a full store is not failing). Disabling and alerting are tested
+ * on real disks in test/e2e/storeFaults.test.ts.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { StoreHealth } from '../../src/domain/stores/stores';
@@ -19,7 +21,7 @@ beforeAll(async () => {
 afterAll(() => env?.teardown());
 
 function health(name: string, over: Partial<StoreHealth> = {}): StoreHealth {
-  return { id: 1, name, storeType: 'local', ingestable: true, enabled: true, available: true, freeSpace: 1e12, writable: true, full: false, ...over };
+  return { id: 1, name, storeType: 'local', ingestable: true, enabled: true, available: true, freeSpace: 1e12, healthProblem: null, writable: true, full: false, ...over };
 }
 
 test('all stores, or one: unhealthy ones named, the verdict in LibrarianPhase', async () => {
@@ -32,6 +34,9 @@ test('all stores, or one: unhealthy ones named, the verdict in LibrarianPhase', 
       checked.push(name);
       return name === 'disk-b' ? health(name, { full: true, freeSpace: 0, problem: 'store reports full' }) : health(name);
     },
+    async recordStoreHealth(_name: string, problem: string | null) {
+      return { enabled: true, healthProblem: problem };
+    },
   };
   await withWorker(env, activities, async (taskQueue) => {
     const all = await env.client.workflow.execute<typeof storeHealthCheck>('storeHealthCheck', { taskQueue, workflowId: `${taskQueue}-all`, args: [{}] });
@@ -43,4 +48,37 @@ test('all stores, or one: unhealthy ones named, the verdict in LibrarianPhase', 
     expect((await env.client.workflow.getHandle(`${taskQueue}-all`).describe()).typedSearchAttributes.get(PHASE)).toBe('unhealthy');
   });
   expect(checked.sort()).toEqual(['disk-a', 'disk-a', 'disk-b']);
+});
+
+test('a store not mounted or not writable is recorded as failing (and disabled); a full one is not', async () => {
+  const recorded: [string, string | null][] = [];
+  const activities = {
+    async listStoreNames() {
+      return ['gone', 'readonly', 'full', 'fine'];
+    },
+    async checkStoreHealth(name: string) {
+      if (name === 'gone') return health(name, { available: false, writable: false, freeSpace: -1, problem: 'staging or store directory is missing (is the disk mounted?)' });
+      if (name === 'readonly') return health(name, { writable: false, problem: "/store: EROFS: read-only file system, open '/store/.librarian-probe'" });
+      if (name === 'full') return health(name, { full: true, freeSpace: 0, problem: 'store reports full' });
+      return health(name);
+    },
+    async recordStoreHealth(name: string, problem: string | null) {
+      recorded.push([name, problem]);
+      return { enabled: problem === null, healthProblem: problem };
+    },
+  };
+  const r = await withWorker(env, activities, (taskQueue) => env.client.workflow.execute<typeof storeHealthCheck>('storeHealthCheck', { taskQueue, workflowId: `${taskQueue}-failing`, args: [{}] }));
+  expect(recorded.sort()).toEqual([
+    ['fine', null],
+    ['full', null],
+    ['gone', 'staging or store directory is missing (is the disk mounted?)'],
+    ['readonly', "/store: EROFS: read-only file system, open '/store/.librarian-probe'"],
+  ]);
+  expect(r.unhealthy).toEqual(['gone', 'readonly', 'full']);
+  expect(r.stores.map((s) => [s.name, s.enabled, s.healthProblem])).toEqual([
+    ['gone', false, 'staging or store directory is missing (is the disk mounted?)'],
+    ['readonly', false, "/store: EROFS: read-only file system, open '/store/.librarian-probe'"],
+    ['full', true, null],
+    ['fine', true, null],
+  ]);
 });

@@ -1,10 +1,14 @@
 /**
  * The upload workflow (src/workflows/upload.ts) at its real staging timeout (uploads.stagingTimeout,
  * 1 day by default) on the time-skipping test server: an upload never committed is failed and its
- * staging removed one day after its last activity; data arriving keeps it alive.
+ * staging removed one day after its last activity; data arriving keeps it alive. A commit that fails
+ * for good fails the upload at once; one that keeps failing is retried for about two minutes.
  */
+import { WorkflowUpdateStage } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { run } from '../../src/activities/support';
 import type { StageResult } from '../../src/domain/uploads/uploads';
+import { failureDetails } from '../../src/workflows/failures';
 import { commitUpdate, stageUpdate, touchSignal, type upload } from '../../src/workflows/upload';
 import { DAY, HOUR, productionConfig, withWorker, workflowEnv, type FakeActivities } from '../support/workflows';
 
@@ -98,4 +102,66 @@ test('a commit a day later still verifies and catalogues: the timeout counts fro
     expect(await handle.result()).toMatchObject({ ok: true, transferId: 7 });
   });
   expect(f.failed).toEqual([]);
+});
+
+/** An error as the filesystem raises it. */
+function fsError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${message}`), { code, errno: -1, syscall: message.split(' ').at(-2) });
+}
+
+/** Stages, then commits, and returns the commit's error (its status and reason) and the workflow's verdict. */
+async function commitFails(taskQueue: string, destination: string) {
+  const handle = await env.client.workflow.start<typeof upload>('upload', { taskQueue, workflowId: `upload/wf/${destination}`, args: [input(destination)] });
+  await handle.executeUpdate(stageUpdate, { args: [stageInput] });
+  const commit = await handle.startUpdate(commitUpdate, { args: [{ transferId: 7, deletionPolicy: 'DISALLOWED' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  // Awaiting the result lets the test server skip the retries' back-off.
+  const verdict = await handle.result();
+  return { error: failureDetails(await commit.result().catch((err: Error) => err)), verdict };
+}
+
+test('a commit the store refuses for good (read-only disk): not retried; the upload fails at once (503), staging removed', async () => {
+  const f = fakes();
+  let commits = 0;
+  const activities: FakeActivities = {
+    ...f.activities,
+    async verifyUpload() {
+      return { ok: true, size: 10, checksum: stageInput.uploadChecksum };
+    },
+    commitUpload: () =>
+      run(async () => {
+        commits++;
+        throw fsError('EROFS', "read-only file system, mkdir '/store/obs'");
+      }),
+  };
+  const reason = "The filesystem is read-only (EROFS: read-only file system, mkdir '/store/obs').";
+  const r = await withWorker(env, activities, (taskQueue) => commitFails(taskQueue, 'obs/readonly.dat'));
+  expect(r.error).toMatchObject({ status: 503, reason });
+  expect(r.verdict).toMatchObject({ ok: false, transferId: 7, status: 503, reason });
+  expect(commits).toBe(1);
+  expect(f.failed).toEqual([{ transferId: 7, reason, status: 503, at: expect.any(Number) }]);
+});
+
+test('a disk that keeps failing (EIO): the commit is retried for about two minutes, then the upload fails (503), staging removed', async () => {
+  const f = fakes();
+  const tries: number[] = [];
+  const activities: FakeActivities = {
+    ...f.activities,
+    async verifyUpload() {
+      return { ok: true, size: 10, checksum: stageInput.uploadChecksum };
+    },
+    commitUpload: () =>
+      run(async () => {
+        tries.push(await env.currentTimeMs());
+        throw fsError('EIO', "i/o error, rename '/staging/x' -> '/store/obs/x'");
+      }),
+  };
+  const reason = "The upload could not be verified and committed; the last of repeated attempts failed with: EIO: i/o error, rename '/staging/x' -> '/store/obs/x'.";
+  const r = await withWorker(env, activities, (taskQueue) => commitFails(taskQueue, 'obs/failing.dat'));
+  expect(r.error).toMatchObject({ status: 503, reason });
+  expect(r.verdict).toMatchObject({ ok: false, transferId: 7, status: 503, reason });
+  expect(tries).toHaveLength(8);
+  // 1 s doubling to 1 min between tries: 1 + 2 + 4 + 8 + 16 + 32 + 60 s.
+  expect(tries.at(-1)! - tries[0]!).toBeGreaterThanOrEqual(123_000);
+  expect(tries.at(-1)! - tries[0]!).toBeLessThan(135_000);
+  expect(f.failed).toEqual([{ transferId: 7, reason, status: 503, at: expect.any(Number) }]);
 });

@@ -10,6 +10,7 @@ const storeOut = (s: StoreView) => ({
   ingestable: s.ingestable,
   available: s.available,
   enabled: s.enabled,
+  health_problem: s.healthProblem,
 });
 
 export const adminStoreEndpoints = [
@@ -30,7 +31,7 @@ export const adminStoreEndpoints = [
   }),
   route(stores.check, {
     level: 'ADMIN',
-    summary: 'Run the store health-check workflow for one store and return its verdict.',
+    summary: 'Run the store health-check workflow for one store and return its verdict (a store not mounted or not writable is disabled).',
     errors: [404, 503],
     handler: async ({ body, flows }) => {
       const r = await flows.runNow.storeHealthCheck(body.store_name);

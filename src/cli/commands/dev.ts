@@ -37,7 +37,7 @@ function defaultConfig(dataDir: string) {
 
 export default class Dev extends BaseCommand {
   static override summary = 'Run a whole Librarian on this machine: Temporal dev server (with Web UI), API and worker, SQLite catalog.';
-  static override description = `Everything lives in the data directory (default ./librarian-data): librarian.yaml (written on first run, edit it to change ports or stores), catalog.db, temporal.db and the store "main". Prints the API URL, the Temporal Web UI URL and the admin credentials, and saves a connection named "dev" for the other commands. Ctrl-C stops everything cleanly; running it again resumes where it stopped.`;
+  static override description = `Everything lives in the data directory (default ./librarian-data): librarian.yaml (written on first run, edit it to change ports or stores), catalog.db, temporal.db and the store "main". Prints the API URL, the Temporal Web UI URL and the admin credentials, and saves a connection named "dev" for the other commands. Ctrl-C (or SIGTERM) stops everything cleanly, in order: the API stops taking requests and lets those under way finish for up to 30 s, the worker drains, connections close, Temporal stops; running it again resumes where it stopped.`;
   static override enableJsonFlag = false;
   static override flags = {
     'data-dir': Flags.string({ default: './librarian-data', env: 'LIBRARIAN_DATA_DIR', description: 'Where the catalog, Temporal database, stores and configuration live.' }),

@@ -4,7 +4,7 @@ import { waitForSignal } from '../signals';
 
 export default class Start extends ServerCommand {
   static override summary = 'Run the HTTP API and a worker in one process (until SIGINT/SIGTERM).';
-  static override description = 'What "server start" and "worker start" do, together: for a small site, or one process per site. Run "librarian setup" with the same configuration first. On SIGINT/SIGTERM the API stops taking requests, the worker lets running activities finish for up to 30 s, then it exits.';
+  static override description = 'What "server start" and "worker start" do, together: for a small site, or one process per site. Run "librarian setup" with the same configuration first. On SIGINT/SIGTERM, in order: the API stops taking requests and lets those under way finish for up to 30 s (the worker still runs, so a commit in flight can end), the worker lets running activities finish for up to 30 s, then the connections close and it exits.';
   static override enableJsonFlag = false;
   static override flags = { ...configFlag };
 

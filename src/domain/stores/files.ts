@@ -58,6 +58,48 @@ export async function pruneEmptyDirs(root: string): Promise<void> {
   }
 }
 
+/**
+ * mkdir -p that reports what went wrong: Node's recursive mkdir says ENOENT on a read-only disk,
+ * which reads as "try again", where EROFS is the truth. Returns the first directory it made, if
+ * any (the top of what a failed step should remove again).
+ */
+export async function makeDirs(dir: string): Promise<string | undefined> {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      await fs.stat(d);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || d === path.dirname(d)) throw e;
+      missing.push(d);
+    }
+  }
+  let made: string | undefined;
+  for (const d of missing.reverse()) {
+    try {
+      await fs.mkdir(d);
+      made ??= d;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  return made;
+}
+
+/**
+ * Removes `dir` and its parents up to and including `top` while they are empty (directories a
+ * failed step made on its way); never fails.
+ */
+export async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let d = dir; d === top || d.startsWith(top + path.sep); d = path.dirname(d)) {
+    try {
+      await fs.rmdir(d);
+    } catch {
+      return;
+    }
+  }
+}
+
 /** Bytes of a file, or of every file under a directory. */
 export async function dataSize(p: string): Promise<number> {
   const st = await fs.lstat(p);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { LocalStoreSettings } from '../../config/stores';
 import { badRequest } from '../../shared/errors';
 import { safeRelativePath } from '../../shared/names';
+import { makeDirs } from './files';
 
 export { safeRelativePath } from '../../shared/names';
 
@@ -97,7 +98,10 @@ export class LocalStore {
    */
   async makeStagingDir(stagingName: string): Promise<string> {
     const stagingDir = this.stagingDirFor(stagingName);
-    await fs.mkdir(stagingDir, { recursive: true, mode: 0o775 });
+    await makeDirs(this.stagingRoot);
+    await fs.mkdir(stagingDir, { mode: 0o775 }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
     if (this.settings.groupWriteAfterStage) await fs.chmod(stagingDir, 0o775);
     return stagingDir;
   }

@@ -8,8 +8,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../logger';
 import { parseChecksum, sameChecksum, type ChecksumPool, type HashOptions } from '../../shared/checksums';
-import { LibrarianError, notAcceptable } from '../../shared/errors';
-import { chownTree, exists, makeReadOnly, removeTree } from './files';
+import { conflict, LibrarianError, notAcceptable } from '../../shared/errors';
+import { chownTree, exists, makeDirs, makeReadOnly, removeEmptyDirs, removeTree } from './files';
 import type { LocalStore } from './localStore';
 
 export type Progress = Pick<HashOptions, 'onProgress' | 'signal'>;
@@ -27,20 +27,32 @@ export class Placement {
   async place(store: LocalStore, staged: string, final: string, checksum: string, opts: Progress = {}): Promise<void> {
     const copyMode = store.settings.ownAfterCommit || store.settings.readonlyAfterCommit;
     if (await exists(staged)) {
-      if (!(await exists(final))) {
-        await fs.mkdir(path.dirname(final), { recursive: true });
-        let moved = false;
-        if (!copyMode) {
-          try {
-            await fs.rename(staged, final);
-            moved = true;
-          } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-          }
+      if (await exists(final)) {
+        // Only a previous attempt that copied (copy mode, or across filesystems) and crashed before
+        // removing the staged data leaves both; anything else at `final` is not ours to replace.
+        if (!(await this.holds(final, checksum, opts))) {
+          throw conflict(`Store "${store.name}" already holds other data at ${final}.`, 'Choose another destination name; operators can inspect that path (it may be data no instance describes).');
         }
-        if (!moved) await this.copyVerified(staged, final, checksum, store, opts);
+      } else {
+        const parent = path.dirname(final);
+        // The first directory mkdir made, if any: removed again (while empty) when the move fails.
+        const made = await makeDirs(parent);
+        try {
+          let moved = false;
+          if (!copyMode) {
+            try {
+              await fs.rename(staged, final);
+              moved = true;
+            } catch (e) {
+              if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+            }
+          }
+          if (!moved) await this.copyVerified(staged, final, checksum, store, opts);
+        } catch (e) {
+          if (made) await removeEmptyDirs(parent, made);
+          throw e;
+        }
       }
-      // else: a previous attempt already put it there (verified) and crashed before cataloguing.
     } else if (await exists(final)) {
       // A previous attempt moved it and crashed before cataloguing: check it before trusting it.
       const again = await this.checksums.hashPath(final, parseChecksum(checksum).algorithm, opts);
@@ -52,6 +64,14 @@ export class Placement {
       throw new LibrarianError(500, `The staged data is gone from ${staged}.`, 'Send the file again.');
     }
     if (store.settings.readonlyAfterCommit) await makeReadOnly(final);
+  }
+
+  private async holds(p: string, checksum: string, opts: Progress): Promise<boolean> {
+    const found = await this.checksums.hashPath(p, parseChecksum(checksum).algorithm, opts).catch((e: unknown) => {
+      if (e instanceof LibrarianError) return undefined; // not a regular file or directory
+      throw e;
+    });
+    return found !== undefined && sameChecksum(found.checksum, checksum);
   }
 
   /**

@@ -4,6 +4,7 @@ import { localStoreSettingsSchema, transferMethodsSchema, type TransferMethods }
 import type { Logger } from '../../logger';
 import { notFound, tooLarge } from '../../shared/errors';
 import type { Db } from '../catalog/db';
+import type { NotificationService } from '../notifications';
 import { LocalStore } from './localStore';
 
 export interface StoreRow {
@@ -12,6 +13,7 @@ export interface StoreRow {
   storeType: string;
   ingestable: boolean;
   enabled: boolean;
+  healthProblem: string | null;
   storeData: unknown;
   transferMethods: unknown;
 }
@@ -25,6 +27,8 @@ export interface StoreView {
   available: boolean;
   /** Bytes that may still be written; -1 when the store is not mounted. */
   freeSpace: number;
+  /** Why the last health check found the store failing; null when it passed (or has not run). */
+  healthProblem: string | null;
 }
 
 export interface StoreHealth extends StoreView {
@@ -37,6 +41,7 @@ export class StoreService {
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
+    private readonly notifications: NotificationService,
   ) {}
 
   /** Parses a row's typed JSON into a usable store. */
@@ -116,20 +121,21 @@ export class StoreService {
     return Math.max(Math.min(disk, store.settings.capacityBytes - (await this.contents(row.id)).bytes), 0);
   }
 
-  /** The first ingestable, enabled, mounted store with more than `size` bytes free (uploads and clones). */
   /**
-   * The first ingestable, enabled store with room for `size` bytes; `prefer` (a repair's store,
-   * ingestable or not) first when it is enabled and has room.
+   * The first ingestable, enabled, mounted store with room for `size` bytes whose last health check
+   * did not fail (uploads and clones); `prefer` (a repair's store, ingestable or not) first when it
+   * is enabled, healthy and has room.
    */
   async pickForIngest(size: number, prefer?: number): Promise<{ row: StoreRow; store: LocalStore; free: number }> {
     const rows = await this.rows();
-    const preferred = rows.find((r) => r.id === prefer && r.enabled);
+    const usable = (r: StoreRow) => r.enabled && r.healthProblem === null;
+    const preferred = rows.find((r) => r.id === prefer && usable(r));
     if (preferred) {
       const free = await this.free(preferred);
       if (free > size) return { row: preferred, store: this.local(preferred), free };
     }
     for (const row of rows) {
-      if (!row.ingestable || !row.enabled) continue;
+      if (!row.ingestable || !usable(row)) continue;
       const free = await this.free(row);
       if (free > size) return { row, store: this.local(row), free };
     }
@@ -139,18 +145,48 @@ export class StoreService {
   async describe(row: StoreRow): Promise<StoreView> {
     const store = this.local(row);
     const [available, freeSpace] = await Promise.all([store.available(), this.free(row)]);
-    return { id: row.id, name: row.name, storeType: row.storeType, ingestable: row.ingestable, enabled: row.enabled, available, freeSpace };
+    return { id: row.id, name: row.name, storeType: row.storeType, ingestable: row.ingestable, enabled: row.enabled, available, freeSpace, healthProblem: row.healthProblem };
   }
 
   async list(): Promise<StoreView[]> {
     return Promise.all((await this.rows()).map((r) => this.describe(r)));
   }
 
+  /** An operator's (or a trip's) choice; enabling clears the problem a health check recorded (the next check looks again). */
   async setEnabled(name: string, enabled: boolean): Promise<StoreView> {
     const row = await this.row(name);
-    const updated = await this.db.store.update({ where: { id: row.id }, data: { enabled } });
+    const updated = await this.db.store.update({ where: { id: row.id }, data: enabled ? { enabled, healthProblem: null } : { enabled } });
     this.log.info({ store: name, enabled }, 'store state changed');
     return this.describe(updated);
+  }
+
+  /**
+   * Records a health check's verdict: `problem` when the store is failing (not mounted, not
+   * writable), null when it passed. A failing store is disabled, so no new data goes to it, and
+   * operators are alerted once; it stays disabled until an operator enables it again. (A full
+   * store is not failing: uploads pass it by while it has no room.)
+   */
+  async recordHealth(name: string, problem: string | null): Promise<{ enabled: boolean; healthProblem: string | null }> {
+    const row = await this.row(name);
+    const healthCheckedAt = new Date();
+    if (problem === null) {
+      await this.db.store.update({ where: { id: row.id }, data: { healthProblem: null, healthCheckedAt } });
+      if (row.healthProblem !== null) this.log.info({ store: name }, 'store passes its health check again');
+      return { enabled: row.enabled, healthProblem: null };
+    }
+    // Only the check that disables the store alerts (checks may run side by side).
+    const disabled = await this.db.store.updateMany({ where: { id: row.id, enabled: true }, data: { enabled: false, healthProblem: problem, healthCheckedAt } });
+    if (disabled.count === 0) {
+      await this.db.store.update({ where: { id: row.id }, data: { healthProblem: problem, healthCheckedAt } });
+      return { enabled: false, healthProblem: problem };
+    }
+    await this.notifications.alert(
+      'error',
+      `Store "${name}" failed its health check and was disabled: ${problem}. No new data goes to it until an operator fixes it and enables it again ("librarian stores enable ${name}").`,
+      { store: name, problem },
+      { category: 'data_availability', caller: 'store-health' },
+    );
+    return { enabled: false, healthProblem: problem };
   }
 
   async health(name: string): Promise<StoreHealth> {

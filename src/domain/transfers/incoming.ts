@@ -11,12 +11,13 @@
  *   failed     any unfinished → FAILED   (staging removed)
  *   cancelled  any unfinished → CANCELLED (staging removed)
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../logger';
 import { LibrarianError, conflict, notAcceptable, notFound } from '../../shared/errors';
+import { isPermanentFsError } from '../../shared/fsErrors';
 import { sourcesOf, TERMINAL_STATUSES, type TransferStatus } from '../../shared/transferStatus';
 import type { Db, Prisma, Query } from '../catalog/db';
+import { removeTree } from '../stores/files';
 import type { LocalStore } from '../stores/localStore';
 import type { StoreRow, StoreService } from '../stores/stores';
 
@@ -184,10 +185,21 @@ export class IncomingTransfers {
     if (r.count) this.log.info({ transfer: id, status: to, reason }, 'incoming transfer ended');
   }
 
+  /**
+   * Removes a transfer's staging directory. Where that cannot be done at all (a read-only or
+   * inaccessible disk), it is logged for operators rather than tried forever; the transfer has
+   * ended either way.
+   */
   async removeStaging(t: IncomingTransfer): Promise<void> {
     if (t.storeId === null || !t.stagingPath) return;
     const { store } = await this.storeOf(t);
-    await fs.rm(store.stagingDirFor(t.stagingPath), { recursive: true, force: true });
+    const dir = store.stagingDirFor(t.stagingPath);
+    try {
+      await removeTree(dir);
+    } catch (e) {
+      if (!isPermanentFsError(e)) throw e;
+      this.log.error({ transfer: t.id, dir, err: (e as Error).message }, 'the staging directory of an ended transfer cannot be removed; remove it by hand once the disk is writable');
+    }
   }
 
   /**

@@ -16,6 +16,7 @@ import type { Logger } from '../../logger';
 import { parseChecksum, sameChecksum } from '../../shared/checksums';
 import { conflict, forbidden, tooLarge } from '../../shared/errors';
 import { checkFileName, checkUploadName } from '../../shared/names';
+import { TERMINAL_STATUSES } from '../../shared/transferStatus';
 import type { Db } from '../catalog/db';
 import type { Ingest, Progress, Verdict } from '../ingest';
 import { exists } from '../stores/files';
@@ -80,6 +81,44 @@ export class UploadService {
         existing_checksum: file.checksum,
       });
     }
+    await this.assertNoPathClash(req.destination);
+  }
+
+  /**
+   * A File name is a path in a store: no file can lie inside another ("a/b" a file, "a/b/c"
+   * asked), nor be where files lie below ("a/b/c" a file, "a/b" asked), whichever stores they are
+   * on, catalogued or being received. Refused here, before anything is staged.
+   */
+  private async assertNoPathClash(destination: string): Promise<void> {
+    const segments = destination.split('/');
+    const above = segments.slice(1).map((_, i) => segments.slice(0, i + 1).join('/'));
+    if (above.length > 0) {
+      const file = await this.db.file.findFirst({ where: { name: { in: above } }, select: { name: true } });
+      if (file) {
+        throw conflict(`"${file.name}" is a file on this Librarian, so "${destination}" cannot be stored inside it.`, 'Choose a destination name that does not lie inside an existing file.');
+      }
+      const receiving = await this.db.incomingTransfer.findFirst({ where: { storePath: { in: above }, status: { notIn: TERMINAL_STATUSES } }, select: { id: true, storePath: true } });
+      if (receiving) {
+        throw conflict(
+          `"${receiving.storePath}" is being received as a file (transfer ${receiving.id}), so "${destination}" cannot be stored inside it.`,
+          'Choose a destination name that does not lie inside that file, or wait until that transfer has failed.',
+        );
+      }
+    }
+    const below = `${destination}/`;
+    // LIKE narrows the search (with its wildcards escaped); the exact, case-sensitive test is ours.
+    const pattern = `${below.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const files = await this.db.$queryRaw<{ name: string }[]>`SELECT "name" FROM "files" WHERE "name" LIKE ${pattern} ESCAPE '\\' ORDER BY "name" LIMIT 100`;
+    const inside = files.find((f) => f.name.startsWith(below));
+    if (inside) {
+      throw conflict(`"${destination}" holds files on this Librarian (such as "${inside.name}"), so it cannot be a file itself.`, 'Choose another destination name.');
+    }
+    const arriving = (await this.db.incomingTransfer.findMany({ where: { storePath: { startsWith: below }, status: { notIn: TERMINAL_STATUSES } }, select: { id: true, storePath: true }, take: 100 })).find((t) =>
+      t.storePath.startsWith(below),
+    );
+    if (arriving) {
+      throw conflict(`"${arriving.storePath}" is being received (transfer ${arriving.id}), so "${destination}" cannot be a file.`, 'Choose another destination name.');
+    }
   }
 
   /** A transfer as the account that staged it (or an admin) may act on it. */
@@ -101,6 +140,9 @@ export class UploadService {
     // is not theirs, even with the same content (the data sent so far is the other account's).
     const superseded: number[] = [];
     for (const t of await this.incoming.activeFor(req.destination)) {
+      // The same request again before any data arrived (same account): a client retrying a stage
+      // whose answer it never got (a timeout) reaches the transfer that stage made.
+      if (t.workflowId === req.workflowId && (await this.untouchedSame(t, req))) return this.describeStaged(t, []);
       const mayReplace = t.workflowId === req.workflowId && (t.createdBy === req.createdBy || req.createdByAdmin === true);
       if (!mayReplace) {
         throw conflict(
@@ -135,6 +177,18 @@ export class UploadService {
     });
     this.log.info({ transfer: t.id, destination: req.destination, store: picked.row.name, size: req.uploadSize }, 'upload staged');
     return { ...(await this.describeStaged(t, superseded)), availableBytes: picked.free };
+  }
+
+  /** Whether `t` was staged by this very request (same account, name, size, checksum, uploader) and nothing has arrived for it. */
+  private async untouchedSame(t: IncomingTransfer, req: StageRequest): Promise<boolean> {
+    const same =
+      t.status === 'INITIATED' &&
+      t.createdBy === req.createdBy &&
+      t.uploader === req.uploader &&
+      t.uploadName === req.uploadName &&
+      Number(t.transferSize) === req.uploadSize &&
+      sameChecksum(t.transferChecksum, req.uploadChecksum);
+    return same && !(await exists((await this.incoming.staging(t)).location));
   }
 
   private async describeStaged(t: IncomingTransfer, supersededTransferIds: number[]): Promise<StageResult> {
