@@ -20,6 +20,8 @@ const src = randomUUID();
 const dst = randomUUID();
 const dirs = { src: tmpDir('globus-src-'), dst: tmpDir('globus-dst-') };
 
+let newService: () => GlobusService;
+
 beforeAll(async () => {
   fake = new FakeGlobus({ 'client-g': 'secret-g' }, { [src]: dirs.src, [dst]: dirs.dst });
   const url = await fake.start();
@@ -28,7 +30,8 @@ beforeAll(async () => {
     globus: { enabled: true, clientId: 'client-g', clientSecret: 'secret-g', localEndpointId: src, transferUrl: url, authUrl: url, requestTimeout: '1s' },
   });
   useGlobusServiceUrls(config.globus);
-  globus = new GlobusService(config.globus, createLogger({ ...config, log: { level: 'fatal' } }, 'test'));
+  newService = () => new GlobusService(config.globus, createLogger({ ...config, log: { level: 'fatal' } }, 'test'));
+  globus = newService();
 });
 afterAll(() => fake.stop());
 afterEach(() => {
@@ -61,6 +64,13 @@ test('one token serves many calls; a revoked one is fetched again once, and the 
   const task = await globus.submit(sid, dst, item('a.dat'), 'test a');
   expect(fake.count('POST', '/v2/oauth2/token')).toBe(before + 1);
   expect(fake.tasks.has(task)).toBe(true);
+});
+
+test('calls at the same moment without a token share one token request', async () => {
+  const fresh = newService();
+  const tokens = fake.count('POST', '/v2/oauth2/token');
+  await Promise.all(Array.from({ length: 6 }, () => fresh.submissionId()));
+  expect(fake.count('POST', '/v2/oauth2/token') - tokens).toBe(1);
 });
 
 test('an outage of any kind is a plain error to retry, never a refusal', async () => {

@@ -245,7 +245,7 @@ describe.each(PROVIDERS)('bad input on %s', (provider) => {
     const bare = await apiError(admin.post('upload/stage', body({ upload_checksum: '0'.repeat(32), destination_location: 'long/..' })));
     expect(bare.reason).toBe('The destination path "long/.." is not a clean relative path.');
     const crc = await apiError(admin.post('upload/stage', body({ upload_checksum: 'crc:::00' })));
-    expect([crc.status, crc.reason]).toEqual([400, 'Unknown checksum algorithm "crc".']);
+    expect([crc.status, crc.reason]).toEqual([400, 'Unknown checksum algorithm "crc"; accepted algorithms: xxh3, md5, sha1, sha256, sha512.']);
   });
 
   test('ids beyond 32 bits and text with NUL are 400, not a 500 from PostgreSQL', async () => {

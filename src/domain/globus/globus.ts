@@ -51,6 +51,8 @@ export function useGlobusServiceUrls(config: Config['globus']): void {
 export class GlobusService {
   /** The access token, fetched again before it expires (or when refused). */
   private token: { value: string; expiresAt: number } | undefined;
+  /** A token request under way: concurrent callers share it rather than each asking Globus. */
+  private fetching: Promise<string> | undefined;
 
   constructor(
     private readonly config: Config['globus'],
@@ -86,8 +88,15 @@ export class GlobusService {
   }
 
   async accessToken(force = false): Promise<string> {
+    if (!force && this.token && this.token.expiresAt - 60_000 > Date.now()) return this.token.value;
+    this.fetching ??= this.fetchToken().finally(() => {
+      this.fetching = undefined;
+    });
+    return this.fetching;
+  }
+
+  private async fetchToken(): Promise<string> {
     const now = Date.now();
-    if (!force && this.token && this.token.expiresAt - 60_000 > now) return this.token.value;
     const basic = Buffer.from(`${this.config.clientId}:${this.config.clientSecret ?? ''}`).toString('base64');
     const res = await this.send('authentication', () =>
       serviceRequest(
