@@ -94,7 +94,7 @@ export async function createDomain(config: Config, component: string, opts: { re
   const outgoing = new OutgoingTransfers(db, config.name, log);
   const localCopies = new LocalCopies(db);
   const findings = new Findings(db, notifications, log);
-  const ingest = new Ingest(db, incoming, placement, checksums, findings, log);
+  const ingest = new Ingest(db, incoming, placement, checksums, findings, stores, log);
   const uploads = new UploadService(db, config, stores, incoming, ingest, log);
   const peers = new PeerRegistry(db, config, outgoing, log);
   const cloneReceiver = new CloneReceiver(db, config, stores, incoming, ingest, peers, log);

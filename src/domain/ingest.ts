@@ -7,12 +7,13 @@
 import type { Logger } from '../logger';
 import { parseChecksum, sameChecksum, type ChecksumPool, type HashOptions } from '../shared/checksums';
 import { conflict, LibrarianError } from '../shared/errors';
-import { permanentFsError } from '../shared/fsErrors';
+import { errnoCode, permanentFsError } from '../shared/fsErrors';
 import type { Findings } from './audit/findings';
 import type { Db, Prisma } from './catalog/db';
 import { exists } from './stores/files';
 import { safeRelativePath } from './stores/localStore';
 import type { Placement } from './stores/placement';
+import type { StoreService } from './stores/stores';
 import type { IncomingTransfers } from './transfers/incoming';
 import { readUploadState } from './uploads/uploadState';
 
@@ -36,6 +37,7 @@ export class Ingest {
     private readonly placement: Placement,
     private readonly checksums: ChecksumPool,
     private readonly findings: Findings,
+    private readonly stores: StoreService,
     private readonly log: Logger,
   ) {}
 
@@ -198,7 +200,16 @@ export class Ingest {
     try {
       await fn();
     } catch (e) {
-      throw permanentFsError(e, `Transfer ${t.id} cannot be stored at ${final} in store "${storeName}"`) ?? e;
+      const permanent = permanentFsError(e, `Transfer ${t.id} cannot be stored at ${final} in store "${storeName}"`);
+      if (!permanent) throw e;
+      // A read-only filesystem is the whole store: it is failing, as its health check would find
+      // (disabled, operators alerted), so the next uploads go elsewhere at once.
+      if (errnoCode(e) === 'EROFS') {
+        await this.stores.recordHealth(storeName, `the store is read-only (${(e as Error).message})`).catch((err: unknown) => {
+          this.log.warn({ store: storeName, err: (err as Error).message }, 'could not record the store as failing');
+        });
+      }
+      throw permanent;
     }
   }
 

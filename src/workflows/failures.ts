@@ -32,11 +32,16 @@ export function failureDetails(e: unknown): FailureDetails | undefined {
   return undefined;
 }
 
-/** Re-throws an activity's LibrarianError from a workflow (e.g. out of an update handler). */
+/**
+ * Re-throws an activity's LibrarianError from a workflow (e.g. out of an update handler); an
+ * activity that failed otherwise (its retries spent) is a 503 saying what the last attempt met.
+ */
 export function rethrowForCaller(e: unknown): never {
   const d = failureDetails(e);
   if (d) throw librarianFailure(d.status, d.reason, d.suggested_remedy);
-  if (e instanceof ActivityFailure) throw ApplicationFailure.nonRetryable(e.cause?.message ?? e.message, 'ActivityFailed');
+  if (e instanceof ActivityFailure) {
+    throw librarianFailure(503, `The step failed repeatedly; the last attempt met: ${describeFailure(e.cause)}.`, 'Try again later; if it keeps failing, operators should check the stores and the worker log.');
+  }
   throw e;
 }
 

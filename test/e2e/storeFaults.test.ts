@@ -1,9 +1,10 @@
 /**
  * A store whose disk turns read-only, on each catalog: the commit that meets it fails at once
- * (503, cleaned up) instead of being retried forever, and the health check disables the store and
- * alerts, so uploads go elsewhere until an operator enables it again. The store root is a small
- * tmpfs remounted read-only (needs root to mount; skipped with a message where that is not
- * allowed); staging stays on the ordinary disk, as when the two are separate filesystems.
+ * (503, cleaned up) instead of being retried forever, and the store is disabled with an alert
+ * (by that commit, or by the health check), so uploads go elsewhere until an operator enables it
+ * again. The store root is a small tmpfs remounted read-only (needs root to mount; skipped with a
+ * message where that is not allowed); staging stays on the ordinary disk, as when the two are
+ * separate filesystems.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
@@ -71,6 +72,23 @@ interface Staged {
     expect(await svc.db.file.findUnique({ where: { name: 'obs/ro.bin' } })).toBeNull();
     expect(listTree(path.join(lib.dir, 'stores/disk/staging'))).toEqual([]);
     expect(existsSync(path.dirname(final))).toBe(false);
+    // A read-only filesystem is the whole store: disabled and alerted at once, uploads go elsewhere.
+    const problem = `the store is read-only (EROFS: read-only file system, mkdir '${path.dirname(final)}')`;
+    const listed = await lib.client().post<{ name: string; enabled: boolean; health_problem: string | null }[]>('admin/stores/list');
+    expect(listed.map((st) => [st.name, st.enabled, st.health_problem])).toEqual([
+      ['disk', false, problem],
+      ['main', true, null],
+    ]);
+    expect(await lib.client().post('search/error', {})).toEqual([
+      expect.objectContaining({ severity: 'error', category: 'data_availability', caller: 'store-health', message: expect.stringContaining(`Store "disk" failed its health check and was disabled: ${problem}.`) }),
+    ]);
+    const next = (await stage('obs/next.bin')).s;
+    expect(next.store_name).toBe('main');
+    expect((await apiError(lib.client().post('upload/commit', { transfer_id: next.transfer_id }))).status).toBe(404);
+    // For the next test: fixed, and enabled again.
+    remount(mount, 'rw');
+    await lib.client().post('admin/stores/state_change', { store_name: 'disk', enabled: true });
+    await lib.client().post('error/clear', { id: (await lib.client().post<{ id: number }[]>('search/error', {}))[0]!.id });
   });
 
   test('the health check disables a read-only store and alerts; uploads go to the next store until an operator enables it again', async () => {

@@ -165,3 +165,24 @@ test('a disk that keeps failing (EIO): the commit is retried for about two minut
   expect(tries.at(-1)! - tries[0]!).toBeLessThan(135_000);
   expect(f.failed).toEqual([{ transferId: 7, reason, status: 503, at: expect.any(Number) }]);
 });
+
+test('a stage that keeps failing (EIO) is given up after two minutes: 503 saying what the last attempt met', async () => {
+  const tries: number[] = [];
+  const activities: FakeActivities = {
+    stageUpload: () =>
+      run(async () => {
+        tries.push(await env.currentTimeMs());
+        throw fsError('EIO', "i/o error, mkdir '/staging/x'");
+      }),
+  };
+  const r = await withWorker(env, activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start<typeof upload>('upload', { taskQueue, workflowId: 'upload/wf/obs/unstageable.dat', args: [input('obs/unstageable.dat')] });
+    const stage = await handle.startUpdate(stageUpdate, { args: [stageInput], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    const verdict = await handle.result();
+    return { error: failureDetails(await stage.result().catch((err: Error) => err)), verdict };
+  });
+  expect(r.error).toMatchObject({ status: 503, reason: "The step failed repeatedly; the last attempt met: EIO: i/o error, mkdir '/staging/x'." });
+  expect(r.verdict).toMatchObject({ ok: false, status: 400 });
+  expect(tries.at(-1)! - tries[0]!).toBeLessThanOrEqual(120_000);
+  expect(tries.length).toBeGreaterThan(5);
+});
