@@ -7,9 +7,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import tar from 'tar-stream';
 import { uploadPath } from '../../src/client/upload';
-import { checksumOf, closeChecksums, listTree, makeFile, tmpDir } from '../support/data';
+import { checksumOf, closeChecksums, listTree, makeFile, tarBody, tmpDir } from '../support/data';
 import { apiError } from '../support/http';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 
@@ -32,18 +31,6 @@ function oversized(url: string, headerBytes: number): Promise<{ status: number; 
     });
     req.on('error', reject);
     req.end('{}');
-  });
-}
-
-function tarOf(files: { name: string; data: Buffer }[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const f of files) pack.entry({ name: f.name, size: f.data.length }, f.data);
-  pack.finalize();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    pack.on('data', (c) => chunks.push(c as Buffer));
-    pack.on('end', () => resolve(Buffer.concat(chunks)));
-    pack.on('error', reject);
   });
 }
 
@@ -155,7 +142,7 @@ describe.each(PROVIDERS)('bad input on %s', (provider) => {
     const entry = `${'t'.repeat(256)}/a`;
     const refused = await apiError(
       lib.client().put(`upload/${s.transfer_id}/data`, (async function* () {
-        yield await tarOf([{ name: entry, data: Buffer.alloc(10) }]);
+        yield await tarBody([{ name: entry, data: Buffer.alloc(10) }]);
       })(), { 'Content-Type': 'application/x-tar' }),
     );
     expect([refused.status, refused.reason]).toEqual([400, `The tar entry "${entry.slice(0, 64)}…" has a segment of 256 bytes ("${'t'.repeat(64)}…"); filesystems take at most 255 bytes (UTF-8) between two "/".`]);

@@ -8,9 +8,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import tar from 'tar-stream';
 import type { LibrarianClient } from '../../src/protocol/client';
-import { checksumOf, closeChecksums, listTree, makeFile, tmpDir } from '../support/data';
+import { checksumOf, closeChecksums, listTree, makeFile, tarBody, type TarMember, tmpDir } from '../support/data';
 import { apiError } from '../support/http';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
@@ -19,23 +18,6 @@ interface Staged {
   transfer_id: number;
   staging_location: string;
   staging_name: string;
-}
-
-type Entry = { name: string; data: Buffer } | { name: string; directory: true };
-
-function tarOf(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const e of entries) {
-    if ('directory' in e) pack.entry({ name: e.name, type: 'directory' });
-    else pack.entry({ name: e.name, size: e.data.length }, e.data);
-  }
-  pack.finalize();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    pack.on('data', (c) => chunks.push(c as Buffer));
-    pack.on('end', () => resolve(Buffer.concat(chunks)));
-    pack.on('error', reject);
-  });
 }
 
 function put(client: LibrarianClient, transferId: number, body: Buffer) {
@@ -144,7 +126,7 @@ describe.each(PROVIDERS)('bad input gets a 400, and many small files stay cheap,
     const x = readFileSync(makeFile(path.join(book, 'x.dat'), 10));
     const y = readFileSync(makeFile(path.join(book, 'y.dat'), 10));
     const b = readFileSync(makeFile(path.join(book, 'a/b.dat'), 20));
-    const cases: { entries: Entry[]; clash: string }[] = [
+    const cases: { entries: TarMember[]; clash: string }[] = [
       // A file, then something inside it.
       { entries: [{ name: 'x.dat', data: x }, { name: 'a', data: Buffer.from('1') }, { name: 'a/b.dat', data: b }], clash: 'a' },
       // A directory, then a file of the same name.
@@ -156,7 +138,7 @@ describe.each(PROVIDERS)('bad input gets a 400, and many small files stay cheap,
     ];
     for (const [i, c] of cases.entries()) {
       const s = await stage(book, `clash/book_${i}`);
-      const e = await apiError(put(lib.client(), s.transfer_id, await tarOf(c.entries)));
+      const e = await apiError(put(lib.client(), s.transfer_id, await tarBody(c.entries)));
       expect([i, e.status, e.body]).toEqual([
         i,
         400,
@@ -169,7 +151,7 @@ describe.each(PROVIDERS)('bad input gets a 400, and many small files stay cheap,
       expect(listTree(s.staging_location)).toEqual(c.clash === 'a' ? ['x.dat'] : ['a', 'x.dat']);
       expect(await received(s.transfer_id)).toEqual(['x.dat']);
       // The whole directory again, corrected: received, committed, catalogued as staged.
-      expect(await put(lib.client(), s.transfer_id, await tarOf([{ name: 'x.dat', data: x }, { name: 'y.dat', data: y }, { name: 'a/b.dat', data: b }]))).toMatchObject({ received_files: 3, complete: true });
+      expect(await put(lib.client(), s.transfer_id, await tarBody([{ name: 'x.dat', data: x }, { name: 'y.dat', data: y }, { name: 'a/b.dat', data: b }]))).toMatchObject({ received_files: 3, complete: true });
       await lib.client().post('upload/commit', { transfer_id: s.transfer_id });
       expect(listTree(path.join(lib.dir, 'stores/main/store', `clash/book_${i}`))).toEqual(['a', 'a/b.dat', 'x.dat', 'y.dat']);
     }
@@ -181,13 +163,13 @@ describe.each(PROVIDERS)('bad input gets a 400, and many small files stay cheap,
     const b = readFileSync(makeFile(path.join(book, 'a/b.dat'), 20));
     const s = await stage(book, 'replace/book');
     // First a file "a", then (the client's mind changed) a directory "a".
-    expect(await put(lib.client(), s.transfer_id, await tarOf([{ name: 'a', data: Buffer.from('first') }]))).toMatchObject({ received_files: 1, complete: false });
-    expect(await put(lib.client(), s.transfer_id, await tarOf([{ name: 'a/b.dat', data: b }]))).toMatchObject({ received_bytes: 20, received_files: 1, complete: true });
+    expect(await put(lib.client(), s.transfer_id, await tarBody([{ name: 'a', data: Buffer.from('first') }]))).toMatchObject({ received_files: 1, complete: false });
+    expect(await put(lib.client(), s.transfer_id, await tarBody([{ name: 'a/b.dat', data: b }]))).toMatchObject({ received_bytes: 20, received_files: 1, complete: true });
     expect(await received(s.transfer_id)).toEqual(['a/b.dat']);
     // And back: a file "a" replaces the directory and what it held.
-    expect(await put(lib.client(), s.transfer_id, await tarOf([{ name: 'a', data: Buffer.from('second') }]))).toMatchObject({ received_bytes: 6, received_files: 1 });
+    expect(await put(lib.client(), s.transfer_id, await tarBody([{ name: 'a', data: Buffer.from('second') }]))).toMatchObject({ received_bytes: 6, received_files: 1 });
     expect(listTree(s.staging_location)).toEqual(['a']);
-    expect(await put(lib.client(), s.transfer_id, await tarOf([{ name: 'a/b.dat', data: b }]))).toMatchObject({ received_bytes: 20, received_files: 1, complete: true });
+    expect(await put(lib.client(), s.transfer_id, await tarBody([{ name: 'a/b.dat', data: b }]))).toMatchObject({ received_bytes: 20, received_files: 1, complete: true });
     await lib.client().post('upload/commit', { transfer_id: s.transfer_id });
     expect(readFileSync(path.join(lib.dir, 'stores/main/store/replace/book/a/b.dat'))).toEqual(b);
   });
@@ -197,7 +179,7 @@ describe.each(PROVIDERS)('bad input gets a 400, and many small files stay cheap,
     const names = Array.from({ length: 3000 }, (_, i) => `f${String(i).padStart(4, '0')}`);
     for (const n of names) makeFile(path.join(book, n), 1);
     const s = await stage(book, 'tiny/book');
-    const body = await tarOf(names.map((n) => ({ name: n, data: readFileSync(path.join(book, n)) })));
+    const body = await tarBody(names.map((n) => ({ name: n, data: readFileSync(path.join(book, n)) })));
     const pid = lib.pid('start')!;
     const written = () => Number(/wchar: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
     const before = written();
@@ -219,7 +201,7 @@ describe('a tar stream cut by a kill -9 of the API', () => {
     for (const n of names) makeFile(path.join(book, n), 1);
     const { checksum, size } = await checksumOf(book);
     const s = await lib.client().post<Staged>('upload/stage', { upload_size: size, upload_checksum: checksum, upload_name: 'book', destination_location: 'killed/book' });
-    const whole = await tarOf(names.map((n) => ({ name: n, data: readFileSync(path.join(book, n)) })));
+    const whole = await tarBody(names.map((n) => ({ name: n, data: readFileSync(path.join(book, n)) })));
     // Each member is a 512-byte header and one 512-byte block: send 1,200 of them, then stall.
     const sending = lib
       .client()
@@ -246,7 +228,7 @@ describe('a tar stream cut by a kill -9 of the API', () => {
     for (const f of after) expect([f.path, statSync(path.join(s.staging_location, f.path)).size]).toEqual([f.path, 1]);
     const have = new Set(after.map((f) => f.path));
     const rest = names.filter((n) => !have.has(n));
-    expect(await put(lib.client(), s.transfer_id, await tarOf(rest.map((n) => ({ name: n, data: readFileSync(path.join(book, n)) }))))).toMatchObject({ received_files: 1500, complete: true });
+    expect(await put(lib.client(), s.transfer_id, await tarBody(rest.map((n) => ({ name: n, data: readFileSync(path.join(book, n)) }))))).toMatchObject({ received_files: 1500, complete: true });
     await lib.client().post('upload/commit', { transfer_id: s.transfer_id });
     const [file] = await lib.client().post<{ checksum: string; size: number }[]>('search/file', { name: 'killed/book' });
     expect(file).toMatchObject({ checksum, size: 1500 });

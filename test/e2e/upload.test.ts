@@ -5,11 +5,10 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import tar from 'tar-stream';
 import type { LibrarianClient } from '../../src/protocol/client';
 import { uploadPath } from '../../src/client/upload';
 import { parseChecksum } from '../../src/shared/checksums';
-import { checksumOf, closeChecksums, listTree, makeBook, makeFile, tmpDir, treeDigest } from '../support/data';
+import { checksumOf, closeChecksums, listTree, makeBook, makeFile, tarBody, tmpDir, treeDigest } from '../support/data';
 import { apiError } from '../support/http';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
@@ -25,21 +24,6 @@ interface Staged {
 async function stage(client: LibrarianClient, local: string, dest: string, extra: Record<string, unknown> = {}): Promise<Staged> {
   const { checksum, size } = await checksumOf(local);
   return client.post<Staged>('upload/stage', { upload_size: size, upload_checksum: checksum, upload_name: path.basename(dest), destination_location: dest, uploader: 'pipeline-7', ...extra });
-}
-
-function tarBody(files: { name: string; data?: Buffer; type?: 'file' | 'symlink'; linkname?: string }[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const f of files) {
-    if (f.type === 'symlink') pack.entry({ name: f.name, type: 'symlink', linkname: f.linkname });
-    else pack.entry({ name: f.name, size: f.data!.length }, f.data!);
-  }
-  pack.finalize();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    pack.on('data', (c) => chunks.push(c as Buffer));
-    pack.on('end', () => resolve(Buffer.concat(chunks)));
-    pack.on('error', reject);
-  });
 }
 
 describe.each(PROVIDERS)('upload on %s', (provider) => {
@@ -183,7 +167,7 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
 
     const escape = await apiError(put(await tarBody([{ name: '../../escape.txt', data: Buffer.from('x') }])));
     expect([escape.status, escape.reason]).toEqual([400, 'The tar entry "../../escape.txt" is not a clean relative path.']);
-    const link = await apiError(put(await tarBody([{ name: 'link', type: 'symlink', linkname: '/etc/passwd' }])));
+    const link = await apiError(put(await tarBody([{ name: 'link', symlink: '/etc/passwd' }])));
     expect(link.status).toBe(400);
     expect(link.reason).toMatch(/is a symlink/);
     expect(existsSync(path.join(stagingRoot, s.staging_name, '..', 'escape.txt'))).toBe(false);

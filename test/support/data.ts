@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import tar from 'tar-stream';
 import { ChecksumPool } from '../../src/shared/checksums';
 import type { Algorithm } from '../../src/shared/checksums';
 
@@ -67,4 +68,24 @@ export function listTree(dir: string): string[] {
   };
   walk(dir, '');
   return out;
+}
+
+/** A member of a tar stream built in memory: a file (with its bytes), a directory or a symbolic link. */
+export type TarMember = { name: string; data: Buffer; mode?: number } | { name: string; directory: true } | { name: string; symlink: string };
+
+/** The whole tar stream in memory (an HTTP upload's body). */
+export function tarBody(members: TarMember[]): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const m of members) {
+    if ('directory' in m) pack.entry({ name: m.name, type: 'directory' });
+    else if ('symlink' in m) pack.entry({ name: m.name, type: 'symlink', linkname: m.symlink });
+    else pack.entry({ name: m.name, size: m.data.length, ...(m.mode !== undefined ? { mode: m.mode } : {}) }, m.data);
+  }
+  pack.finalize();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    pack.on('data', (c) => chunks.push(c as Buffer));
+    pack.on('end', () => resolve(Buffer.concat(chunks)));
+    pack.on('error', reject);
+  });
 }
