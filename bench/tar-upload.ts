@@ -5,22 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import tar from 'tar-stream';
 import { ChecksumPool } from '../src/shared/checksums';
+import { tarBody } from '../test/support/data';
 import { BENCH_DIR, machine, randomBook, sh, startInfrastructure } from './common';
-
-/** The whole tar in memory, so the timing is the server's (20,000 members: about 20 MB). */
-function tarOf(dir: string, names: string[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const n of names) pack.entry({ name: n, size: 1, mode: 0o644 }, readFileSync(path.join(dir, n)));
-  pack.finalize();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    pack.on('data', (c) => chunks.push(c as Buffer));
-    pack.on('end', () => resolve(Buffer.concat(chunks)));
-    pack.on('error', reject);
-  });
-}
 
 async function main() {
   const counts = process.argv.slice(2).map(Number);
@@ -36,7 +23,8 @@ async function main() {
       const dir = randomBook(path.join(BENCH_DIR, `tiny-${count}`), count, 1);
       const names = Array.from({ length: count }, (_, i) => `part_${String(i).padStart(4, '0')}.dat`);
       const { checksum, size } = await pool.hashPath(dir, 'xxh3');
-      const body = await tarOf(dir, names);
+      // The whole tar in memory, so the timing is the server's (20,000 members: about 20 MB).
+      const body = await tarBody(names.map((n) => ({ name: n, data: readFileSync(path.join(dir, n)), mode: 0o644 })));
       sh('sync');
       const t0 = process.hrtime.bigint();
       const s = await client.post<{ transfer_id: number }>('upload/stage', { upload_size: size, upload_checksum: checksum, upload_name: `tiny-${count}`, destination_location: `bench/tiny-${count}` });

@@ -68,12 +68,21 @@ export function withoutNulls(v: unknown): unknown {
  * Where a request holds a string with NUL (U+0000), which PostgreSQL can neither store nor
  * compare ("uploads.3.uploader"; "(body)" for the body itself), or undefined.
  */
-export function nulAt(v: unknown, path: (string | number)[] = []): string | undefined {
-  if (typeof v === 'string') return v.includes('\0') ? path.join('.') || '(body)' : undefined;
+export function nulAt(v: unknown): string | undefined {
+  const at = nulPath(v);
+  return at && (at.reverse().join('.') || '(body)');
+}
+
+/** The path to the first NUL, innermost key first; built only on a hit (bodies of 10,000 items pass here). */
+function nulPath(v: unknown): (string | number)[] | undefined {
+  if (typeof v === 'string') return v.includes('\0') ? [] : undefined;
   if (!v || typeof v !== 'object') return undefined;
   for (const [k, x] of Array.isArray(v) ? v.entries() : Object.entries(v)) {
-    const at = nulAt(x, [...path, k]);
-    if (at !== undefined) return at;
+    const at = nulPath(x);
+    if (at) {
+      at.push(k);
+      return at;
+    }
   }
   return undefined;
 }

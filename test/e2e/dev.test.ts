@@ -18,41 +18,54 @@ import { pendingActivity } from '../support/history';
 import { freePorts, waitFor } from '../support/ports';
 import { ROOT } from '../support/temporalServer';
 
-test('librarian dev runs the whole Librarian and stops cleanly', async () => {
+/** A data directory with a configuration for `librarian dev` on free ports (not 8080, 7233, 8233, which may be busy here). */
+async function devSite(name: string, extra: Record<string, unknown> = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'librarian-dev-'));
   const data = path.join(dir, 'data');
   mkdirSync(data);
   const [api, temporal, ui] = (await freePorts(3)) as [number, number, number];
-  // Free ports instead of the defaults (8080, 7233, 8233), which may be busy on a test machine.
+  const configFile = path.join(data, 'librarian.yaml');
   writeFileSync(
-    path.join(data, 'librarian.yaml'),
+    configFile,
     YAML.stringify({
-      name: 'devtest',
+      name,
       dataDir: '.',
       api: { port: api },
       temporal: { address: `127.0.0.1:${temporal}`, uiUrl: `http://127.0.0.1:${ui}` },
+      ...extra,
       stores: [{ name: 'main', stagingPath: 'stores/main/staging', storePath: 'stores/main/store' }],
     }),
   );
   const env = { ...process.env, LIBRARIAN_CLIENT_CONFIG: path.join(dir, 'connections.json') };
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), 'dev', '--data-dir', data], { env });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
+  return { dir, data, configFile, api, temporal, ui, env };
+}
+
+/** `librarian dev` as a process, its output collected. */
+function spawnDev(site: Awaited<ReturnType<typeof devSite>>) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), 'dev', '--data-dir', site.data], { env: site.env });
+  const output = { out: '', err: '' };
+  child.stdout.on('data', (d) => (output.out += d));
+  child.stderr.on('data', (d) => (output.err += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output, exited };
+}
+
+test('librarian dev runs the whole Librarian and stops cleanly', async () => {
+  const site = await devSite('devtest');
+  const { dir, data, api, temporal, ui, env } = site;
+  const { child, output, exited } = spawnDev(site);
   try {
     await Promise.race([
-      waitFor('librarian dev to report it is running', async () => out.includes('is running'), 120_000),
+      waitFor('librarian dev to report it is running', async () => output.out.includes('is running'), 120_000),
       exited.then((code) => {
         throw new Error(`librarian dev exited with code ${code} before it was running`);
       }),
     ]).catch((e: Error) => {
-      throw new Error(`${e.message}\n--- stdout:\n${out.slice(-3000)}\n--- stderr:\n${err.slice(-3000)}`);
+      throw new Error(`${e.message}\n--- stdout:\n${output.out.slice(-3000)}\n--- stderr:\n${output.err.slice(-3000)}`);
     });
-    expect(out).toContain(`API:             http://127.0.0.1:${api}/api/v2`);
-    expect(out).toContain(`Temporal Web UI: http://127.0.0.1:${ui}`);
-    const password = /Admin:\s+admin \/ (\S+)/.exec(out)![1]!;
+    expect(output.out).toContain(`API:             http://127.0.0.1:${api}/api/v2`);
+    expect(output.out).toContain(`Temporal Web UI: http://127.0.0.1:${ui}`);
+    const password = /Admin:\s+admin \/ (\S+)/.exec(output.out)![1]!;
     expect(password.length).toBeGreaterThanOrEqual(16);
 
     // The saved "dev" connection works for the other commands, with mode 600.
@@ -70,7 +83,7 @@ test('librarian dev runs the whole Librarian and stops cleanly', async () => {
     child.kill('SIGINT');
   }
   expect(await exited).toBe(0);
-  expect(out).toContain('Stopped.');
+  expect(output.out).toContain('Stopped.');
   expect(await portInUse('127.0.0.1', temporal)).toBe(false);
   expect(await portInUse('127.0.0.1', api)).toBe(false);
 });
@@ -79,34 +92,14 @@ test('librarian dev runs the whole Librarian and stops cleanly', async () => {
 const ZEROS_2GIB = { size: 2 * 1024 ** 3, checksum: 'md5:::a981130cf2b7e09f4686dc273cf7187e' };
 
 test('SIGTERM with a commit in flight whose client left: the commit finishes, then dev stops cleanly', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'librarian-dev-'));
-  const data = path.join(dir, 'data');
-  mkdirSync(data);
-  const [api, temporalPort, ui] = (await freePorts(3)) as [number, number, number];
-  const configFile = path.join(data, 'librarian.yaml');
-  writeFileSync(
-    configFile,
-    YAML.stringify({
-      name: 'devstop',
-      dataDir: '.',
-      api: { port: api },
-      temporal: { address: `127.0.0.1:${temporalPort}`, uiUrl: `http://127.0.0.1:${ui}` },
-      checksums: { threads: 1 },
-      stores: [{ name: 'main', stagingPath: 'stores/main/staging', storePath: 'stores/main/store' }],
-    }),
-  );
-  const env = { ...process.env, LIBRARIAN_CLIENT_CONFIG: path.join(dir, 'connections.json') };
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), 'dev', '--data-dir', data], { env });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const site = await devSite('devstop', { checksums: { threads: 1 } });
+  const { dir, configFile, api, temporal: temporalPort } = site;
+  const { child, output, exited } = spawnDev(site);
   let temporal: Client | undefined;
   try {
-    await waitFor('librarian dev to report it is running', async () => out.includes('is running') || child.exitCode !== null, 120_000);
+    await waitFor('librarian dev to report it is running', async () => output.out.includes('is running') || child.exitCode !== null, 120_000);
     expect(child.exitCode).toBeNull();
-    const password = /Admin:\s+admin \/ (\S+)/.exec(out)![1]!;
+    const password = /Admin:\s+admin \/ (\S+)/.exec(output.out)![1]!;
     const auth = { Authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`, 'Content-Type': 'application/json' };
     const url = `http://127.0.0.1:${api}/api/v2`;
     const staged = (await (
@@ -128,8 +121,8 @@ test('SIGTERM with a commit in flight whose client left: the commit finishes, th
     if (child.exitCode === null) child.kill('SIGKILL');
     await temporal?.connection.close();
   }
-  expect(err).not.toContain('Channel has been shut down');
-  expect(out).toContain('Stopped.');
+  expect(output.err).not.toContain('Channel has been shut down');
+  expect(output.out).toContain('Stopped.');
   // The API waited for the commit (the worker was still running), then stopped.
   const domain = await createDomain({ ...loadConfig(configFile, {}), log: { level: 'warn' } }, 'test');
   try {
@@ -142,24 +135,11 @@ test('SIGTERM with a commit in flight whose client left: the commit finishes, th
 });
 
 test('librarian dev with its API port taken says so and starts nothing', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'librarian-dev-'));
-  const data = path.join(dir, 'data');
-  mkdirSync(data);
-  const [api, temporal, ui] = (await freePorts(3)) as [number, number, number];
+  const { data, api, temporal, env } = await devSite('devtest');
   const squatter = net.createServer();
   await new Promise<void>((r) => squatter.listen(api, '127.0.0.1', r));
   try {
-    writeFileSync(
-      path.join(data, 'librarian.yaml'),
-      YAML.stringify({
-        name: 'devtest',
-        dataDir: '.',
-        api: { port: api },
-        temporal: { address: `127.0.0.1:${temporal}`, uiUrl: `http://127.0.0.1:${ui}` },
-        stores: [{ name: 'main', stagingPath: 'stores/main/staging', storePath: 'stores/main/store' }],
-      }),
-    );
-    const r = spawnCli(['dev', '--data-dir', data], { env: { ...process.env, LIBRARIAN_CLIENT_CONFIG: path.join(dir, 'connections.json') } });
+    const r = spawnCli(['dev', '--data-dir', data], { env });
     expect(r.status).toBe(1);
     // oclif wraps the message at the terminal width behind " ›" markers.
     expect(r.stderr.replace(/\s*›\s*/g, ' ').replace(/\s+/g, ' ')).toContain(`Port ${api} on 127.0.0.1 is already in use, so the API cannot start. Stop what uses it, or change api.port in ${path.join(data, 'librarian.yaml')}.`);
