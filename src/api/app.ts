@@ -262,6 +262,11 @@ export function createApp(domain: Domain, flows: Flows, inFlight = new InFlight(
       return;
     }
     if (isLibrarianError(err)) return sendError(res, err);
+    const temporalDown = flows.temporal.asUnavailable(err);
+    if (temporalDown) {
+      domain.log.warn({ path: req.path, reason: temporalDown.reason }, 'request refused: Temporal unreachable');
+      return sendError(res, temporalDown);
+    }
     const bodyError = readingError(err, req);
     if (bodyError) return sendError(res, bodyError);
     domain.log.error({ err, path: req.path }, 'unhandled error in API request');

@@ -11,6 +11,8 @@ export const TEMPORAL_DEV_DIR = path.resolve(__dirname, '../../temporal-dev');
 
 export interface DevTemporal {
   child: ChildProcess;
+  /** Settles when the server exits, whoever stopped it, with its exit code and last output. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>;
   stop(): Promise<void>;
 }
 
@@ -65,7 +67,12 @@ export async function startDevTemporal(opts: { dataDir: string; address: string;
     for (const line of text.split('\n')) if (/Building|Temporal CLI|go: |Go >=/.test(line)) opts.log(line.trim());
   });
   let exited: number | null | undefined;
-  child.once('exit', (code) => (exited = code));
+  const whenExited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = code;
+      resolve({ code, signal, output: stderr.trim() });
+    }),
+  );
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -80,7 +87,7 @@ export async function startDevTemporal(opts: { dataDir: string; address: string;
     if (exited !== undefined) {
       throw new Error(`The Temporal dev server exited (code ${exited}) before it was ready:\n${stderr.trim()}`);
     }
-    if (await ready(opts.address)) return { child, stop };
+    if (await ready(opts.address)) return { child, exited: whenExited, stop };
     await new Promise((r) => setTimeout(r, 500));
   }
 }

@@ -7,6 +7,7 @@ import type { Domain } from '../domain';
 import { AuditFlow } from './audit';
 import { CloneFlow } from './clone';
 import { DeletionFlow } from './deletion';
+import { HealthFlow } from './health';
 import { PeerFlow } from './peers';
 import { RepairFlow } from './repair';
 import { RunNowFlow } from './runNow';
@@ -26,6 +27,7 @@ export interface Flows {
   repair: RepairFlow;
   deletion: DeletionFlow;
   schedules: ScheduleFlow;
+  health: HealthFlow;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export function createFlows(domain: Domain): Flows {
     repair: new RepairFlow(domain, temporal),
     deletion: new DeletionFlow(domain, temporal),
     schedules,
+    health: new HealthFlow(domain, temporal),
     close: () => temporal.close(),
   };
 }

@@ -10,6 +10,7 @@ import {
   WorkflowIdConflictPolicy,
   WorkflowNotFoundError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
+  isGrpcServiceError,
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import type { SearchAttributePair, SignalDefinition, Workflow, WorkflowResultType } from '@temporalio/common';
@@ -28,6 +29,26 @@ export async function connectClient(temporal: Config['temporal']): Promise<Clien
 /** Whether a client call ended because its deadline passed (no worker took the step in time). */
 export function timedOut(e: unknown): boolean {
   return e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (e as { code?: number }).code === 4 /* DEADLINE_EXCEEDED */;
+}
+
+/** gRPC's UNAVAILABLE: the server is down, restarting, or the network to it is cut. */
+const GRPC_UNAVAILABLE = 14;
+
+/** Whether a client call failed because Temporal could not be reached (the error or any cause). */
+export function unreachable(e: unknown): boolean {
+  for (let c: unknown = e, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    if (isGrpcServiceError(c) && c.code === GRPC_UNAVAILABLE) return true;
+  }
+  return false;
+}
+
+/** The 503 for a Temporal that cannot be reached, with what to do. */
+export function temporalUnavailable(address: string, e: unknown): LibrarianError {
+  const cause = e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
+  return unavailable(
+    `Temporal at ${address} cannot be reached (${cause}); nothing was started or changed.`,
+    'Start the Temporal server (librarian dev starts one) or fix temporal.address in the configuration, then retry the same request.',
+  );
 }
 
 /** Turns a workflow or update failure into the LibrarianError it carries. */
@@ -81,6 +102,14 @@ export class TemporalAccess {
 
   /** The client; a Temporal that cannot be reached is a 503 with what to do. */
   async client(): Promise<Client> {
+    try {
+      return await this.connect();
+    } catch (e) {
+      throw temporalUnavailable(this.config.temporal.address, e);
+    }
+  }
+
+  private connect(): Promise<Client> {
     this.connecting ??= connectClient(this.config.temporal).then(
       (c) => (this.connected = c),
       (e) => {
@@ -88,13 +117,31 @@ export class TemporalAccess {
         throw e;
       },
     );
+    return this.connecting;
+  }
+
+  /** A failure of a call to Temporal as the 503 it is when Temporal is unreachable; undefined otherwise. */
+  asUnavailable(e: unknown): LibrarianError | undefined {
+    return unreachable(e) ? temporalUnavailable(this.config.temporal.address, e) : undefined;
+  }
+
+  /** Whether Temporal answers now (for ping and health checks): null when it does, else why not. */
+  async problem(timeoutMs = 3000): Promise<string | null> {
+    const deadline = Date.now() + timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await this.connecting;
+      // Connecting has its own, longer timeout: the whole check is bounded here.
+      const asked = this.connect().then((c) => c.connection.withDeadline(deadline, () => c.connection.workflowService.getSystemInfo({})));
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs / 1000} s`)), timeoutMs)));
+      asked.catch(() => undefined);
+      await Promise.race([asked, late]);
+      return null;
     } catch (e) {
-      throw unavailable(
-        `Temporal at ${this.config.temporal.address} cannot be reached: ${(e as Error).message}`,
-        'Start the Temporal server (librarian dev starts one) or fix temporal.address in the configuration, then retry.',
-      );
+      // The client retries an unreachable server until the deadline, so the cause is often the timer.
+      const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : (e as Error).message;
+      return `Temporal at ${this.config.temporal.address} cannot be reached: ${cause}`;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -10,6 +10,12 @@ export const answer = z.object({
   /** Not from v2 servers, which do not say the name their peers know them by. */
   librarian_name: z.string().optional(),
   username: z.string().nullish(),
+  /**
+   * Whether the services this server needs answer (not from v2 servers). The reason is given to
+   * logged-in callers only; anonymous ones see null.
+   */
+  catalog: z.object({ ok: z.boolean(), problem: z.string().nullable() }).optional(),
+  temporal: z.object({ ok: z.boolean(), problem: z.string().nullable() }).optional(),
 });
 
 /** Is the server up? Works without credentials; wrong credentials are refused. */

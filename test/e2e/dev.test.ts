@@ -3,8 +3,8 @@
  * the worker on SQLite, prints how to reach them, and stops cleanly on Ctrl-C, also in the middle
  * of a commit (in order: the API stops taking requests, the worker drains, connections close).
  */
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,7 +68,8 @@ test('librarian dev runs the whole Librarian and stops cleanly', async () => {
     const password = /Admin:\s+admin \/ (\S+)/.exec(output.out)![1]!;
     expect(password.length).toBeGreaterThanOrEqual(16);
 
-    // The saved "dev" connection works for the other commands, with mode 600.
+    // The saved connection, named after the Librarian, works for the other commands, with mode 600.
+    expect(Object.keys(JSON.parse(readFileSync(path.join(dir, 'connections.json'), 'utf8')).connections)).toEqual(['devtest']);
     const ping = await runCli(['ping', '--json'], { env });
     expect(ping.status).toBe(0);
     expect(ping.json()).toMatchObject({ librarian_name: 'devtest', username: 'admin' });
@@ -86,6 +87,43 @@ test('librarian dev runs the whole Librarian and stops cleanly', async () => {
   expect(output.out).toContain('Stopped.');
   expect(await portInUse('127.0.0.1', temporal)).toBe(false);
   expect(await portInUse('127.0.0.1', api)).toBe(false);
+});
+
+/** Starts `librarian dev` and waits until it says it is running; its admin password from what it printed. */
+async function runningDev(site: Awaited<ReturnType<typeof devSite>>) {
+  const dev = spawnDev(site);
+  await waitFor('librarian dev to report it is running', async () => dev.output.out.includes('is running') || dev.child.exitCode !== null, 120_000);
+  if (dev.child.exitCode !== null) throw new Error(`librarian dev exited with ${dev.child.exitCode}:\n${dev.output.out}\n${dev.output.err}`);
+  return { ...dev, password: /Admin:\s+admin \/ (\S+)/.exec(dev.output.out)![1]! };
+}
+
+test('a changed admin password survives the next dev run; dev says so and stops when its Temporal server dies', async () => {
+  const site = await devSite('devagain');
+  const first = await runningDev(site);
+  let second: Awaited<ReturnType<typeof runningDev>> | undefined;
+  try {
+    const changed = await runCli(['users', 'passwd', '--json'], { env: site.env });
+    expect(changed.status).toBe(0);
+    const newPassword = changed.json<{ password: string }>().password;
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+
+    second = await runningDev(site);
+    expect(second.password).toBe(newPassword);
+    const saved = JSON.parse(readFileSync(path.join(site.dir, 'connections.json'), 'utf8')) as { default: string; connections: Record<string, { password: string }> };
+    expect([saved.default, saved.connections.devagain?.password]).toEqual(['devagain', newPassword]);
+    expect((await runCli(['ping', '--json'], { env: site.env })).json()).toMatchObject({ librarian_name: 'devagain', username: 'admin' });
+
+    // The Temporal server dies under it (the pattern is its command line, with this run's port).
+    expect(spawnSync('pkill', ['-KILL', '-f', '--', `--port ${site.temporal} --ui-port`]).status).toBe(0);
+    expect(await second.exited).toBe(1);
+    expect(second.output.err).toMatch(/The Temporal dev server stopped unexpectedly \(killed by SIGKILL\)/);
+    expect(second.output.err).toContain(`Run "librarian dev" again: nothing is lost, workflows resume from ${path.join(site.data, 'temporal.db')}.`);
+    expect(await portInUse('127.0.0.1', site.api)).toBe(false);
+  } finally {
+    for (const d of [first, second]) if (d && d.child.exitCode === null) d.child.kill('SIGKILL');
+  }
+  rmSync(site.dir, { recursive: true, force: true });
 });
 
 /** md5 of 2 GiB of zero bytes: the data of a sparse file whose hashing takes seconds. */

@@ -6,6 +6,7 @@ import { LibrarianClient } from '../../src/protocol/client';
 import { AUTH_LEVEL_NAMES, AUTH_LEVELS, type AuthLevelName } from '../../src/shared/authLevels';
 import { apiError } from '../support/http';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
+import { spawnCli } from '../support/cli';
 
 /** What each endpoint requires. Written out here, independently of the server's definitions. */
 const REQUIRED: Record<string, AuthLevelName> = {
@@ -261,10 +262,14 @@ describe.each(PROVIDERS)('foundation on %s', (provider) => {
     expect(passwd.status).toBe(0);
     const newPw = passwd.json<{ password: string }>().password;
     expect(await new LibrarianClient({ url: lib.url, username: 'cli-user', password: newPw }).post('ping/logged')).toMatchObject({ username: 'cli-user' });
+    // A piped password is the new password, not a username (oclif reads a missing argument from stdin).
+    const piped = spawnCli(['users', 'passwd', '--password-stdin', '--json'], { env: lib.cliEnv('cli-user', newPw), input: 'piped-password-0123456789\n' });
+    expect([piped.status, piped.json()]).toEqual([0, { username: 'cli-user' }]);
+    expect(await new LibrarianClient({ url: lib.url, username: 'cli-user', password: 'piped-password-0123456789' }).post('ping/logged')).toMatchObject({ username: 'cli-user' });
     expect((await lib.cli(['stores', 'disable', 'main', '--json'])).json()).toMatchObject({ store_name: 'main', enabled: false });
     expect((await lib.cli(['stores', 'list', '--json'])).json()).toEqual([expect.objectContaining({ name: 'main', enabled: false })]);
     await lib.cli(['stores', 'enable', 'main']);
-    const forbidden = await lib.cli(['stores', 'list'], { username: 'cli-user', password: newPw });
+    const forbidden = await lib.cli(['stores', 'list'], { username: 'cli-user', password: 'piped-password-0123456789' });
     expect(forbidden.status).not.toBe(0);
     expect(forbidden.stderr).toContain('needs permission ADMIN');
   });

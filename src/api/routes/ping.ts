@@ -6,12 +6,18 @@ const answer = (c: Call<typeof ping.anonymous.request, typeof ping.answer>, leve
   route(c, {
     level,
     summary,
-    handler: async ({ domain, principal }) => ({
-      name: domain.config.displayedSiteName,
-      description: domain.config.displayedSiteDescription,
-      librarian_name: domain.config.name,
-      username: principal?.username ?? null,
-    }),
+    handler: async ({ domain, flows, principal }) => {
+      const health = await flows.health.check();
+      const state = (problem: string | null) => ({ ok: problem === null, problem: principal ? problem : null });
+      return {
+        name: domain.config.displayedSiteName,
+        description: domain.config.displayedSiteDescription,
+        librarian_name: domain.config.name,
+        username: principal?.username ?? null,
+        catalog: state(health.catalog),
+        temporal: state(health.temporal),
+      };
+    },
   });
 
 export const pingEndpoints = [

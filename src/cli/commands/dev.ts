@@ -37,7 +37,7 @@ function defaultConfig(dataDir: string) {
 
 export default class Dev extends BaseCommand {
   static override summary = 'Run a whole Librarian on this machine: Temporal dev server (with Web UI), API and worker, SQLite catalog.';
-  static override description = `Everything lives in the data directory (default ./librarian-data): librarian.yaml (written on first run, edit it to change ports or stores), catalog.db, temporal.db and the store "main". Prints the API URL, the Temporal Web UI URL and the admin credentials, and saves a connection named "dev" for the other commands. Ctrl-C (or SIGTERM) stops everything cleanly, in order: the API stops taking requests and lets those under way finish for up to 30 s, the worker drains, connections close, Temporal stops; running it again resumes where it stopped.`;
+  static override description = `Everything lives in the data directory (default ./librarian-data): librarian.yaml (written on first run, edit it to change ports or stores), catalog.db, temporal.db and the store "main". Prints the API URL, the Temporal Web UI URL and the admin credentials, and saves a connection named after the Librarian (its configured name) for the other commands, keeping a password changed there since. If the Temporal dev server dies, dev says so and stops (exit 1). Ctrl-C (or SIGTERM) stops everything cleanly, in order: the API stops taking requests and lets those under way finish for up to 30 s, the worker drains, connections close, Temporal stops; running it again resumes where it stopped.`;
   static override enableJsonFlag = false;
   static override flags = {
     'data-dir': Flags.string({ default: './librarian-data', env: 'LIBRARIAN_DATA_DIR', description: 'Where the catalog, Temporal database, stores and configuration live.' }),
@@ -76,19 +76,23 @@ export default class Dev extends BaseCommand {
       const librarian = await runLibrarian(config, { api: true, worker: true }, 'dev');
 
       const { host, port } = portOf(config.temporal.address);
+      // Named after the Librarian, so two dev sites keep two connections. A password saved there
+      // is kept unless this run created the admin: it is newer than dev-admin.json's after a
+      // "librarian users passwd".
       const conn = loadConnections();
-      const password = adminPassword ?? conn.connections.dev?.password;
+      const saved = conn.connections[config.name];
+      const password = (result.admin.created ? undefined : saved?.password) ?? adminPassword;
       if (password) {
-        conn.connections.dev = {
+        conn.connections[config.name] = {
           host: config.api.host,
           port: config.api.port,
-          user: ADMIN,
+          user: saved?.user ?? ADMIN,
           password,
           librarianName: config.name,
           temporalAddress: `${host}:${port}`,
           temporalNamespace: config.temporal.namespace,
         };
-        conn.default ??= 'dev';
+        conn.default ??= config.name;
         saveConnections(conn);
       }
 
@@ -99,9 +103,20 @@ export default class Dev extends BaseCommand {
       this.log(`  Admin:           ${ADMIN} / ${password ?? '(unknown: the admin was created elsewhere; reset it with "librarian users passwd")'}`);
       this.log(`  Configuration:   ${configFile}`);
       this.log(`  Catalog:         ${config.database.url}`);
-      this.log(`The CLI connection "dev" points here; try "librarian ping" or "librarian stores list". Ctrl-C stops everything.`);
+      this.log(`The CLI connection "${config.name}" points here${conn.default === config.name ? '' : ` (use --connection ${config.name}; your default is "${conn.default}")`}; try "librarian ping" or "librarian stores list". Ctrl-C stops everything.`);
 
-      const sig = await Promise.race([waitForSignal(), librarian.workerStopped.then(() => 'worker-stopped' as const)]);
+      const died = temporal?.exited.then((e) => ({ died: e }));
+      const sig = await Promise.race([waitForSignal(), librarian.workerStopped.then(() => 'worker-stopped' as const), ...(died ? [died] : [])]);
+      if (typeof sig === 'object') {
+        const how = sig.died.signal ? `killed by ${sig.died.signal}` : `exit code ${sig.died.code}`;
+        this.logToStderr(
+          `\nThe Temporal dev server stopped unexpectedly (${how})${sig.died.output ? `; its last output:\n${sig.died.output.split('\n').slice(-10).join('\n')}` : '.'}\n` +
+            `Without it no upload, transfer or schedule can run, so the Librarian stops too. Run "librarian dev" again: nothing is lost, workflows resume from ${path.join(dataDir, 'temporal.db')}.`,
+        );
+        await librarian.stop();
+        process.exitCode = 1;
+        return;
+      }
       this.log(`\nStopping (${sig})...`);
       await librarian.stop();
     } finally {

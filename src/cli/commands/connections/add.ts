@@ -8,7 +8,7 @@ import { readStdin } from '../../signals';
 export default class ConnectionsAdd extends BaseCommand {
   static override summary = 'Add (or replace) a named connection to a Librarian server.';
   static override description = 'Connections live in $LIBRARIAN_CLIENT_CONFIG or ~/.config/librarian/connections.json, mode 600. The server is pinged with the credentials unless --no-check is given.';
-  static override args = { name: Args.string({ required: true }) };
+  static override args = { name: Args.string({ required: true, ignoreStdin: true }) };
   static override flags = {
     host: Flags.string({ required: true, description: 'Host name or URL without port (http:// is assumed).' }),
     port: Flags.integer({ required: true }),

@@ -6,7 +6,7 @@ import { readStdin } from '../../signals';
 export default class PeersAdd extends ClientCommand {
   static override summary = 'Register a peer Librarian (admin).';
   static override description = `NAME must be the peer's configured name. --user/--password are OUR account on the peer (it must exist there: READAPPEND if we send to it, CALLBACK if it only calls us back). The peer is pinged with them unless --no-check. The peer needs the same in reverse: an account named after us, and us added as its peer.`;
-  static override args = { name: Args.string({ required: true }) };
+  static override args = { name: Args.string({ required: true, ignoreStdin: true }) };
   static override flags = {
     ...connectionFlag,
     url: Flags.string({ required: true, description: 'Host name or http(s) URL of the peer (http:// is assumed), without credentials in it (refused): give those with --user and --password-stdin.' }),

@@ -8,7 +8,7 @@ import { readStdin } from '../../signals';
 export default class UsersCreate extends ClientCommand {
   static override summary = 'Create a user (admin).';
   static override description = 'Levels: NONE < READONLY (search, validate) < CALLBACK (peer callbacks) < READAPPEND (upload; peers that send to us) < READWRITE < ADMIN. Without --password-stdin a password is generated and printed once.';
-  static override args = { username: Args.string({ required: true }) };
+  static override args = { username: Args.string({ required: true, ignoreStdin: true }) };
   static override flags = {
     ...connectionFlag,
     level: Flags.string({ required: true, options: AUTH_LEVEL_NAMES, description: 'Permission level.' }),

@@ -8,7 +8,8 @@ import { readStdin } from '../../signals';
 export default class UsersPasswd extends ClientCommand {
   static override summary = 'Change a password.';
   static override description = "Without USERNAME, changes your own password (the server checks your current one) and updates the connection file. With USERNAME, an admin sets that user's password. Without --password-stdin a new password is generated and printed once.";
-  static override args = { username: Args.string({ required: false }) };
+  // oclif reads a missing argument from piped standard input: here that is the password.
+  static override args = { username: Args.string({ required: false, ignoreStdin: true }) };
   static override flags = { ...connectionFlag, 'password-stdin': Flags.boolean({ description: 'Read the new password from standard input.' }) };
 
   async run() {

@@ -1,0 +1,69 @@
+/**
+ * A Librarian whose Temporal server dies after it has been working: requests that need Temporal
+ * answer 503 with the reason and what to do (not a bare 500), nothing is half-started, and ping
+ * says which service is down. The Temporal server here is this test's own, so stopping it
+ * disturbs no other test.
+ */
+import path from 'node:path';
+import { closeChecksums, makeFile, tmpDir } from '../support/data';
+import { apiError } from '../support/http';
+import { startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
+import { startTemporal } from '../support/temporalServer';
+
+let temporal: Awaited<ReturnType<typeof startTemporal>>;
+let lib: LibrarianHandle;
+
+beforeAll(async () => {
+  temporal = await startTemporal();
+  lib = await startLibrarian({ separate: true, config: { temporal: { address: temporal.address } } });
+}, 300_000);
+
+afterAll(async () => {
+  await stopAllLibrarians();
+  await temporal?.stop();
+  await closeChecksums();
+});
+
+type Ping = { librarian_name: string; catalog: { ok: boolean; problem: string | null }; temporal: { ok: boolean; problem: string | null } };
+
+test('Temporal down: upload and validate answer 503 with the reason, nothing is started, and ping says Temporal does not answer', async () => {
+  const data = tmpDir();
+  const file = makeFile(path.join(data, 'before.bin'), 10_000);
+  const up = await lib.cli(['upload', file, 'td/before.bin']);
+  expect(up.status).toBe(0);
+  const healthy = await lib.cli(['ping', '--json']);
+  expect([healthy.status, healthy.json<Ping>()]).toEqual([0, expect.objectContaining({ catalog: { ok: true, problem: null }, temporal: { ok: true, problem: null } })]);
+
+  await temporal.stop();
+  const svc = await lib.domain();
+  const transfersBefore = await svc.db.incomingTransfer.count();
+
+  const reason = new RegExp(`^Temporal at ${temporal.address.replace(/\./g, '\\.')} cannot be reached \\(.+\\); nothing was started or changed\\.$`);
+  const staged = await apiError(
+    lib.client().post('upload/stage', { upload_size: 3, upload_checksum: `md5:::${'0'.repeat(32)}`, upload_name: 'x.bin', destination_location: 'td/x.bin', uploader: 'me' }),
+  );
+  expect({ status: staged.status, reason: staged.reason, remedy: staged.suggestedRemedy }).toEqual({
+    status: 503,
+    reason: expect.stringMatching(reason),
+    remedy: 'Start the Temporal server (librarian dev starts one) or fix temporal.address in the configuration, then retry the same request.',
+  });
+  expect(await svc.db.incomingTransfer.count()).toBe(transfersBefore);
+
+  const validated = await apiError(lib.client().post('validate/file', { file_name: 'td/before.bin' }));
+  expect([validated.status, validated.reason]).toEqual([503, expect.stringMatching(reason)]);
+
+  const cliUpload = await lib.cli(['upload', makeFile(path.join(data, 'after.bin'), 10), 'td/after.bin']);
+  expect(cliUpload.status).toBe(1);
+  expect(cliUpload.stderr).toMatch(/Temporal at .* cannot be reached/);
+
+  // Ping still answers (the API is up) but says what is down, and exits 1.
+  const degraded = await lib.cli(['ping', '--json']);
+  expect(degraded.status).toBe(1);
+  expect(degraded.json<Ping>()).toMatchObject({ librarian_name: lib.name, catalog: { ok: true, problem: null }, temporal: { ok: false, problem: expect.stringMatching(/^Temporal at 127\.0\.0\.1:\d+ cannot be reached: .+/) } });
+  const said = await lib.cli(['ping']);
+  expect([said.status, said.stdout, said.stderr]).toEqual([1, expect.stringMatching(/answered in \d+ ms as admin\.\n$/), expect.stringMatching(/^Its Temporal server does not answer: Temporal at .* cannot be reached: .+\n$/)]);
+  // Anonymous callers learn that it is down, not the details.
+  expect(await lib.anonymous().post<Ping>('ping/')).toMatchObject({ temporal: { ok: false, problem: null }, catalog: { ok: true, problem: null } });
+
+  expect(lib.logOf('server')).not.toMatch(/unhandled error in API request/);
+}, 180_000);
