@@ -20,19 +20,34 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: unknown }): Promise<unknown> {
-    if (err instanceof ApiError && err.status === 404 && (err.body as { detail?: unknown } | null)?.detail === 'Not Found') {
-      // FastAPI's answer for a path it does not route: a v2 server without this endpoint.
-      this.error(`The server has no endpoint ${err.url}: a Librarian v2 server lacks it (this command needs a server of this version).`, { exit: 1 });
-    }
-    if (err instanceof ApiError) {
-      this.error(`${err.reason}${err.suggestedRemedy ? `\n${err.suggestedRemedy}` : ''}`, { exit: 1 });
-    }
-    if (isLibrarianError(err)) this.error(`${err.reason}\n${err.suggestedRemedy}`, { exit: 1 });
-    if (err instanceof ConnectionError) this.error(`${err.message}\nIs the server running, and is the connection's host and port right? (librarian connections list)`, { exit: 1 });
-    if (err instanceof UnexpectedAnswer) this.error(`${err.message}\nIs the connection's URL a Librarian (this version or v2)? If it is, report this message as a bug.`, { exit: 1 });
-    if (err instanceof ConfigError) this.error(err.message, { exit: 1 });
-    return super.catch(err);
+    const said = explain(err);
+    if (!said) return super.catch(err);
+    if (!this.jsonEnabled()) this.error(said.remedy ? `${said.reason}\n${said.remedy}` : said.reason, { exit: 1 });
+    // Scripts read stdout: the error goes there as JSON too, not only to stderr.
+    process.exitCode = 1;
+    this.logJson({ error: { reason: said.reason, suggested_remedy: said.remedy ?? null, status: said.status ?? null } });
+    return undefined;
   }
+}
+
+/** What went wrong and what to do, for the errors users meet (others are oclif's to print). */
+function explain(err: Error & { code?: string; path?: string; workflowId?: string }): { reason: string; remedy?: string; status?: number } | undefined {
+  if (err instanceof ApiError && err.status === 404 && (err.body as { detail?: unknown } | null)?.detail === 'Not Found') {
+    // FastAPI's answer for a path it does not route: a v2 server without this endpoint.
+    return { reason: `The server has no endpoint ${err.url}: a Librarian v2 server lacks it (this command needs a server of this version).`, status: 404 };
+  }
+  if (err instanceof ApiError) return { reason: err.reason, remedy: err.suggestedRemedy || undefined, status: err.status };
+  if (isLibrarianError(err)) return { reason: err.reason, remedy: err.suggestedRemedy, status: err.status };
+  if (err instanceof ConnectionError) return { reason: err.message, remedy: "Is the server running, and is the connection's host and port right? (librarian connections list)" };
+  if (err instanceof UnexpectedAnswer) return { reason: err.message, remedy: "Is the connection's URL a Librarian (this version or v2)? If it is, report this message as a bug." };
+  if (err instanceof ConfigError) return { reason: err.message };
+  if (err.code === 'ENOENT' && err.path) return { reason: `Nothing exists at ${err.path}.`, remedy: `Check the path (a relative path starts from ${process.cwd()}).` };
+  if ((err.code === 'EACCES' || err.code === 'EPERM') && err.path) return { reason: `You may not read ${err.path} (${err.code}).`, remedy: 'Check its permissions and those of the directories above it, or run as a user who may read it.' };
+  // By name: importing the Temporal client here would load it for every command.
+  if (err.name === 'WorkflowNotFoundError') {
+    return { reason: `No workflow ${err.workflowId ? `"${err.workflowId}" ` : ''}is known to Temporal: ${err.message}`, remedy: 'Check the id with "librarian workflows list" (finished workflows are kept only for the namespace\'s retention period).' };
+  }
+  return undefined;
 }
 
 export const connectionFlag = {

@@ -272,6 +272,18 @@ describe.each(PROVIDERS)('foundation on %s', (provider) => {
     const forbidden = await lib.cli(['stores', 'list'], { username: 'cli-user', password: 'piped-password-0123456789' });
     expect(forbidden.status).not.toBe(0);
     expect(forbidden.stderr).toContain('needs permission ADMIN');
+    // With --json the error is a JSON object on stdout, for scripts.
+    const forbiddenJson = await lib.cli(['stores', 'list', '--json'], { username: 'cli-user', password: 'piped-password-0123456789' });
+    expect([forbiddenJson.status, forbiddenJson.json()]).toEqual([1, { error: { reason: expect.stringContaining('needs permission ADMIN'), suggested_remedy: expect.any(String), status: 403 } }]);
+    // A missing local path and an unknown workflow say what is wrong and what to do, not a raw error.
+    const missing = await lib.cli(['upload', '/nonexistent/librarian-data.bin', 'x/y.bin']);
+    expect([missing.status, missing.stderr]).toEqual([1, expect.stringContaining('Nothing exists at /nonexistent/librarian-data.bin.')]);
+    expect(missing.stderr).not.toMatch(/ENOENT|lstat/);
+    const noWorkflow = await lib.cli(['workflows', 'show', 'no-such-workflow', '--json']);
+    expect([noWorkflow.status, noWorkflow.json()]).toEqual([
+      1,
+      { error: { reason: expect.stringMatching(/^No workflow "no-such-workflow" is known to Temporal/), suggested_remedy: expect.stringContaining('librarian workflows list'), status: null } },
+    ]);
   });
 
   test('setup again is harmless: no new admin, no default password, stores kept', async () => {
