@@ -72,11 +72,51 @@ export async function describeWorkflow(client: Client, id: string) {
   }));
   const history = await handle.fetchHistory();
   let lastFailure: string | null = null;
+  const activityOf = new Map<number, string>();
   const events = (history.events ?? []).map((e) => {
     const attrs = e.workflowExecutionFailedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.workflowTaskFailedEventAttributes;
     if (attrs?.failure?.message) lastFailure = `${attrs.failure.message}${attrs.failure.cause?.message ? `: ${attrs.failure.cause.message}` : ''}`;
-    return { id: Number(e.eventId), time: timestamp(e.eventTime), type: EventType[e.eventType ?? 0]?.replace('EVENT_TYPE_', '') ?? String(e.eventType) };
+    const id = Number(e.eventId);
+    const scheduled = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (scheduled) activityOf.set(id, scheduled);
+    return { id, time: timestamp(e.eventTime), type: EventType[e.eventType ?? 0]?.replace('EVENT_TYPE_', '') ?? String(e.eventType), detail: eventDetail(e, activityOf) };
   });
   for (const p of pending) if (p.last_failure) lastFailure = `${p.activity}: ${p.last_failure}`;
   return { ...workflowRow(d), history_length: d.historyLength, last_failure: lastFailure, pending_activities: pending, events };
+}
+
+type HistoryEvent = NonNullable<temporal.api.history.v1.IHistory['events']>[number];
+
+function failureText(f: temporal.api.failure.v1.IFailure | null | undefined): string {
+  if (!f?.message) return '';
+  return `${f.message}${f.cause?.message ? `: ${f.cause.message}` : ''}`;
+}
+
+/** What an event is about, for a reader of the history: the activity, timer, signal or update, and failure text. */
+function eventDetail(e: HistoryEvent, activityOf: Map<number, string>): string {
+  const activity = (scheduledId: unknown) => activityOf.get(Number(scheduledId)) ?? '';
+  const join = (...parts: (string | undefined | null | false)[]) => parts.filter(Boolean).join(': ');
+  if (e.workflowExecutionStartedEventAttributes) return e.workflowExecutionStartedEventAttributes.workflowType?.name ?? '';
+  if (e.activityTaskScheduledEventAttributes) return e.activityTaskScheduledEventAttributes.activityType?.name ?? '';
+  if (e.activityTaskStartedEventAttributes) {
+    const a = e.activityTaskStartedEventAttributes;
+    return join(activity(a.scheduledEventId), `attempt ${a.attempt ?? 1}`, failureText(a.lastFailure));
+  }
+  if (e.activityTaskCompletedEventAttributes) return activity(e.activityTaskCompletedEventAttributes.scheduledEventId);
+  if (e.activityTaskFailedEventAttributes) return join(activity(e.activityTaskFailedEventAttributes.scheduledEventId), failureText(e.activityTaskFailedEventAttributes.failure));
+  if (e.activityTaskTimedOutEventAttributes) return join(activity(e.activityTaskTimedOutEventAttributes.scheduledEventId), failureText(e.activityTaskTimedOutEventAttributes.failure));
+  if (e.activityTaskCanceledEventAttributes) return activity(e.activityTaskCanceledEventAttributes.scheduledEventId);
+  if (e.workflowExecutionFailedEventAttributes) return failureText(e.workflowExecutionFailedEventAttributes.failure);
+  if (e.workflowTaskFailedEventAttributes) return failureText(e.workflowTaskFailedEventAttributes.failure);
+  if (e.timerStartedEventAttributes) {
+    const t = e.timerStartedEventAttributes.startToFireTimeout;
+    return t ? `${Number(t.seconds ?? 0)} s` : '';
+  }
+  if (e.workflowExecutionSignaledEventAttributes) return e.workflowExecutionSignaledEventAttributes.signalName ?? '';
+  if (e.workflowExecutionUpdateAcceptedEventAttributes) return e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest?.input?.name ?? '';
+  if (e.workflowExecutionUpdateCompletedEventAttributes) return failureText(e.workflowExecutionUpdateCompletedEventAttributes.outcome?.failure);
+  if (e.startChildWorkflowExecutionInitiatedEventAttributes) return e.startChildWorkflowExecutionInitiatedEventAttributes.workflowType?.name ?? '';
+  if (e.childWorkflowExecutionFailedEventAttributes) return failureText(e.childWorkflowExecutionFailedEventAttributes.failure);
+  if (e.workflowExecutionContinuedAsNewEventAttributes) return failureText(e.workflowExecutionContinuedAsNewEventAttributes.failure);
+  return '';
 }

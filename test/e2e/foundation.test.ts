@@ -240,7 +240,15 @@ describe.each(PROVIDERS)('foundation on %s', (provider) => {
     );
     const show = await lib.cli(['workflows', 'show', `store-health/${lib.name}/main`, '--json', '--history']);
     expect(show.status).toBe(0);
-    const shown = show.json<{ status: string; last_failure: string | null; events: { type: string }[] }>();
+    const shown = show.json<{ status: string; last_failure: string | null; events: { type: string; detail: string }[] }>();
+    expect(shown.events).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'WORKFLOW_EXECUTION_STARTED', detail: 'storeHealthCheck' }),
+        expect.objectContaining({ type: 'ACTIVITY_TASK_SCHEDULED', detail: 'checkStoreHealth' }),
+        expect.objectContaining({ type: 'ACTIVITY_TASK_STARTED', detail: 'checkStoreHealth: attempt 1' }),
+        expect.objectContaining({ type: 'ACTIVITY_TASK_COMPLETED', detail: 'checkStoreHealth' }),
+      ]),
+    );
     expect(shown.status).toBe('COMPLETED');
     expect(shown.last_failure).toBeNull();
     expect(shown.events.map((e) => e.type)).toEqual(expect.arrayContaining(['WORKFLOW_EXECUTION_STARTED', 'ACTIVITY_TASK_COMPLETED', 'WORKFLOW_EXECUTION_COMPLETED']));

@@ -287,6 +287,15 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
       // Asking again after the workflow has ended gives the same verdict.
       expect((await apiError(alice().post('upload/commit', { transfer_id: s.transfer_id }))).status).toBe(406);
     }
+    // The workflow's history names the steps and why the commit was refused.
+    const shown = await lib.cli(['workflows', 'show', `upload/${lib.name}/obs/flipped.bin`, '--history', '--json']);
+    const events = shown.json<{ events: { type: string; detail: string }[] }>().events;
+    expect(events).toContainEqual(expect.objectContaining({ type: 'WORKFLOW_EXECUTION_UPDATE_ACCEPTED', detail: 'commit' }));
+    expect(events).toContainEqual(expect.objectContaining({ type: 'ACTIVITY_TASK_STARTED', detail: 'verifyUpload: attempt 1' }));
+    expect(events).toContainEqual(expect.objectContaining({ type: 'WORKFLOW_EXECUTION_UPDATE_COMPLETED', detail: expect.stringMatching(/^Checksum mismatch: the upload declared xxh3:::/) }));
+    expect(events).toContainEqual(expect.objectContaining({ type: 'WORKFLOW_EXECUTION_STARTED', detail: 'upload' }));
+    const table = await lib.cli(['workflows', 'show', `upload/${lib.name}/obs/flipped.bin`, '--history']);
+    expect(table.stdout).toMatch(/ACTIVITY_TASK_SCHEDULED\s+verifyUpload\s/);
   });
 
   test("ownership, unknown transfers and committing before any data arrived", async () => {

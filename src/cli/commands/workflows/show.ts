@@ -7,7 +7,7 @@ import { resolveTemporal, temporalClientFor, temporalFlags } from '../../tempora
 export default class WorkflowsShow extends BaseCommand {
   static override summary = 'Show one workflow: type, status, times, search attributes, pending activities and the last failure.';
   static override args = { id: Args.string({ required: true, description: 'Workflow id.' }) };
-  static override flags = { ...temporalFlags, history: Flags.boolean({ description: 'Also list the event history.' }) };
+  static override flags = { ...temporalFlags, history: Flags.boolean({ description: 'Also list the event history: each event with its activity, attempt, timer, signal or update, and failure text.' }) };
 
   async run() {
     const { args, flags } = await this.parse(WorkflowsShow);
@@ -22,7 +22,7 @@ export default class WorkflowsShow extends BaseCommand {
       for (const p of w.pending_activities) {
         this.log(`  pending ${p.activity}: ${p.state}, attempt ${p.attempt}${p.next_attempt ? `, next attempt ${formatTime(p.next_attempt)}` : ''}${p.last_failure ? `, last failure: ${p.last_failure}` : ''}`);
       }
-      if (flags.history) this.table(['ID', 'TIME', 'EVENT'], events.map((e) => [e.id, formatTime(e.time), e.type]));
+      if (flags.history) this.table(['ID', 'TIME', 'EVENT', 'DETAIL'], events.map((e) => [e.id, formatTime(e.time), e.type, e.detail]));
       return result;
     } finally {
       await client.connection.close();
