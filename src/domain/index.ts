@@ -33,6 +33,7 @@ import { Placement } from './stores/placement';
 import { StoreService } from './stores/stores';
 import { IncomingTransfers } from './transfers/incoming';
 import { LocalCopies } from './transfers/localCopies';
+import { TransferRecords } from './transfers/records';
 import { OutgoingTransfers } from './transfers/outgoing';
 import { UploadReceiver } from './uploads/receiver';
 import { UploadService } from './uploads/uploads';
@@ -47,7 +48,7 @@ export interface Domain {
   stores: StoreService;
   placement: Placement;
   imports: Imports;
-  transfers: { incoming: IncomingTransfers; outgoing: OutgoingTransfers; localCopies: LocalCopies };
+  transfers: { incoming: IncomingTransfers; outgoing: OutgoingTransfers; localCopies: LocalCopies; records: TransferRecords };
   ingest: Ingest;
   uploads: UploadService;
   uploadReceiver: UploadReceiver;
@@ -111,7 +112,7 @@ export async function createDomain(config: Config, component: string, opts: { re
     stores,
     placement,
     imports: new Imports(db, stores, checksums, findings, log),
-    transfers: { incoming, outgoing, localCopies },
+    transfers: { incoming, outgoing, localCopies, records: new TransferRecords(db) },
     ingest,
     uploads,
     uploadReceiver: new UploadReceiver(uploads, incoming),

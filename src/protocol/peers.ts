@@ -104,6 +104,39 @@ export const cloneStatus = call(
   }),
 );
 
+const method = z.enum(['globus', 'local']);
+
+/** Not on v2 servers. */
+export const cloneHistory = call(
+  'admin/clone/history',
+  z.object({ peer: z.string().min(1).optional(), method: method.optional(), limit: z.number().int().positive().max(10_000).default(100) }),
+  z.object({
+    /** Newest first. */
+    records: z.array(
+      z.object({
+        batch_id: z.string(),
+        peer: z.string(),
+        method: z.string(),
+        /** The Globus task, or "local-<batch>". */
+        task_id: z.string(),
+        source_endpoint_id: z.string().nullable(),
+        destination_endpoint_id: z.string().nullable(),
+        started: time,
+        ended: time,
+        seconds: z.number().nonnegative(),
+        bytes: z.number().int().nonnegative(),
+        files: z.number().int().nonnegative(),
+        /** Bytes over the whole duration, waits included. */
+        bytes_per_second: z.number().nonnegative(),
+      }),
+    ),
+    /** All time, per peer and method, under the same filter. */
+    totals: z.array(
+      z.object({ peer: z.string(), method: z.string(), batches: z.number().int(), files: z.number().int(), bytes: z.number().int().nonnegative(), seconds: z.number().nonnegative() }),
+    ),
+  }),
+);
+
 /** Not on v2 servers. */
 export const cloneSend = call(
   'admin/clone/send',

@@ -121,6 +121,23 @@ test('205 files and books to C by local copy and to B through Globus: byte for b
   expect(submits[0]!.body).toMatchObject({ source_endpoint: expect.any(String), destination_endpoint: expect.any(String), sync_level: 3, verify_checksum: true, encrypt_data: true });
   expect(await svc.transfers.outgoing.inFlightBatches()).toEqual([]);
 
+  // The same records through the API and the CLI, newest first, with totals per peer and method.
+  type History = { records: { batch_id: string; peer: string; method: string; files: number; bytes: number; ended: string }[]; totals: { peer: string; method: string; batches: number; files: number; bytes: number }[] };
+  const history = (await a.cli(['clone', 'history', '--json', '--limit', '10000'])).json<History>();
+  const all = [...local, ...viaGlobus];
+  expect(history.records.map((r) => r.batch_id).sort()).toEqual(all.map((r) => r.batchId).sort());
+  expect(history.records.map((r) => r.ended)).toEqual(history.records.map((r) => r.ended).sort().reverse());
+  const bytesOf = (rows: typeof all) => rows.reduce((n, r) => n + Number(r.bytesTransferred), 0);
+  expect(history.totals).toEqual(
+    [
+      { peer: b.name, method: 'globus', batches: viaGlobus.length, files: files.length, bytes: bytesOf(viaGlobus), seconds: expect.any(Number) },
+      { peer: c.name, method: 'local', batches: local.length, files: files.length, bytes: bytesOf(local), seconds: expect.any(Number) },
+    ].sort((x, y) => (x.peer < y.peer ? -1 : 1)),
+  );
+  const onlyB = (await a.cli(['clone', 'history', '--peer', b.name, '--json'])).json<History>();
+  expect(new Set(onlyB.records.map((r) => r.peer))).toEqual(new Set([b.name]));
+  expect((await a.cli(['clone', 'history'])).stdout).toMatch(new RegExp(`${c.name}\\s+local\\s+${local.length}\\s+${files.length}\\s`));
+
   // Nothing new to send: another run starts nothing.
   expect(await a.client().post('admin/clone/send', { peer: c.name })).toMatchObject({ batches_started: 0 });
   expect(await a.client().post('admin/clone/send', { peer: b.name })).toMatchObject({ batches_started: 0 });

@@ -58,6 +58,30 @@ export const peerEndpoints = [
       },
     }),
   ),
+  route(peers.cloneHistory, {
+    level: 'ADMIN',
+    summary: 'Finished data movements to peers (transfer records), newest first: bytes, files, duration and bandwidth of each batch, and totals per peer and method.',
+    handler: async ({ body, domain }) => {
+      const [records, totals] = await Promise.all([domain.transfers.records.list(body), domain.transfers.records.totals(body)]);
+      return {
+        records: records.map((r) => ({
+          batch_id: r.batchId,
+          peer: r.destination,
+          method: r.method,
+          task_id: r.taskId,
+          source_endpoint_id: r.sourceEndpointId,
+          destination_endpoint_id: r.destinationEndpointId,
+          started: r.start.toISOString(),
+          ended: r.end.toISOString(),
+          seconds: r.seconds,
+          bytes: r.bytes,
+          files: r.files,
+          bytes_per_second: r.bandwidthBps,
+        })),
+        totals: totals.map((t) => ({ peer: t.destination, method: t.method, batches: t.batches, files: t.files, bytes: t.bytes, seconds: t.seconds })),
+      };
+    },
+  }),
   route(peers.cloneStatus, {
     level: 'ADMIN',
     summary: 'In-flight clone batches (phase, what each waits for, next retry) and, per peer, the files waiting and why.',
