@@ -16,6 +16,7 @@ import { openDb, type Db } from './catalog/db';
 import { migrationStatus } from './catalog/migrate';
 import { SearchService } from './catalog/search';
 import { CloneCallbacks } from './clone/callbacks';
+import { CloneExplainer } from './clone/explain';
 import { ClonePlanner } from './clone/planner';
 import { CloneReceiver } from './clone/receiver';
 import { CorruptResend } from './clone/resend';
@@ -64,6 +65,7 @@ export interface Domain {
   peers: PeerRegistry;
   globus: GlobusService;
   clonePlanner: ClonePlanner;
+  cloneExplainer: CloneExplainer;
   cloneSender: CloneSender;
   cloneReceiver: CloneReceiver;
   cloneCallbacks: CloneCallbacks;
@@ -102,6 +104,7 @@ export async function createDomain(config: Config, component: string, opts: { re
   const integrity = new Integrity(db, config, stores, checksums, findings, log);
   const globus = new GlobusService(config.globus, log);
   const remoteCopies = new RemoteCopies(db, config, peers);
+  const clonePlanner = new ClonePlanner(db, config, peers, outgoing, log);
   const cloneSender = new CloneSender(db, config, stores, peers, outgoing, globus, integrity, notifications, log);
   return {
     config,
@@ -127,7 +130,8 @@ export async function createDomain(config: Config, component: string, opts: { re
     errorLog,
     peers,
     globus,
-    clonePlanner: new ClonePlanner(db, config, peers, outgoing, log),
+    clonePlanner,
+    cloneExplainer: new CloneExplainer(db, config, clonePlanner),
     cloneSender,
     cloneReceiver,
     cloneCallbacks: new CloneCallbacks(db, peers, outgoing, cloneReceiver),

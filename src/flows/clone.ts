@@ -16,7 +16,7 @@ import type { checkin } from '../protocol';
 import type { AnswerOf } from '../protocol/call';
 import { batchStateQuery, itemsChangedSignal, type cloneBatch } from '../workflows/cloneBatch';
 import { failedSignal, stagedSignal, type receiveClone, type ReceiveCloneInput, type ReceiveSettings } from '../workflows/receiveClone';
-import { BYTES, FILE_COUNT, PEER } from '../workflows/searchAttributes';
+import { BYTES, FILE_COUNT, PEER, PHASE } from '../workflows/searchAttributes';
 import type { sendClones } from '../workflows/sendClones';
 import { timestamp } from './inspect';
 import type { TemporalAccess } from './temporal';
@@ -145,39 +145,59 @@ export class CloneFlow {
       peerRows.push({ name: p.name, enabled: p.transfersEnabled, inFlightBatches: cap.inPeer, maxBatches: cap.perPeer, waitingFiles: candidates, waitingReason: waiting });
     }
     const batches = [];
-    for (const w of await this.runningBatches(client, peer)) {
-      const handle = client.workflow.getHandle<typeof cloneBatch>(w.workflowId);
-      const [d, state] = await Promise.all([handle.describe(), handle.query(batchStateQuery).catch(() => undefined)]);
-      const pending = (d.raw.pendingActivities ?? []).map((a) => ({
-        activity: a.activityType?.name ?? '',
-        attempt: a.attempt ?? 0,
-        state: a.state !== null && a.state !== undefined ? temporal.api.enums.v1.PendingActivityState[a.state] : '',
-        lastFailure: a.lastFailure?.message ?? null,
-        nextAttempt: timestamp(a.nextAttemptScheduleTime),
-      }));
-      const first = pending[0];
-      const waitingFor = state?.paused
+    for (const w of await this.runningBatches(client, peer)) batches.push(await this.describeBatch(client, w.workflowId));
+    return { peers: peerRows, batches };
+  }
+
+  /**
+   * A batch or drive trip: its phase, what it waits for (activity, attempt, last error) and when
+   * it tries again. Batches answer a state query; other workflows show their phase search attribute.
+   */
+  async describeBatch(client: Client, workflowId: string) {
+    const handle = client.workflow.getHandle<typeof cloneBatch>(workflowId);
+    const d = await handle.describe();
+    const running = d.status.name === 'RUNNING';
+    const state = running && d.type === 'cloneBatch' ? await handle.query(batchStateQuery).catch(() => undefined) : undefined;
+    const pending = (d.raw.pendingActivities ?? []).map((a) => ({
+      activity: a.activityType?.name ?? '',
+      attempt: a.attempt ?? 0,
+      state: a.state !== null && a.state !== undefined ? temporal.api.enums.v1.PendingActivityState[a.state] : '',
+      lastFailure: a.lastFailure?.message ?? null,
+      nextAttempt: timestamp(a.nextAttemptScheduleTime),
+    }));
+    const first = pending[0];
+    const phase = state?.phase ?? (d.typedSearchAttributes.get(PHASE) as string | undefined) ?? null;
+    const waitingFor = !running
+      ? `nothing: the workflow is ${d.status.name.toLowerCase()}`
+      : state?.paused
         ? 'resume (peer paused)'
         : first
           ? `${first.activity}${first.attempt > 1 ? ` (attempt ${first.attempt}${first.lastFailure ? `: ${first.lastFailure}` : ''})` : ''}`
           : state?.phase === 'waiting-for-peer'
             ? `callbacks for ${state.pending ?? '?'} files from the peer`
-            : (state?.phase ?? '');
-      batches.push({
-        workflowId: w.workflowId,
-        peer: w.typedSearchAttributes.get(PEER) ?? null,
-        phase: state?.phase ?? null,
-        paused: state?.paused ?? false,
-        method: state?.method ?? null,
-        globusTaskId: state?.globusTaskId ?? null,
-        files: w.typedSearchAttributes.get(FILE_COUNT) ?? null,
-        bytes: w.typedSearchAttributes.get(BYTES) ?? null,
-        started: w.startTime.toISOString(),
-        waitingFor,
-        nextRetry: first?.nextAttempt ?? null,
-        pendingActivities: pending,
-      });
-    }
-    return { peers: peerRows, batches };
+            : (phase ?? '');
+    return {
+      workflowId,
+      type: d.type,
+      status: d.status.name,
+      peer: d.typedSearchAttributes.get(PEER) ?? null,
+      phase,
+      paused: state?.paused ?? false,
+      method: state?.method ?? null,
+      globusTaskId: state?.globusTaskId ?? null,
+      files: d.typedSearchAttributes.get(FILE_COUNT) ?? null,
+      bytes: d.typedSearchAttributes.get(BYTES) ?? null,
+      started: d.startTime.toISOString(),
+      waitingFor,
+      nextRetry: first?.nextAttempt ?? null,
+      pendingActivities: pending,
+      webUi: this.webUiLink(workflowId),
+    };
+  }
+
+  /** The workflow's page in the Temporal Web UI. */
+  webUiLink(workflowId: string): string {
+    const { uiUrl, namespace } = this.domain.config.temporal;
+    return `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   }
 }

@@ -7,6 +7,7 @@ import type { Domain } from '../domain';
 import { AuditFlow } from './audit';
 import { CloneFlow } from './clone';
 import { DeletionFlow } from './deletion';
+import { ExplainFlow } from './explain';
 import { HealthFlow } from './health';
 import { PeerFlow } from './peers';
 import { RepairFlow } from './repair';
@@ -28,6 +29,7 @@ export interface Flows {
   deletion: DeletionFlow;
   schedules: ScheduleFlow;
   health: HealthFlow;
+  explain: ExplainFlow;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export function createFlows(domain: Domain): Flows {
     deletion: new DeletionFlow(domain, temporal),
     schedules,
     health: new HealthFlow(domain, temporal),
+    explain: new ExplainFlow(domain, temporal, clone),
     close: () => temporal.close(),
   };
 }

@@ -7,6 +7,7 @@ export * as checkin from './checkin';
 export * as clone from './clone';
 export * as deletion from './deletion';
 export * as errors from './errors';
+export * as explain from './explain';
 export * as imports from './imports';
 export * as peers from './peers';
 export * as ping from './ping';

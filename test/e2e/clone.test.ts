@@ -100,6 +100,26 @@ function heldTask(): string {
   return active[0]!.task_id;
 }
 
+type Explained = {
+  instances: { store: string; available: boolean; verified_at: string | null; verified_same: boolean | null }[];
+  peers: {
+    peer: string;
+    confirmed_at: string | null;
+    why: string | null;
+    transfers: { status: string; method: string | null; batch_id: string | null; failure_reason: string | null }[];
+    batch: { workflow_id: string; phase: string | null; waiting_for: string; next_retry: string | null; web_ui: string } | null;
+  }[];
+  temporal_problem: string | null;
+};
+
+async function explain(name: string, peer: LibrarianHandle): Promise<Explained['peers'][number] & { instances: Explained['instances'] }> {
+  const r = await a.cli(['explain', name, '--peer', peer.name, '--json']);
+  expect(r.status).toBe(0);
+  const e = r.json<Explained>();
+  expect(e.peers).toHaveLength(1);
+  return { ...e.peers[0]!, instances: e.instances };
+}
+
 test('205 files and books to C by local copy and to B through Globus: byte for byte, catalogued as at A, with transfer records', async () => {
   const files = await fill(a, { files: 200, books: 5 });
   await Promise.all([cloneAll(a, c, files.length), cloneAll(a, b, files.length)]);
@@ -161,11 +181,21 @@ test("B's API down mid-batch: the batch retries and clone status says what it wa
     expect(status.batches).toEqual([
       expect.objectContaining({ workflow_id: batchId, phase: 'staged', waiting_for: expect.stringMatching(/^setCloneStatusOnPeer \(attempt \d+: checkin\/update STAGED on .*: Cannot reach the Librarian/), next_retry: expect.any(String) }),
     ]);
+    // explain says the same of one of its files, with the transfer and a Web UI link to the batch.
+    const stuck = await explain(files[0]!.name, b);
+    expect(stuck).toMatchObject({
+      confirmed_at: null,
+      why: `on its way in ${batchId} (see that batch's phase and what it waits for)`,
+      transfers: [{ status: expect.stringMatching(/^(ONGOING|STAGED)$/), method: 'globus', batch_id: batchId, failure_reason: null }],
+      batch: { workflow_id: batchId, phase: 'staged', waiting_for: expect.stringMatching(/^setCloneStatusOnPeer \(attempt \d+: .*Cannot reach the Librarian/), next_retry: expect.any(String), web_ui: `${a.config.temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(batchId)}` },
+    });
+    expect(stuck.instances).toEqual([expect.objectContaining({ store: 'main', available: true, verified_same: true })]);
   } finally {
     await b.startApi();
   }
   expect(await batchDone(batchId)).toMatchObject({ outcome: 'done' });
   await expectCloned(a, b, files);
+  expect(await explain(files[0]!.name, b)).toMatchObject({ confirmed_at: expect.any(String), why: null, batch: null, transfers: [{ status: 'COMPLETED', batch_id: batchId }] });
 });
 
 test('a task with a persistent fatal fault is cancelled, its files failed and sent again in a later batch', async () => {
@@ -180,6 +210,10 @@ test('a task with a persistent fatal fault is cancelled, its files failed and se
   expect(fake.count('POST', `/v0.10/task/${task.task_id}/cancel`)).toBe(1);
   const svc = await a.domain();
   expect((await svc.db.outgoingTransfer.findMany({ where: { batchId } })).map((t) => t.status)).toEqual(['FAILED', 'FAILED', 'FAILED']);
+  // The failure reason is shown, and why the file waits now.
+  const failed = await explain(files[0]!.name, b);
+  expect(failed).toMatchObject({ confirmed_at: null, batch: null, transfers: [{ status: 'FAILED', batch_id: batchId, failure_reason: expect.stringMatching(/PERMISSION_DENIED/) }] });
+  expect(failed.why).toMatch(new RegExp(`^waiting for a send to ${b.name} \\(clone.every is 0: only on demand\\), or now with librarian clone send ${b.name} \\(its last transfer FAILED: .*PERMISSION_DENIED`));
   // With the fault gone, the files go in the next batch.
   fake.plan.faultCode = undefined;
   await cloneAll(a, b, (await remoteCount(a, b)) + files.length);
@@ -255,6 +289,7 @@ test('pausing the peer holds a batch in flight and new batches; resuming lets it
   expect(await a.client().post('admin/clone/send', { peer: b.name })).toMatchObject({ batches_started: 0, waiting: 'peer paused' });
   const held = (await a.cli(['clone', 'status', '--peer', b.name, '--json'])).json<{ peers: { name: string; in_flight_batches: number; waiting_files: number; waiting_reason: string | null }[] }>();
   expect(held.peers).toEqual([expect.objectContaining({ name: b.name, in_flight_batches: 1, waiting_files: 2, waiting_reason: 'peer paused' })]);
+  expect(await explain('paused-later/files/f0000.dat', b)).toMatchObject({ why: `waiting: sending to ${b.name} is paused (librarian peers resume ${b.name})`, transfers: [], batch: null });
   expect((await a.cli(['peers', 'list', '--json'])).json<{ name: string; enabled: boolean }[]>()).toContainEqual(expect.objectContaining({ name: b.name, enabled: false }));
   expect((await a.cli(['peers', 'resume', b.name, '--json'])).json()).toMatchObject({ transfers_enabled: true, batches_signalled: 1 });
   expect(await batchDone(batchId)).toMatchObject({ outcome: 'done' });

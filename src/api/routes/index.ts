@@ -2,6 +2,7 @@ import type { Endpoint } from '../endpoint';
 import { adminStoreEndpoints } from './adminStores';
 import { auditEndpoints } from './audit';
 import { cloneEndpoints } from './clone';
+import { explainEndpoints } from './explain';
 import { deletionEndpoints } from './deletion';
 import { errorEndpoints } from './errors';
 import { importEndpoints } from './imports';
@@ -14,5 +15,5 @@ import { uploadEndpoints } from './upload';
 import { userEndpoints } from './users';
 
 export function allEndpoints(): Endpoint[] {
-  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints, ...uploadEndpoints, ...searchEndpoints, ...peerEndpoints, ...cloneEndpoints, ...sneakernetEndpoints, ...auditEndpoints, ...repairEndpoints, ...deletionEndpoints, ...importEndpoints, ...errorEndpoints];
+  return [...pingEndpoints, ...userEndpoints, ...adminStoreEndpoints, ...uploadEndpoints, ...searchEndpoints, ...peerEndpoints, ...cloneEndpoints, ...sneakernetEndpoints, ...auditEndpoints, ...repairEndpoints, ...deletionEndpoints, ...importEndpoints, ...errorEndpoints, ...explainEndpoints];
 }
