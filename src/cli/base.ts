@@ -23,9 +23,10 @@ export abstract class BaseCommand extends Command {
     const said = explain(err);
     if (!said) return super.catch(err);
     if (!this.jsonEnabled()) this.error(said.remedy ? `${said.reason}\n${said.remedy}` : said.reason, { exit: 1 });
-    // Scripts read stdout: the error goes there as JSON too, not only to stderr.
+    // Scripts read stdout: the error goes there as JSON, and to stderr as text for the person watching.
     process.exitCode = 1;
     this.logJson({ error: { reason: said.reason, suggested_remedy: said.remedy ?? null, status: said.status ?? null } });
+    console.error(said.remedy ? `${said.reason}\n${said.remedy}` : said.reason);
     return undefined;
   }
 }

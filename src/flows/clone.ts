@@ -18,6 +18,7 @@ import { batchStateQuery, itemsChangedSignal, type cloneBatch } from '../workflo
 import { failedSignal, stagedSignal, type receiveClone, type ReceiveCloneInput, type ReceiveSettings } from '../workflows/receiveClone';
 import { BYTES, FILE_COUNT, PEER, PHASE } from '../workflows/searchAttributes';
 import type { sendClones } from '../workflows/sendClones';
+import { conflict } from '../shared/errors';
 import { timestamp } from './inspect';
 import type { TemporalAccess } from './temporal';
 
@@ -118,7 +119,10 @@ export class CloneFlow {
 
   /** Runs the sending step for a peer now (as its Schedule would) and returns what it started. */
   async sendNow(peer: string) {
-    await this.domain.peers.row(peer);
+    const p = await this.domain.peers.row(peer);
+    if (!p.sending) {
+      throw conflict(`We do not send to "${peer}": it was added as a peer we only receive from.`, `To send to it, remove it and add it again with sending (librarian peers add ${peer} --send ...); our account there needs READAPPEND.`);
+    }
     return this.temporal.runToCompletion<typeof sendClones>('sendClones', this.temporal.ids.sendNow(peer), [{ peer }], {
       searchAttributes: [{ key: PEER, value: peer }],
       executionTimeout: '1h',
@@ -141,7 +145,7 @@ export class CloneFlow {
     for (const p of peers) {
       const cap = await this.domain.clonePlanner.capacity(p.name);
       const candidates = await this.domain.clonePlanner.countCandidates(p.name);
-      const waiting = candidates === 0 ? null : !p.transfersEnabled ? 'peer paused' : (cap.reason ?? 'next scheduled run');
+      const waiting = !p.sending ? 'we only receive from it' : candidates === 0 ? null : !p.transfersEnabled ? 'peer paused' : (cap.reason ?? 'next scheduled run');
       peerRows.push({ name: p.name, enabled: p.transfersEnabled, inFlightBatches: cap.inPeer, maxBatches: cap.perPeer, waitingFiles: candidates, waitingReason: waiting });
     }
     const batches = [];

@@ -17,13 +17,13 @@ export class PeerFlow {
     private readonly clone: CloneFlow,
   ) {}
 
-  async add(req: { name: string; url: string; port: number; authenticator: string; checkConnection: boolean }): Promise<{ pingSuccess: boolean | null }> {
+  async add(req: { name: string; url: string; port: number; authenticator: string; checkConnection: boolean; sending?: boolean }): Promise<{ pingSuccess: boolean | null; sending: boolean }> {
     const r = await this.domain.peers.add(req);
     if (r.alreadyExists) {
       throw conflict(`Librarian "${req.name}" already exists.`, 'Remove it first to change its address or credentials.', { success: false, already_exists: true });
     }
     await this.schedules.ensurePeers();
-    return { pingSuccess: r.ping ? r.ping.ok : null };
+    return { pingSuccess: r.ping ? r.ping.ok : null, sending: r.sending ?? true };
   }
 
   async remove(name: string, opts: { removeOutgoingTransfers: boolean; removeRemoteInstances: boolean }): Promise<{ transfersFailed: number }> {

@@ -125,7 +125,8 @@ export class ScheduleFlow {
   /** One sending Schedule per peer, paused while transfers to the peer are paused (none when clone.every is 0). */
   async ensurePeers(): Promise<void> {
     const ids = this.temporal.ids;
-    const peers = await this.domain.peers.list();
+    // Peers we only receive from get no sending Schedule.
+    const peers = (await this.domain.peers.list()).filter((p) => p.sending);
     const wanted = new Map(peers.map((p) => [ids.sendSchedule(p.name), p]));
     await this.prune(ids.sendSchedulePrefix(), new Set(wanted.keys()));
     for (const [id, p] of wanted) {

@@ -14,6 +14,11 @@ export const add = call(
     /** "user:password": our account on the peer, encrypted at rest (HTTP Basic: at most 4096 bytes). */
     authenticator: z.string().min(3).max(4096),
     check_connection: z.boolean().default(true),
+    /**
+     * Not from v2 clients. Whether we send clones to it (false: we only receive from it, and no
+     * sending Schedule runs). Absent: true, unless its ping says our account there may not upload.
+     */
+    sending: z.boolean().optional(),
   }),
   z.object({
     // Ours refuse (400) what v2 servers answer 200 with success false: a name in use, a failed ping.
@@ -21,6 +26,8 @@ export const add = call(
     already_exists: z.boolean(),
     /** Null when the peer was not pinged. */
     ping_success: z.boolean().nullable(),
+    /** Not from v2 servers: whether we send to it, as decided. */
+    sending: z.boolean().optional(),
   }),
 );
 
@@ -40,6 +47,8 @@ export const list = call(
         ping_error: z.string().nullish(),
         /** Whether transfers to it are enabled (not paused). */
         enabled: z.boolean(),
+        /** Whether we send clones to it at all (false: we only receive from it). */
+        sending: z.boolean().optional(),
         /** When it last answered our ping. */
         last_seen: time.nullish(),
         /** When it last called us. */

@@ -10,6 +10,8 @@ export const answer = z.object({
   /** Not from v2 servers, which do not say the name their peers know them by. */
   librarian_name: z.string().optional(),
   username: z.string().nullish(),
+  /** The caller's permission level (not from v2 servers): a peer learns whether our account there may send it data. */
+  auth_level: z.string().nullish(),
   /**
    * Whether the services this server needs answer (not from v2 servers). The reason is given to
    * logged-in callers only; anonymous ones see null.

@@ -5,6 +5,10 @@ export const AUTH_LEVELS = { NONE: 0, READONLY: 1, CALLBACK: 2, READAPPEND: 3, R
 export type AuthLevelName = keyof typeof AUTH_LEVELS;
 export const AUTH_LEVEL_NAMES = Object.keys(AUTH_LEVELS) as AuthLevelName[];
 
+export function isAuthLevelName(s: string): s is AuthLevelName {
+  return Object.hasOwn(AUTH_LEVELS, s);
+}
+
 export function levelValue(name: AuthLevelName): (typeof AUTH_LEVELS)[AuthLevelName] {
   return AUTH_LEVELS[name];
 }

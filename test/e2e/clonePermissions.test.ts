@@ -9,6 +9,7 @@ import { cloneAll, FAST_CLONE, fill } from '../support/clone';
 import { closeChecksums } from '../support/data';
 import { apiError } from '../support/http';
 import { connectPeers, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
+import { testTemporalClient } from '../support/temporalServer';
 
 let a: LibrarianHandle;
 let b: LibrarianHandle;
@@ -166,3 +167,38 @@ test('peer administration: duplicates, bad credentials, wrong names, forgetting 
   expect([gone.status, gone.reason]).toEqual([400, 'Librarian "offline" does not exist.']);
   expect((await apiError(a.client().post('admin/librarians/transfer_status/change', { librarian_name: 'offline', transfers_enabled: false }))).status).toBe(400);
 });
+
+test('direction: a peer where our account may not upload is only received from; a 403 from a peer gives the batch up at once', async () => {
+  // B's account on A is CALLBACK: B registered A (in beforeAll) as a peer it only receives from.
+  type Listed = { librarians: { name: string; enabled: boolean; sending?: boolean }[] };
+  expect((await b.client().post<Listed>('admin/librarians/list', { ping: false })).librarians).toEqual([expect.objectContaining({ name: a.name, sending: false })]);
+  expect((await a.client().post<Listed>('admin/librarians/list', { ping: false })).librarians).toEqual([expect.objectContaining({ name: b.name, sending: true })]);
+  const refused = await apiError(b.client().post('admin/clone/send', { peer: a.name }));
+  expect([refused.status, refused.reason]).toEqual([409, `We do not send to "${a.name}": it was added as a peer we only receive from.`]);
+  const listed = await b.cli(['peers', 'list', '--no-ping']);
+  expect(listed.stdout).toMatch(new RegExp(`${a.name}\\s+\\S+\\s+\\?\\s+no \\(receive only\\)`));
+
+  // Sending anyway (--send) to a peer where our account may not upload: the 403 is not retried.
+  await b.client().post('admin/librarians/remove', { librarian_name: a.name, remove_remote_instances: true });
+  const added = await b.cli(['peers', 'add', a.name, '--url', '127.0.0.1', '--port', new URL(a.url).port, '--user', b.name, '--password', 'b-on-a-password', '--send', '--json']);
+  expect([added.status, added.json()]).toEqual([0, expect.objectContaining({ success: true, sending: true })]);
+  const files = await fill(b, { files: 2, books: 0, prefix: 'refused' });
+  const sent = await b.client().post<{ batch_ids: string[] }>('admin/clone/send', { peer: a.name });
+  expect(sent.batch_ids).toHaveLength(1);
+  const t = await testTemporalClient();
+  try {
+    // FAST_CLONE gives up on a retried step after 10 minutes: a result well before proves no retry.
+    const result = await t.workflow.getHandle(sent.batch_ids[0]!).result();
+    expect(result).toMatchObject({ outcome: 'gave-up', reason: expect.stringMatching(/^clone\/batch_stage on .* was refused: .*(permission|READAPPEND)/i) });
+  } finally {
+    await t.connection.close();
+  }
+  const svc = await b.domain();
+  const transfers = await svc.db.outgoingTransfer.findMany({ where: { destination: a.name, fileName: { in: files.map((f) => f.name) } } });
+  expect(transfers.map((x) => [x.status, x.failureReason])).toEqual(files.map(() => ['FAILED', expect.stringMatching(/was refused/)]));
+  expect(await svc.transfers.outgoing.inFlightBatches(a.name)).toEqual([]);
+  // The CLI says which way it decided when nothing is given: receive only, with why.
+  await b.client().post('admin/librarians/remove', { librarian_name: a.name, remove_outgoing_transfers: true, remove_remote_instances: true });
+  const defaulted = await b.cli(['peers', 'add', a.name, '--url', '127.0.0.1', '--port', new URL(a.url).port, '--user', b.name, '--password', 'b-on-a-password']);
+  expect([defaulted.status, defaulted.stdout]).toEqual([0, `Added peer "${a.name}" (it answered): we only receive from it (our account there may not upload; --send to send anyway).\n`]);
+}, 180_000);

@@ -19,7 +19,8 @@ let temporal: Client;
 
 beforeAll(async () => {
   temporal = await testTemporalClient();
-  b = await startLibrarian({ name: `b-${randomUUID().slice(0, 6)}`, provider: 'sqlite', config: FAST_CLONE });
+  // B schedules its sends too: it must still not send to A, which it only receives from.
+  b = await startLibrarian({ name: `b-${randomUUID().slice(0, 6)}`, provider: 'sqlite', config: { ...FAST_CLONE, clone: { ...FAST_CLONE.clone, every: '2s' } } });
   a = await startLibrarian({
     name: `a-${randomUUID().slice(0, 6)}`,
     provider: 'postgresql',
@@ -52,6 +53,8 @@ async function remoteCount(names: string[]): Promise<number> {
 test("a peer's sending Schedule clones new files on its own; pausing the peer pauses it, resuming resumes it, removing the peer removes it", async () => {
   const d = await sendSchedule().describe();
   expect(d.state.paused).toBe(false);
+  // B's account on A is CALLBACK, so B added A as a peer it only receives from: no Schedule back.
+  await expect(temporal.schedule.getHandle(`send-clones/${b.name}/${a.name}`).describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
   expect(d.spec.intervals).toEqual([expect.objectContaining({ every: 2000 })]);
   expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'sendClones', args: [{ peer: b.name }] });
 

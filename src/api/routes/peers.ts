@@ -6,12 +6,13 @@ import { route } from '../endpoint';
 export const peerEndpoints = [
   route(peers.add, {
     level: 'ADMIN',
-    summary: 'Register a peer Librarian with our credentials on it ("user:password", encrypted at rest). Pings it first unless check_connection is false.',
+    summary:
+      'Register a peer Librarian with our credentials on it ("user:password", encrypted at rest). Pings it first unless check_connection is false. sending false: we only receive from it (no sending Schedule); absent: true unless the ping says our account there may not upload.',
     errors: [400, 503],
     statusAs: { 409: 400 },
     handler: async ({ body, flows }) => {
-      const r = await flows.peers.add({ name: body.librarian_name, url: body.url, port: body.port, authenticator: body.authenticator, checkConnection: body.check_connection });
-      return { success: true, already_exists: false, ping_success: r.pingSuccess };
+      const r = await flows.peers.add({ name: body.librarian_name, url: body.url, port: body.port, authenticator: body.authenticator, checkConnection: body.check_connection, sending: body.sending });
+      return { success: true, already_exists: false, ping_success: r.pingSuccess, sending: r.sending };
     },
   }),
   route(peers.list, {
@@ -28,6 +29,7 @@ export const peerEndpoints = [
           available: p.ping ? p.ping.ok : null,
           ping_error: p.ping && !p.ping.ok ? (p.ping.error ?? null) : null,
           enabled: p.transfersEnabled,
+          sending: p.sending,
           last_seen: isoOrNull(p.lastSeen),
           last_heard: isoOrNull(p.lastHeard),
         })),

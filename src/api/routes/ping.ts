@@ -14,6 +14,7 @@ const answer = (c: Call<typeof ping.anonymous.request, typeof ping.answer>, leve
         description: domain.config.displayedSiteDescription,
         librarian_name: domain.config.name,
         username: principal?.username ?? null,
+        auth_level: principal?.level ?? null,
         catalog: state(health.catalog),
         temporal: state(health.temporal),
       };

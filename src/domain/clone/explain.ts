@@ -52,7 +52,11 @@ export class CloneExplainer {
       const confirmed = file.remoteInstances.filter((r) => r.librarianId === p.id).sort((a, b) => b.copyTime.getTime() - a.copyTime.getTime())[0];
       const mine = transfers.filter((t) => t.destination === p.name);
       const active = mine.find((t) => (ACTIVE_STATUSES as string[]).includes(t.status));
-      const why = confirmed ? null : await this.whyNot(p.name, p.transfersEnabled, file.createTime, available, active?.batchId ?? null, mine[0]);
+      const why = confirmed
+        ? null
+        : !p.sending && !active
+          ? `not sent: we only receive from ${p.name} (added with --no-send)`
+          : await this.whyNot(p.name, p.transfersEnabled, file.createTime, available, active?.batchId ?? null, mine[0]);
       explained.push({
         peer: p.name,
         confirmedAt: confirmed?.copyTime ?? null,

@@ -7,6 +7,7 @@
 import { checkin, clone, ping, repair, search, validation } from '../../protocol';
 import type { Call, RequestOf, ResponseOf } from '../../protocol/call';
 import { ApiError, ConnectionError, UnexpectedAnswer, type LibrarianClient } from '../../protocol/client';
+import { isAuthLevelName, type AuthLevelName } from '../../shared/authLevels';
 import { LibrarianError } from '../../shared/errors';
 import { statusName } from '../../shared/transferStatus';
 
@@ -31,6 +32,8 @@ export interface PingResult {
   ok: boolean;
   /** The name it goes by; v2 Librarians do not say (their ping has only name and description). */
   librarianName?: string;
+  /** Our account's permission level there; v2 Librarians do not say. */
+  level?: AuthLevelName;
   error?: string;
 }
 
@@ -68,7 +71,9 @@ export class PeerClient {
     // Asking again gets the same answer; an operator must look (a different kind of server?).
     if (e instanceof UnexpectedAnswer) throw new LibrarianError(502, `${what} on ${this.name}: ${e.message}`, `Check that ${this.name}'s URL points at a Librarian (this version or v2).`);
     if (e instanceof ApiError) {
-      if (e.status === 400 || e.status === 404 || e.status === 422) {
+      // 403: our account there lacks the permission; only its operator can change that, so
+      // retrying would hold a batch slot for days (a 401 may heal when a password is fixed).
+      if (e.status === 400 || e.status === 403 || e.status === 404 || e.status === 422) {
         throw new LibrarianError(e.status, `${what} on ${this.name} was refused: ${e.reason}`, e.suggestedRemedy || "See the peer's logs.");
       }
       throw new Error(`${what} on ${this.name}: HTTP ${e.status} ${e.reason}`);
@@ -80,7 +85,8 @@ export class PeerClient {
   async ping(): Promise<PingResult> {
     try {
       const r = await this.http.call(ping.logged, {}, 10_000);
-      return { ok: true, librarianName: r.librarian_name };
+      const level = r.auth_level && isAuthLevelName(r.auth_level) ? r.auth_level : undefined;
+      return { ok: true, librarianName: r.librarian_name, ...(level ? { level } : {}) };
     } catch (e) {
       if (e instanceof ApiError || e instanceof ConnectionError || e instanceof UnexpectedAnswer) return { ok: false, error: e.message };
       throw e;

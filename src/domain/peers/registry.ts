@@ -1,4 +1,5 @@
 /** Other Librarians: their address and our (encrypted) credentials on them. */
+import { atLeast } from '../../shared/authLevels';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import { badRequest, conflict, LibrarianError, notFound } from '../../shared/errors';
@@ -14,6 +15,8 @@ export interface PeerView {
   url: string;
   port: number;
   transfersEnabled: boolean;
+  /** Whether we send clones to it at all (false: we only receive from it). */
+  sending: boolean;
   lastSeen: Date | null;
   lastHeard: Date | null;
 }
@@ -75,6 +78,7 @@ export class PeerRegistry {
       url: PeerRegistry.withoutCredentials(p.url),
       port: p.port,
       transfersEnabled: p.transfersEnabled,
+      sending: p.sending,
       lastSeen: p.lastSeen,
       lastHeard: p.lastHeard,
     }));
@@ -104,7 +108,7 @@ export class PeerRegistry {
     return r;
   }
 
-  async add(req: { name: string; url: string; port: number; authenticator: string; checkConnection: boolean }): Promise<{ alreadyExists: boolean; ping?: PingResult }> {
+  async add(req: { name: string; url: string; port: number; authenticator: string; checkConnection: boolean; sending?: boolean }): Promise<{ alreadyExists: boolean; ping?: PingResult; sending?: boolean }> {
     PeerRegistry.checkUrl(req.url);
     if (await this.db.librarian.findUnique({ where: { name: req.name } })) return { alreadyExists: true };
     const { username, password } = splitAuthenticator(req.authenticator);
@@ -121,9 +125,11 @@ export class PeerRegistry {
         throw new LibrarianError(400, `The Librarian at that address calls itself "${ping.librarianName}", not "${req.name}".`, 'Use the name the peer has in its configuration: callbacks are matched by it.', { ping_success: true });
       }
     }
-    await this.db.librarian.create({ data: { name: req.name, url: req.url, port: req.port, authenticator: sealed, lastSeen: ping?.ok ? new Date() : null } });
-    this.log.info({ peer: req.name }, 'peer added');
-    return { alreadyExists: false, ping };
+    // Sending to a peer where our account may not upload would only collect refusals.
+    const sending = req.sending ?? (ping?.level ? atLeast(ping.level, 'READAPPEND') : true);
+    await this.db.librarian.create({ data: { name: req.name, url: req.url, port: req.port, authenticator: sealed, sending, lastSeen: ping?.ok ? new Date() : null } });
+    this.log.info({ peer: req.name, sending }, 'peer added');
+    return { alreadyExists: false, ping, sending };
   }
 
   async setTransfersEnabled(name: string, enabled: boolean): Promise<void> {

@@ -15,6 +15,10 @@ export default class PeersAdd extends ClientCommand {
     'password-stdin': Flags.boolean({ description: 'Read the password of that account from standard input.' }),
     password: Flags.string({ description: 'The password (prefer --password-stdin).' }),
     'no-check': Flags.boolean({ description: 'Do not ping the peer.' }),
+    send: Flags.boolean({
+      allowNo: true,
+      description: 'Send clones to it (--no-send: we only receive from it, and no sending Schedule runs). Default: send, unless the ping says our account there may not upload (below READAPPEND).',
+    }),
   };
 
   async run() {
@@ -28,10 +32,12 @@ export default class PeersAdd extends ClientCommand {
       port: flags.port,
       authenticator: `${flags.user}:${password}`,
       check_connection: !flags['no-check'],
+      sending: flags.send,
     });
     // v2 servers answer a name in use or a failed ping this way rather than with an error.
     if (!r.success) this.error(r.already_exists ? `A peer named "${args.name}" already exists.` : `Peer "${args.name}" was not added: the ping with these credentials failed, or the server cannot store them.`, { exit: 1 });
-    this.log(`Added peer "${args.name}"${r.ping_success ? ' (it answered)' : ''}.`);
+    const direction = r.sending === false ? `we only receive from it${flags.send === undefined ? ' (our account there may not upload; --send to send anyway)' : ''}` : r.sending ? 'we send clones to it' : undefined;
+    this.log(`Added peer "${args.name}"${r.ping_success ? ' (it answered)' : ''}${direction ? `: ${direction}` : ''}.`);
     return { name: args.name, ...r };
   }
 }
