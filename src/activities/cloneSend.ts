@@ -19,7 +19,7 @@ export function cloneSendActivities(domain: Domain) {
     pendingCloneItems: (batchId: string) => run(() => domain.transfers.outgoing.pending(batchId)),
     reconcileCloneBatch: (batchId: string) => beating(() => cloneSender.reconcile(batchId)),
     verifyRejectedSources: (batchId: string) => withHeartbeat((h) => cloneSender.verifyRejected(batchId, h)),
-    abandonCloneBatch: (batchId: string, reason: string) => run(() => cloneSender.abandon(batchId, reason)),
+    abandonCloneBatch: (batchId: string, reason: string, alert = true) => run(() => cloneSender.abandon(batchId, reason, alert)),
 
     globusSubmissionId: () => beating(() => globus.submissionId()),
     globusSubmit: (batchId: string, submissionId: string, destinationEndpointId: string, destinationRoot: string) =>

@@ -18,7 +18,7 @@ import { batchStateQuery, itemsChangedSignal, type cloneBatch } from '../workflo
 import { failedSignal, stagedSignal, type receiveClone, type ReceiveCloneInput, type ReceiveSettings } from '../workflows/receiveClone';
 import { BYTES, FILE_COUNT, PEER, PHASE } from '../workflows/searchAttributes';
 import type { sendClones } from '../workflows/sendClones';
-import { conflict } from '../shared/errors';
+import { conflict, notFound } from '../shared/errors';
 import { timestamp } from './inspect';
 import type { TemporalAccess } from './temporal';
 
@@ -197,6 +197,32 @@ export class CloneFlow {
       pendingActivities: pending,
       webUi: this.webUiLink(workflowId),
     };
+  }
+
+  /**
+   * Cancels a clone batch in flight and waits for it to end: it stops its Globus task, fails its
+   * unfinished files (offered again in a later batch) and tells the destination.
+   */
+  async cancel(batchId: string): Promise<{ batchId: string; peer: string | null; filesFailed: number }> {
+    const client = await this.temporal.client();
+    if (!batchId.startsWith(`clone/${this.domain.config.name}/`)) {
+      throw notFound(`"${batchId}" is not a clone batch of this Librarian.`, 'Batch ids are the workflow ids librarian clone status lists (clone/<us>/<peer>/...).');
+    }
+    const handle = client.workflow.getHandle<typeof cloneBatch>(batchId);
+    const d = await handle.describe().catch((e: Error) => {
+      if (e.name === 'WorkflowNotFoundError') throw notFound(`No clone batch "${batchId}".`, 'See the batches in flight with librarian clone status.');
+      throw e;
+    });
+    if (d.status.name !== 'RUNNING') {
+      throw conflict(`Clone batch ${batchId} has already ended (${d.status.name.toLowerCase()}).`, 'Nothing to cancel; see what became of its files with librarian explain NAME.');
+    }
+    const unfinished = (await this.domain.transfers.outgoing.unfinished(batchId)).length;
+    await handle.cancel();
+    // It ends as cancelled once its clean-up has run; any other end is reported as it is.
+    await handle.result().catch((e: Error) => {
+      if (!/cancel/i.test(`${e.message} ${(e.cause as Error | undefined)?.message ?? ''}`)) throw e;
+    });
+    return { batchId, peer: (d.typedSearchAttributes.get(PEER) as string | undefined) ?? null, filesFailed: unfinished };
   }
 
   /** The workflow's page in the Temporal Web UI. */

@@ -26,10 +26,21 @@ export class PeerFlow {
     return { pingSuccess: r.ping ? r.ping.ok : null, sending: r.sending ?? true };
   }
 
-  async remove(name: string, opts: { removeOutgoingTransfers: boolean; removeRemoteInstances: boolean }): Promise<{ transfersFailed: number }> {
+  /**
+   * Removes a peer after stopping the work towards it: sending is paused (no new batch starts),
+   * each batch in flight is cancelled (its files failed, the peer told), then the rest of its
+   * unfinished transfers are failed and the peer and its Schedule go.
+   */
+  async remove(name: string, opts: { removeRemoteInstances: boolean }): Promise<{ batchesCancelled: number; transfersFailed: number }> {
+    await this.domain.peers.assertRemovable(name, opts);
+    await this.domain.peers.setTransfersEnabled(name, false);
+    await this.schedules.ensurePeers();
+    const batches = await this.clone.runningBatches(await this.temporal.client(), name);
+    let filesInBatches = 0;
+    for (const b of batches) filesInBatches += (await this.clone.cancel(b.workflowId)).filesFailed;
     const r = await this.domain.peers.remove(name, opts);
     await this.schedules.ensurePeers();
-    return r;
+    return { batchesCancelled: batches.length, transfersFailed: filesInBatches + r.transfersFailed };
   }
 
   /**

@@ -61,7 +61,13 @@ export const list = call(
 export const remove = call(
   'admin/librarians/remove',
   z.object({ librarian_name: name, remove_outgoing_transfers: z.boolean().default(false), remove_remote_instances: z.boolean().default(false) }),
-  z.object({ success: z.literal(true), number_of_transfers_removed: z.number().int() }),
+  z.object({
+    success: z.literal(true),
+    /** Unfinished transfers to it that were failed (those of cancelled batches included). */
+    number_of_transfers_removed: z.number().int(),
+    /** Not from v2 servers: clone batches in flight that were cancelled. */
+    batches_cancelled: z.number().int().optional(),
+  }),
 );
 
 const transferStatusRequest = z.object({ librarian_name: name, transfers_enabled: z.boolean() });
@@ -143,6 +149,18 @@ export const cloneHistory = call(
     totals: z.array(
       z.object({ peer: z.string(), method: z.string(), batches: z.number().int(), files: z.number().int(), bytes: z.number().int().nonnegative(), seconds: z.number().nonnegative() }),
     ),
+  }),
+);
+
+/** Not on v2 servers. */
+export const cloneCancel = call(
+  'admin/clone/cancel',
+  z.object({ batch_id: z.string().min(1).max(1000) }),
+  z.object({
+    batch_id: z.string(),
+    peer: z.string().nullable(),
+    /** Its unfinished files, now FAILED (offered again in a later batch). */
+    files_failed: z.number().int(),
   }),
 );
 

@@ -21,7 +21,9 @@
  */
 import {
   ActivityFailure,
+  CancellationScope,
   condition,
+  isCancellation,
   defineQuery,
   defineSignal,
   proxyActivities,
@@ -80,6 +82,8 @@ export async function cloneBatch({ peer, batchId, settings, staged: stagedBefore
   });
   const local = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '1m' } });
   const hashing = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: settings.heartbeatTimeoutMs, retry: BACKGROUND_DISK_WORK });
+  // Clean-up after a cancellation: a few quick tries, so a peer or Globus that is down cannot hold it.
+  const cleanup = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumAttempts: 3 } });
 
   const state: CloneBatchState = { phase: 'starting', paused: false };
   let changes = 0;
@@ -183,6 +187,16 @@ export async function cloneBatch({ peer, batchId, settings, staged: stagedBefore
     setPhase('waiting-for-peer');
     return await confirm();
   } catch (e) {
+    if (isCancellation(e)) {
+      // Cancelled by an operator (librarian clone cancel, peers remove): stop the Globus task,
+      // fail the unfinished files (offered again later) and tell the destination, then end as cancelled.
+      await CancellationScope.nonCancellable(async () => {
+        if (state.globusTaskId && state.phase === 'polling') await cleanup.globusCancel(state.globusTaskId).catch(() => undefined);
+        await cleanup.abandonCloneBatch(batchId, 'cancelled by an operator', false);
+      });
+      setPhase('cancelled');
+      throw e;
+    }
     if (!(e instanceof ActivityFailure)) throw e;
     const d = failureDetails(e);
     const reason = d ? d.reason : `${describeFailure(e)} (gave up after ${Math.round(settings.giveUpAfterMs / 1000)} s of retries)`;

@@ -295,3 +295,35 @@ test('pausing the peer holds a batch in flight and new batches; resuming lets it
   expect(await batchDone(batchId)).toMatchObject({ outcome: 'done' });
   await expectCloned(a, b, files);
 });
+
+test('clone cancel stops a batch in flight: Globus task cancelled, files failed and offered again, B told; removing a peer cancels its batches first', async () => {
+  fake.plan.hold = true;
+  const files = await fill(a, { files: 4, books: 0, prefix: 'cancelled' });
+  const batchId = await sendOne();
+  await waitPhase(batchId, /^polling$/);
+  const task = heldTask();
+  const cancelled = await a.cli(['clone', 'cancel', batchId, '--json']);
+  expect([cancelled.status, cancelled.json()]).toEqual([0, { batch_id: batchId, peer: b.name, files_failed: files.length }]);
+  expect(fake.tasks.get(task)).toMatchObject({ status: 'FAILED', fatal_error: { code: 'CANCELED' } });
+  expect((await temporal.workflow.getHandle(batchId).describe()).status.name).toBe('CANCELLED');
+  const svc = await a.domain();
+  const rows = await svc.db.outgoingTransfer.findMany({ where: { batchId } });
+  expect(rows.map((r) => [r.status, r.failureReason])).toEqual(files.map(() => ['FAILED', 'cancelled by an operator']));
+  // B was told: its transfers for them failed, staging freed.
+  const bSvc = await b.domain();
+  await waitFor('B to fail its transfers', async () => (await bSvc.db.incomingTransfer.count({ where: { storePath: { startsWith: 'cancelled/' }, status: { notIn: ['FAILED', 'CANCELLED'] } } })) === 0, 30_000);
+  expect(await explain(files[0]!.name, b)).toMatchObject({ batch: null, transfers: [{ status: 'FAILED', failure_reason: 'cancelled by an operator' }] });
+  const again = await a.cli(['clone', 'cancel', batchId]);
+  expect([again.status, again.stderr]).toEqual([1, expect.stringContaining(`Clone batch ${batchId} has already ended (cancelled).`)]);
+  expect((await a.cli(['clone', 'cancel', 'clone/nobody/x-0'])).stderr).toContain('is not a clone batch of this Librarian');
+
+  // The files go again; then a batch held in flight when B is removed is cancelled, not orphaned.
+  const second = await sendOne();
+  await waitPhase(second, /^polling$/);
+  const removed = await a.cli(['peers', 'remove', b.name, '--forget-copies', '--json']);
+  expect([removed.status, removed.json()]).toEqual([0, expect.objectContaining({ success: true, batches_cancelled: 1, number_of_transfers_removed: files.length })]);
+  expect((await temporal.workflow.getHandle(second).describe()).status.name).toBe('CANCELLED');
+  expect(await svc.db.outgoingTransfer.count({ where: { destination: b.name, status: { in: ['INITIATED', 'ONGOING', 'STAGED'] } } })).toBe(0);
+  const twice = await a.cli(['peers', 'remove', b.name]);
+  expect([twice.status, twice.stderr]).toEqual([1, expect.stringContaining(`Librarian "${b.name}" does not exist.`)]);
+});

@@ -38,12 +38,13 @@ export const peerEndpoints = [
   }),
   route(peers.remove, {
     level: 'ADMIN',
-    summary: 'Remove a peer. remove_outgoing_transfers fails its unfinished outgoing transfers (finished ones are kept); remove_remote_instances is needed when copies there are recorded.',
+    summary:
+      'Remove a peer: sending to it stops, its clone batches in flight are cancelled and every unfinished transfer to it is failed (remove_outgoing_transfers is accepted for v2 clients; finished transfers are kept); remove_remote_instances is needed when copies there are recorded.',
     errors: [400, 409],
     statusAs: { 404: 400 },
     handler: async ({ body, flows }) => {
-      const r = await flows.peers.remove(body.librarian_name, { removeOutgoingTransfers: body.remove_outgoing_transfers, removeRemoteInstances: body.remove_remote_instances });
-      return { success: true as const, number_of_transfers_removed: r.transfersFailed };
+      const r = await flows.peers.remove(body.librarian_name, { removeRemoteInstances: body.remove_remote_instances });
+      return { success: true as const, number_of_transfers_removed: r.transfersFailed, batches_cancelled: r.batchesCancelled };
     },
   }),
   ...[peers.transferStatusChange, peers.transferStatusSet].map((c) =>
@@ -60,6 +61,15 @@ export const peerEndpoints = [
       },
     }),
   ),
+  route(peers.cloneCancel, {
+    level: 'ADMIN',
+    summary: 'Cancel a clone batch in flight and wait for it to end: its Globus task is cancelled, its unfinished files are failed (offered again in a later batch) and the destination is told.',
+    errors: [404, 409],
+    handler: async ({ body, flows }) => {
+      const r = await flows.clone.cancel(body.batch_id);
+      return { batch_id: r.batchId, peer: r.peer, files_failed: r.filesFailed };
+    },
+  }),
   route(peers.cloneHistory, {
     level: 'ADMIN',
     summary: 'Finished data movements to peers (transfer records), newest first: bytes, files, duration and bandwidth of each batch, and totals per peer and method.',

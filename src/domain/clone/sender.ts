@@ -345,11 +345,16 @@ export class CloneSender {
    * Fails what is left of a batch (it will be offered again in a later one) and tells the
    * destination, once, so it can free its staging; its receive workflows also find out on their own.
    */
-  async abandon(batchId: string, reason: string): Promise<number> {
+  async abandon(batchId: string, reason: string, alert = true): Promise<number> {
     const peer = await this.outgoing.destinationOf(batchId);
     const items = await this.outgoing.unfinished(batchId);
     await this.outgoing.failed(items.map((t) => t.id), reason);
     await this.tellDestinationFailed(batchId, items.map((t) => t.remoteTransferId));
+    // An operator's cancellation is a decision, not news for the alert channel.
+    if (!alert) {
+      this.log.info({ batchId, peer, files: items.length, reason }, 'clone batch cancelled; its files will be offered again');
+      return items.length;
+    }
     await this.notifications.alert('error', `Clone batch ${batchId} to ${peer} gave up on ${items.length} files; they will be offered again. Reason: ${reason}`, { batchId, peer }, { category: 'transfer', caller: 'clone' });
     this.log.error({ batchId, peer, files: items.length, reason }, 'clone batch abandoned; its files will be offered again');
     return items.length;

@@ -138,14 +138,23 @@ export class PeerRegistry {
     this.log.info({ peer: name, enabled }, enabled ? 'transfers to peer resumed' : 'transfers to peer paused');
   }
 
-  /** Removes a peer. Its in-flight outgoing transfers are failed when asked; completed ones are left alone. */
-  async remove(name: string, opts: { removeOutgoingTransfers: boolean; removeRemoteInstances: boolean }): Promise<{ transfersFailed: number }> {
+  /** Refuses (409) to remove a peer whose confirmed copies would be forgotten unless asked to. */
+  async assertRemovable(name: string, opts: { removeRemoteInstances: boolean }): Promise<void> {
     const p = await this.row(name);
     const copies = await this.db.remoteInstance.count({ where: { librarianId: p.id } });
     if (copies > 0 && !opts.removeRemoteInstances) {
       throw conflict(`${copies} files are recorded as copied to "${name}"; removing the peer would forget those copies.`, 'To remove the peer and those records, pass remove_remote_instances: true (librarian peers remove --forget-copies).');
     }
-    const transfersFailed = opts.removeOutgoingTransfers ? await this.outgoing.failAllTo(name, 'peer removed') : 0;
+  }
+
+  /**
+   * Removes a peer. Transfers to it that have not finished are failed: without the peer they can
+   * never finish (the flows layer cancels its batches in flight first). Finished ones are kept.
+   */
+  async remove(name: string, opts: { removeRemoteInstances: boolean }): Promise<{ transfersFailed: number }> {
+    await this.assertRemovable(name, opts);
+    const p = await this.row(name);
+    const transfersFailed = await this.outgoing.failAllTo(name, 'peer removed');
     await this.db.librarian.delete({ where: { id: p.id } });
     this.log.info({ peer: name, transfersFailed }, 'peer removed');
     return { transfersFailed };
