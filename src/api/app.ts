@@ -9,6 +9,7 @@ import { atLeast } from '../shared/authLevels';
 import { forbidden, isLibrarianError, LibrarianError, unauthorized } from '../shared/errors';
 import type { Endpoint } from './endpoint';
 import { InFlight, stoppingError } from './inFlight';
+import { catalogMetrics, metricsAllowed } from './metrics';
 import { buildOpenApi } from './openapi';
 import { API_PREFIX } from './constants';
 import { allEndpoints } from './routes';
@@ -159,7 +160,9 @@ export function createApp(domain: Domain, flows: Flows, inFlight = new InFlight(
   app.get(`${API_PREFIX}/openapi.json`, (_req, res) => {
     res.json(openapi);
   });
-  app.get('/metrics', async (_req, res) => {
+  catalogMetrics(registry, domain, flows);
+  app.get('/metrics', async (req, res) => {
+    if (!metricsAllowed(domain, req, res)) return;
     res.type(registry.contentType).send(await registry.metrics());
   });
 
@@ -265,6 +268,7 @@ export function createApp(domain: Domain, flows: Flows, inFlight = new InFlight(
     const temporalDown = flows.temporal.asUnavailable(err);
     if (temporalDown) {
       domain.log.warn({ path: req.path, reason: temporalDown.reason }, 'request refused: Temporal unreachable');
+      void flows.health.observeTemporal(temporalDown.reason);
       return sendError(res, temporalDown);
     }
     const bodyError = readingError(err, req);

@@ -132,6 +132,22 @@ export const configSchema = z.object({
     .object({
       slackWebhookUrl: secret(),
       slackWebhookUrlFile: z.string().optional(),
+      /** Any HTTP endpoint that takes a JSON POST per alert (Alertmanager-style receivers, chat bridges). */
+      webhookUrl: secret(),
+      webhookUrlFile: z.string().optional(),
+      /** The same alert (same subject and cause) is sent at most once per this; it is always logged and recorded. */
+      repeatAfter: durationSchema.prefault(3600),
+      /** Temporal unreachable this long (seen by the API) raises an alert. */
+      temporalDownAfter: durationSchema.prefault(300),
+    })
+    .prefault({}),
+  metrics: z
+    .object({
+      /** When set, GET /metrics needs "Authorization: Bearer <token>". */
+      token: secret(),
+      tokenFile: z.string().optional(),
+      /** Catalog-wide figures (files per store, files waiting per peer) are recomputed at most this often. */
+      cacheFor: durationSchema.prefault(30),
     })
     .prefault({}),
   clone: z
@@ -417,7 +433,9 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
       slackWebhookUrl: c.notifications.slackWebhookUrlFile
         ? readSecretFile(c.notifications.slackWebhookUrlFile, 'notifications.slackWebhookUrlFile', baseDir)
         : c.notifications.slackWebhookUrl,
+      webhookUrl: c.notifications.webhookUrlFile ? readSecretFile(c.notifications.webhookUrlFile, 'notifications.webhookUrlFile', baseDir) : c.notifications.webhookUrl,
     },
+    metrics: { ...c.metrics, token: c.metrics.tokenFile ? readSecretFile(c.metrics.tokenFile, 'metrics.tokenFile', baseDir) : c.metrics.token },
     log: { ...c.log, file: c.log.file ? resolve(c.log.file) : undefined },
     stores: c.stores.map((s) => ({
       ...s,

@@ -35,6 +35,7 @@ import { StoreService } from './stores/stores';
 import { IncomingTransfers } from './transfers/incoming';
 import { LocalCopies } from './transfers/localCopies';
 import { TransferRecords } from './transfers/records';
+import { Stats } from './stats';
 import { OutgoingTransfers } from './transfers/outgoing';
 import { UploadReceiver } from './uploads/receiver';
 import { UploadService } from './uploads/uploads';
@@ -61,6 +62,7 @@ export interface Domain {
   remoteCopies: RemoteCopies;
   deletions: Deletions;
   notifications: NotificationService;
+  stats: Stats;
   errorLog: ErrorLog;
   peers: PeerRegistry;
   globus: GlobusService;
@@ -104,6 +106,7 @@ export async function createDomain(config: Config, component: string, opts: { re
   const integrity = new Integrity(db, config, stores, checksums, findings, log);
   const globus = new GlobusService(config.globus, log);
   const remoteCopies = new RemoteCopies(db, config, peers);
+  const records = new TransferRecords(db);
   const clonePlanner = new ClonePlanner(db, config, peers, outgoing, log);
   const cloneSender = new CloneSender(db, config, stores, peers, outgoing, globus, integrity, notifications, log);
   return {
@@ -115,7 +118,8 @@ export async function createDomain(config: Config, component: string, opts: { re
     stores,
     placement,
     imports: new Imports(db, stores, checksums, findings, log),
-    transfers: { incoming, outgoing, localCopies, records: new TransferRecords(db) },
+    transfers: { incoming, outgoing, localCopies, records },
+    stats: new Stats(db, stores, records),
     ingest,
     uploads,
     uploadReceiver: new UploadReceiver(uploads, incoming),

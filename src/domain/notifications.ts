@@ -1,6 +1,8 @@
 /**
  * Alerts for operators: recorded in the catalog's error log (v2 search/error), logged, and posted
- * to a Slack incoming webhook when one is configured (notifications.slackWebhookUrl). A webhook
+ * to a Slack incoming webhook and to a generic JSON webhook when configured. An alert with a
+ * `key` (its subject and cause: a peer and a reason, a store) is sent at most once per
+ * notifications.repeatAfter by this process; repeats are still logged and recorded. A webhook
  * or a record that fails is logged, never fatal.
  */
 import type { Config } from '../config';
@@ -16,9 +18,21 @@ export interface AlertOptions {
   category: ErrorCategory;
   /** What raised it: "audit", "repair", "clone", ... */
   caller: string;
+  /** Subject and cause: the same key is sent once per notifications.repeatAfter. */
+  key?: string;
+}
+
+/** What this process sent, for its metrics. */
+export interface AlertStats {
+  sent: Map<string, number>;
+  suppressed: number;
+  failed: number;
 }
 
 export class NotificationService {
+  private readonly lastSent = new Map<string, number>();
+  readonly stats: AlertStats = { sent: new Map(), suppressed: 0, failed: 0 };
+
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
@@ -31,19 +45,37 @@ export class NotificationService {
       return undefined;
     });
     this.log[level]({ ...fields, alert: true, error_id: id, category: opts.category }, message);
-    const url = this.config.notifications.slackWebhookUrl;
-    if (!url) return;
+    if (opts.key !== undefined) {
+      const now = Date.now();
+      const last = this.lastSent.get(opts.key);
+      if (last !== undefined && now - last < this.config.notifications.repeatAfter) {
+        this.stats.suppressed++;
+        return;
+      }
+      this.lastSent.set(opts.key, now);
+    }
+    const { slackWebhookUrl, webhookUrl } = this.config.notifications;
     const icon = level === 'error' ? ':rotating_light:' : level === 'warn' ? ':warning:' : ':ledger:';
+    await Promise.all([
+      slackWebhookUrl ? this.post('slack', slackWebhookUrl, { username: this.config.displayedSiteName, text: `${icon} [${this.config.name}] ${message}` }) : undefined,
+      webhookUrl
+        ? this.post('webhook', webhookUrl, { librarian: this.config.name, site: this.config.displayedSiteName, level, category: opts.category, caller: opts.caller, message, fields, error_id: id ?? null, time: new Date().toISOString() })
+        : undefined,
+    ]);
+  }
+
+  private async post(channel: 'slack' | 'webhook', url: string, body: unknown): Promise<void> {
     try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ username: this.config.displayedSiteName, text: `${icon} [${this.config.name}] ${message}` }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      if (!res.ok) this.log.warn({ status: res.status }, 'Slack webhook refused the alert');
+      const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) {
+        this.stats.failed++;
+        this.log.warn({ status: res.status, channel }, 'alert webhook refused the alert');
+        return;
+      }
+      this.stats.sent.set(channel, (this.stats.sent.get(channel) ?? 0) + 1);
     } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'Slack webhook unreachable');
+      this.stats.failed++;
+      this.log.warn({ err: (e as Error).message, channel }, 'alert webhook unreachable');
     }
   }
 }

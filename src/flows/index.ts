@@ -9,6 +9,7 @@ import { CloneFlow } from './clone';
 import { DeletionFlow } from './deletion';
 import { ExplainFlow } from './explain';
 import { HealthFlow } from './health';
+import { MetricsFlow } from './metrics';
 import { PeerFlow } from './peers';
 import { RepairFlow } from './repair';
 import { RunNowFlow } from './runNow';
@@ -30,6 +31,7 @@ export interface Flows {
   schedules: ScheduleFlow;
   health: HealthFlow;
   explain: ExplainFlow;
+  metrics: MetricsFlow;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export function createFlows(domain: Domain): Flows {
   const temporal = new TemporalAccess(domain.config, domain.log);
   const schedules = new ScheduleFlow(domain, temporal);
   const clone = new CloneFlow(domain, temporal);
+  const health = new HealthFlow(domain, temporal);
   return {
     temporal,
     upload: new UploadFlow(domain, temporal),
@@ -48,8 +51,9 @@ export function createFlows(domain: Domain): Flows {
     repair: new RepairFlow(domain, temporal),
     deletion: new DeletionFlow(domain, temporal),
     schedules,
-    health: new HealthFlow(domain, temporal),
+    health,
     explain: new ExplainFlow(domain, temporal, clone),
+    metrics: new MetricsFlow(domain, temporal, clone, health),
     close: () => temporal.close(),
   };
 }

@@ -158,6 +158,15 @@ test('205 files and books to C by local copy and to B through Globus: byte for b
   expect(new Set(onlyB.records.map((r) => r.peer))).toEqual(new Set([b.name]));
   expect((await a.cli(['clone', 'history'])).stdout).toMatch(new RegExp(`${c.name}\\s+local\\s+${local.length}\\s+${files.length}\\s`));
 
+  // The metrics show the same, per peer and method, and nothing waiting.
+  const scraped = await (await fetch(`${a.url}/metrics`)).text();
+  expect(scraped).toContain(`librarian_transferred_files{peer="${b.name}",method="globus"} ${files.length}\n`);
+  expect(scraped).toContain(`librarian_transferred_files{peer="${c.name}",method="local"} ${files.length}\n`);
+  expect(scraped).toContain(`librarian_transferred_bytes{peer="${b.name}",method="globus"} ${bytesOf(viaGlobus)}\n`);
+  expect(scraped).toContain(`librarian_peer_files_waiting{peer="${b.name}"} 0\n`);
+  expect(scraped).toMatch(new RegExp(`librarian_transfer_bandwidth_bytes_per_second\\{peer="${c.name}",method="local"\\} [1-9]`));
+  expect(scraped).toContain(`librarian_outgoing_transfers{peer="${b.name}",status="COMPLETED"} ${files.length}\n`);
+
   // Nothing new to send: another run starts nothing.
   expect(await a.client().post('admin/clone/send', { peer: c.name })).toMatchObject({ batches_started: 0 });
   expect(await a.client().post('admin/clone/send', { peer: b.name })).toMatchObject({ batches_started: 0 });

@@ -4,6 +4,8 @@
  * says which service is down. The Temporal server here is this test's own, so stopping it
  * disturbs no other test.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { closeChecksums, makeFile, tmpDir } from '../support/data';
 import { apiError } from '../support/http';
@@ -12,17 +14,43 @@ import { startTemporal } from '../support/temporalServer';
 
 let temporal: Awaited<ReturnType<typeof startTemporal>>;
 let lib: LibrarianHandle;
+/** What the alert webhook received. */
+const alerts: { level: string; category: string; message: string; librarian: string }[] = [];
+let webhook: http.Server;
+const METRICS_TOKEN = 'metrics-token-0123456789';
 
 beforeAll(async () => {
+  webhook = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      alerts.push(JSON.parse(body));
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
   temporal = await startTemporal();
-  lib = await startLibrarian({ separate: true, config: { temporal: { address: temporal.address } } });
+  lib = await startLibrarian({
+    separate: true,
+    config: {
+      temporal: { address: temporal.address },
+      notifications: { webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alerts`, temporalDownAfter: '0s' },
+      metrics: { token: METRICS_TOKEN, cacheFor: '0s' },
+    },
+  });
 }, 300_000);
 
 afterAll(async () => {
   await stopAllLibrarians();
   await temporal?.stop();
   await closeChecksums();
+  webhook?.close();
 });
+
+async function metrics(token = METRICS_TOKEN): Promise<{ status: number; text: string }> {
+  const r = await fetch(`${lib.url}/metrics`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  return { status: r.status, text: await r.text() };
+}
 
 type Ping = { librarian_name: string; catalog: { ok: boolean; problem: string | null }; temporal: { ok: boolean; problem: string | null } };
 
@@ -31,6 +59,19 @@ test('Temporal down: upload and validate answer 503 with the reason, nothing is 
   const file = makeFile(path.join(data, 'before.bin'), 10_000);
   const up = await lib.cli(['upload', file, 'td/before.bin']);
   expect(up.status).toBe(0);
+  // Metrics need the token; they show the store's file and both services up.
+  const refused = await metrics('');
+  expect([refused.status, JSON.parse(refused.text)]).toEqual([401, { reason: 'The metrics need a token.', suggested_remedy: expect.stringContaining('Authorization: Bearer') }]);
+  expect((await metrics('wrong')).status).toBe(401);
+  const scraped = await metrics();
+  expect(scraped.status).toBe(200);
+  expect(scraped.text).toContain('librarian_up{service="temporal"} 1');
+  expect(scraped.text).toContain('librarian_up{service="catalog"} 1');
+  expect(scraped.text).toContain('librarian_store_files{store="main"} 1\n');
+  expect(scraped.text).toContain('librarian_store_bytes{store="main"} 10000\n');
+  expect(scraped.text).toMatch(/librarian_store_free_bytes\{store="main"\} [1-9]\d*\n/);
+  expect(scraped.text).toContain('librarian_store_healthy{store="main",enabled="true"} 1');
+  expect(scraped.text).toContain('librarian_incoming_transfers{status="COMPLETED"} 1\n');
   const healthy = await lib.cli(['ping', '--json']);
   expect([healthy.status, healthy.json<Ping>()]).toEqual([0, expect.objectContaining({ catalog: { ok: true, problem: null }, temporal: { ok: true, problem: null } })]);
 
@@ -66,4 +107,14 @@ test('Temporal down: upload and validate answer 503 with the reason, nothing is 
   expect(await lib.anonymous().post<Ping>('ping/')).toMatchObject({ temporal: { ok: false, problem: null }, catalog: { ok: true, problem: null } });
 
   expect(lib.logOf('server')).not.toMatch(/unhandled error in API request/);
+
+  // Down longer than notifications.temporalDownAfter (0 s here): one alert on the webhook, and
+  // the metrics say so.
+  const down = await metrics();
+  expect(down.text).toContain('librarian_up{service="temporal"} 0');
+  expect(down.text).toContain('librarian_up{service="catalog"} 1');
+  const temporalAlerts = alerts.filter((a) => /Temporal has been unreachable/.test(a.message));
+  expect(temporalAlerts).toEqual([expect.objectContaining({ level: 'error', category: 'librarian_network_availability', librarian: lib.name, message: expect.stringMatching(/No upload, transfer, audit or schedule can run until it is back\.$/) })]);
+  expect(down.text).toMatch(/librarian_alerts_delivered_total\{outcome="sent-webhook"\} [1-9]/);
+  expect(down.text).toContain('librarian_alerts_raised{severity="error"} 1');
 }, 180_000);

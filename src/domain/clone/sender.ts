@@ -355,7 +355,12 @@ export class CloneSender {
       this.log.info({ batchId, peer, files: items.length, reason }, 'clone batch cancelled; its files will be offered again');
       return items.length;
     }
-    await this.notifications.alert('error', `Clone batch ${batchId} to ${peer} gave up on ${items.length} files; they will be offered again. Reason: ${reason}`, { batchId, peer }, { category: 'transfer', caller: 'clone' });
+    await this.notifications.alert('error', `Clone batch ${batchId} to ${peer} gave up on ${items.length} files; they will be offered again. Reason: ${reason}`, { batchId, peer }, {
+      category: 'transfer',
+      caller: 'clone',
+      // One message per peer and cause while it keeps failing (ids and counts vary between batches).
+      key: `clone-gave-up:${peer}:${reason.replace(/\d+/g, '#').slice(0, 200)}`,
+    });
     this.log.error({ batchId, peer, files: items.length, reason }, 'clone batch abandoned; its files will be offered again');
     return items.length;
   }

@@ -201,6 +201,13 @@ export class StoreService {
     const full = view.freeSpace === 0;
     const problem = error ?? (full ? 'store reports full' : undefined);
     if (problem) this.log.warn({ store: name, problem }, 'store is unhealthy');
+    if (full) {
+      await this.notifications.alert('warn', `Store "${name}" is full: uploads and clones pass it by until there is room (free space, or add a store).`, { store: name }, {
+        category: 'store_full',
+        caller: 'store-health',
+        key: `store-full:${name}`,
+      });
+    }
     return { ...view, writable, full, problem };
   }
 }
