@@ -83,6 +83,7 @@ export class SearchService {
     private readonly db: Db,
     private readonly stores: StoreService,
     private readonly provider: 'sqlite' | 'postgresql',
+    private readonly prefixSortLimit = PREFIX_SORT_LIMIT,
   ) {}
 
   /**
@@ -117,7 +118,7 @@ export class SearchService {
   /**
    * Whether a page of a name prefix search walks the time index (filtering names as it goes)
    * rather than reading every name in the prefix's range and sorting them: yes, when the prefix
-   * has more than PREFIX_SORT_LIMIT names (counted from the primary key, stopping there), where
+   * has more than prefixSortLimit names (counted from the primary key, stopping there), where
    * the walk meets a page's worth soon and sorting would cost more (docs/benchmarks.md, "Catalog
    * at 1M files"). Other searches take the database's choice.
    */
@@ -125,8 +126,8 @@ export class SearchService {
     if (q.namePrefix === undefined || q.name !== undefined) return false;
     const r = prefixRange(q.namePrefix);
     const [row] = await this.db.$queryRaw<{ n: number | bigint }[]>`
-      SELECT COUNT(*) AS "n" FROM (SELECT 1 FROM "files" WHERE "name" >= ${r.gte} ${r.lt !== undefined ? Prisma.sql`AND "name" < ${r.lt}` : Prisma.empty} LIMIT ${PREFIX_SORT_LIMIT + 1}) s`;
-    return Number(row?.n ?? 0) > PREFIX_SORT_LIMIT;
+      SELECT COUNT(*) AS "n" FROM (SELECT 1 FROM "files" WHERE "name" >= ${r.gte} ${r.lt !== undefined ? Prisma.sql`AND "name" < ${r.lt}` : Prisma.empty} LIMIT ${this.prefixSortLimit + 1}) s`;
+    return Number(row?.n ?? 0) > this.prefixSortLimit;
   }
 
   /** Newest first (then by name); `nextCursor` is set when more results exist. */
