@@ -11,7 +11,8 @@
  * (every tenth is cal/), 1,000 per night, two per second of create_time, one instance each; the
  * peer holds the oldest 88% (a remote instance and a completed transfer each) and 1% more is on
  * its way (INITIATED), so 11% are candidates. The SQLite file is kept in $BENCH_DIR for the next
- * run of the same schema; PostgreSQL is filled in a fresh server each run.
+ * run of the same schema; PostgreSQL is filled in a fresh server, or, on a server given in
+ * LIBRARIAN_TEST_PG_URL, once in a database named after the size and schema (--fresh-pg: anew).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { loadConfig, type Config } from '../src/config';
 import { createDomain, type Domain } from '../src/domain';
+import type { Prisma } from '../src/domain/catalog/db';
 import { migrate } from '../src/domain/catalog/migrate';
 import { BENCH_DIR, machine } from './common';
 
@@ -31,7 +33,7 @@ const PLANNED_BATCHES = 98;
 const BASE = 1_600_000_000; // seconds; file i was created at BASE + i/2
 
 const { values: args } = parseArgs({
-  options: { files: { type: 'string', default: '1000000' }, only: { type: 'string' }, json: { type: 'string' }, before: { type: 'string' } },
+  options: { files: { type: 'string', default: '1000000' }, only: { type: 'string' }, 'fresh-pg': { type: 'boolean' }, json: { type: 'string' }, before: { type: 'string' } },
 });
 const N = Number(args.files);
 const HELD = Math.floor(N * 0.88);
@@ -136,11 +138,17 @@ async function measure(p: Provider, svc: Domain, raw: (sql: string, ...v: unknow
       const got = await svc.search.files(q);
       if (got.files.length !== Math.min(PAGE, offset >= 0 ? matches - offset - 1 : matches)) throw new Error(`${s.label} ${page}: ${got.files.length} files`);
       figures[`${s.label} | ${page} page`] = await median(5, () => svc.search.files(q));
+      if (page !== 'first' && 'pageSql' in svc.search) plans.push(`${s.label}, ${page} page:\n${await explain(p, svc, svc.search.pageSql(q, await svc.search.walks(q)))}`);
     }
   }
   const count = await svc.clonePlanner.countCandidates(PEER);
   figures['candidates'] = count;
   figures['candidate count'] = await median(3, () => svc.clonePlanner.countCandidates(PEER));
+  if ('statements' in svc.clonePlanner) {
+    const { count: countSql, record } = await svc.clonePlanner.statements(PEER, 'explain', PLANNED_BATCHES * BATCH);
+    plans.push(`candidate count:\n${await explain(p, svc, countSql)}`);
+    plans.push(`recording ${PLANNED_BATCHES * BATCH} planned transfers (rolled back):\n${await explain(p, svc, record)}`);
+  }
   const t = process.hrtime.bigint();
   const { batches } = await svc.clonePlanner.planBatches(PEER, `bench-${Date.now()}`);
   figures['plan and record'] = Number(process.hrtime.bigint() - t) / 1e6;
@@ -153,14 +161,65 @@ async function measure(p: Provider, svc: Domain, raw: (sql: string, ...v: unknow
   return { figures, plans };
 }
 
+/** On a server given in LIBRARIAN_TEST_PG_URL, the catalog is kept (filled once) in a database of this name. */
+async function keptPgDatabase(name: string): Promise<string> {
+  const pg = (await import('pg')).default;
+  const c = new pg.Client({ connectionString: process.env.LIBRARIAN_TEST_PG_URL });
+  await c.connect();
+  if ((await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 0) await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  const u = new URL(process.env.LIBRARIAN_TEST_PG_URL!);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function hasFiles(url: string): Promise<boolean> {
+  const pg = (await import('pg')).default;
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(`SELECT 1 FROM "files" LIMIT 1`)).rowCount === 1;
+  } catch {
+    return false; // not migrated yet
+  } finally {
+    await c.end();
+  }
+}
+
+class RolledBack extends Error {}
+
+/** The database's plan of a statement: EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL (in a transaction rolled back). */
+async function explain(p: Provider, svc: Domain, sql: Prisma.Sql): Promise<string> {
+  if (p === 'sqlite') {
+    const rows = await svc.db.$queryRawUnsafe<{ id: number; parent: number; detail: string }[]>(`EXPLAIN QUERY PLAN ${sql.sql}`, ...sql.values);
+    const depth = new Map<number, number>([[0, 0]]);
+    return rows.map((r) => {
+      const d = (depth.get(r.parent) ?? 0) + 1;
+      depth.set(r.id, d);
+      return `${'  '.repeat(d)}${r.detail}`;
+    }).join('\n');
+  }
+  let plan = '';
+  await svc.db
+    .$transaction(async (tx) => {
+      const rows = await tx.$queryRawUnsafe<Record<string, string>[]>(`EXPLAIN (ANALYZE, BUFFERS OFF) ${sql.text}`, ...sql.values);
+      plan = rows.map((r) => `  ${r['QUERY PLAN']}`).join('\n');
+      throw new RolledBack();
+    }, { timeout: 120_000 })
+    .catch((e) => {
+      if (!(e instanceof RolledBack)) throw e;
+    });
+  return plan;
+}
+
 async function runOn(p: Provider): Promise<Figures> {
   const { createPgDatabase } = await import('../test/support/librarian');
   const migrations = readdirSync(path.join(__dirname, '..', p === 'sqlite' ? 'prisma/sqlite/migrations' : 'prisma/migrations')).sort();
   const schemaKey = createHash('sha256').update(migrations.join('\n')).digest('hex').slice(0, 12);
   const file = path.join(BENCH_DIR, `catalog-${N}-${schemaKey}.db`);
-  const url = p === 'sqlite' ? `file:${file}` : await createPgDatabase();
+  const url = p === 'sqlite' ? `file:${file}` : process.env.LIBRARIAN_TEST_PG_URL && !args['fresh-pg'] ? await keptPgDatabase(`bench_catalog_${N}_${schemaKey}`) : await createPgDatabase();
   const database = { provider: p, url } as Config['database'];
-  const filled = p === 'sqlite' && existsSync(file);
+  const filled = p === 'sqlite' ? existsSync(file) : await hasFiles(url);
   const base = loadConfig(undefined, {});
   const config: Config = { ...base, name: 'bench', log: { ...base.log, level: 'warn' }, database, encryptionKey: 'k', clone: { ...base.clone, batchSize: BATCH } };
   let fillSeconds = 0;
@@ -196,11 +255,14 @@ async function runOn(p: Provider): Promise<Figures> {
   // Room for the 98 batches beside the ones already on their way.
   const inFlight = (await svc.transfers.outgoing.inFlightBatches(PEER)).length;
   Object.assign(svc.config.clone, { maxBatchesPerPeer: inFlight + PLANNED_BATCHES, maxBatchesTotal: inFlight + PLANNED_BATCHES });
-  const { figures } = await measure(p, svc, raw);
+  const { figures, plans } = await measure(p, svc, raw);
   figures['catalog fill (s)'] = filled ? 'kept' : fillSeconds;
   await svc.close();
+  allPlans.push(...plans.map((pl) => `${p}, ${pl}`));
   return figures;
 }
+
+const allPlans: string[] = [];
 
 async function main() {
   const providers = (args.only ? [args.only] : ['sqlite', 'postgresql']) as Provider[];
@@ -225,6 +287,7 @@ async function main() {
   for (const [p, f] of Object.entries(results)) {
     for (const [k, v] of Object.entries(f)) console.log(`| ${p} | ${k} | ${args.before ? `${fmt(before[p]?.[k])} | ` : ''}${fmt(v)} |`);
   }
+  console.log(`\nPlans:\n\n${allPlans.join('\n\n')}`);
 }
 
 main().catch((e) => {

@@ -101,9 +101,9 @@ describe.each(PROVIDERS)('name_prefix on %s', (provider) => {
 
 /**
  * Paging: every matching file exactly once, newest first then by name in byte order, whichever
- * range the pages walk (the prefix's names sorted, or the time index: a limit of 0 names makes
- * every prefix search walk), with names that share creation times, are prefixes of each other,
- * hold "%", "_" and multi-byte characters.
+ * range the pages walk (the prefix's names sorted, or the time index: on SQLite a limit of 0
+ * names makes every prefix search walk; PostgreSQL chooses by its statistics), with names that
+ * share creation times, are prefixes of each other, hold "%", "_" and multi-byte characters.
  */
 describe.each(PROVIDERS)('paging search/file on %s', (provider) => {
   let t: TestDomain;

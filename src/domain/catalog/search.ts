@@ -110,8 +110,9 @@ export class SearchService {
     if (upper) conds.push(Prisma.sql`"create_time" <= ${upper}`);
     if (c) conds.push(Prisma.sql`("create_time" < ${c.t} OR "name" > ${c.n})`);
     const where = conds.length ? Prisma.sql`WHERE ${Prisma.join(conds, ' AND ')}` : Prisma.empty;
-    // SQLite needs telling; PostgreSQL weighs the two ranges by its statistics of names.
-    const index = walk && this.provider === 'sqlite' ? Prisma.raw(' INDEXED BY "files_create_time_name_idx"') : Prisma.empty;
+    // SQLite needs telling (without statistics it takes the name range whenever there is one, and
+    // the time range whenever there is one too); PostgreSQL weighs them by its statistics.
+    const index = this.provider === 'sqlite' && q.namePrefix !== undefined && q.name === undefined ? Prisma.raw(` INDEXED BY "${walk ? 'files_create_time_name_idx' : 'sqlite_autoindex_files_1'}"`) : Prisma.empty;
     return Prisma.sql`SELECT "name" FROM "files"${index} ${where} ORDER BY "create_time" DESC, "name" LIMIT ${q.limit + 1}`;
   }
 
@@ -120,10 +121,11 @@ export class SearchService {
    * rather than reading every name in the prefix's range and sorting them: yes, when the prefix
    * has more than prefixSortLimit names (counted from the primary key, stopping there), where
    * the walk meets a page's worth soon and sorting would cost more (docs/benchmarks.md, "Catalog
-   * at 1M files"). Other searches take the database's choice.
+   * at 1M files"). Asked on SQLite only, which has no statistics to choose by; PostgreSQL
+   * chooses by its statistics of names. Other searches take the database's choice.
    */
   async walks(q: FileSearch): Promise<boolean> {
-    if (q.namePrefix === undefined || q.name !== undefined) return false;
+    if (this.provider !== 'sqlite' || q.namePrefix === undefined || q.name !== undefined) return false;
     const r = prefixRange(q.namePrefix);
     const [row] = await this.db.$queryRaw<{ n: number | bigint }[]>`
       SELECT COUNT(*) AS "n" FROM (SELECT 1 FROM "files" WHERE "name" >= ${r.gte} ${r.lt !== undefined ? Prisma.sql`AND "name" < ${r.lt}` : Prisma.empty} LIMIT ${this.prefixSortLimit + 1}) s`;

@@ -16,7 +16,6 @@ const PLANNING_LOCK = 7_254_001;
 
 export interface PlannedBatch {
   batchId: string;
-  transferIds: number[];
   files: number;
   bytes: number;
 }
@@ -46,6 +45,15 @@ export function cloneBatchSettings(config: Pick<Config, 'clone' | 'globus' | 'wo
   };
 }
 
+/** What planning and counting need to know of a peer. */
+interface Target {
+  peer: string;
+  peerId: number;
+  maxAgeDays: number | undefined;
+  batchSize: number;
+  preferredStore: number | undefined;
+}
+
 export class ClonePlanner {
   constructor(
     private readonly db: Db,
@@ -61,38 +69,61 @@ export class ClonePlanner {
   }
 
   /**
-   * Files with an available instance that the peer lacks and that are not on their way to it.
-   * Raw SQL: the query Prisma builds for this uses NOT IN over all outgoing transfers, which
-   * PostgreSQL runs in quadratic time once that list outgrows work_mem (220 s for 100,000 files).
+   * The names of the files with an available instance that the peer lacks and that are not on
+   * their way to it: the difference of three name lists, each read in name order from an index
+   * (instances(available, file_name), the peer's remote instances, the transfers in flight), so
+   * that the database merges them instead of probing three indexes for every file (at 1M files:
+   * docs/benchmarks.md, "Catalog at 1M files"). SQLite merges an EXCEPT with ORDER BY (also
+   * inside IN, not in a join); PostgreSQL sorts and hashes an EXCEPT but merges anti-joins of
+   * ordered input. Raw SQL: Prisma's query for this uses NOT IN over all outgoing transfers,
+   * which PostgreSQL runs in quadratic time (220 s for 100,000 files).
    */
-  private candidateFilter(peerId: number, peer: string, maxAgeDays: number | undefined): Prisma.Sql {
-    const since = maxAgeDays ? new Date(Date.now() - maxAgeDays * 86_400_000) : undefined;
-    return Prisma.sql`EXISTS (SELECT 1 FROM "instances" i WHERE i."file_name" = f."name" AND i."available" = true)
-        AND NOT EXISTS (SELECT 1 FROM "remote_instances" r WHERE r."file_name" = f."name" AND r."librarian_id" = ${peerId})
-        AND NOT EXISTS (SELECT 1 FROM "outgoing_transfers" o WHERE o."file_name" = f."name" AND o."destination" = ${peer}
-          AND o."status" IN ('INITIATED', 'ONGOING', 'STAGED'))
-        ${since ? Prisma.sql`AND f."create_time" >= ${since}` : Prisma.empty}`;
+  private candidateNames(t: Target): Prisma.Sql {
+    if (this.config.database.provider === 'sqlite') {
+      return Prisma.sql`SELECT i."file_name" FROM "instances" i WHERE i."available" = true
+        EXCEPT SELECT r."file_name" FROM "remote_instances" r WHERE r."librarian_id" = ${t.peerId}
+        EXCEPT SELECT o."file_name" FROM "outgoing_transfers" o WHERE o."destination" = ${t.peer} AND o."status" IN ('INITIATED', 'ONGOING', 'STAGED')
+        ORDER BY 1`;
+    }
+    return Prisma.sql`SELECT a."file_name" FROM (SELECT DISTINCT i."file_name" FROM "instances" i WHERE i."available" = true) a
+      WHERE NOT EXISTS (SELECT 1 FROM "remote_instances" r WHERE r."file_name" = a."file_name" AND r."librarian_id" = ${t.peerId})
+        AND NOT EXISTS (SELECT 1 FROM "outgoing_transfers" o WHERE o."file_name" = a."file_name" AND o."destination" = ${t.peer}
+          AND o."status" IN ('INITIATED', 'ONGOING', 'STAGED'))`;
+  }
+
+  private since(t: Target): Date | undefined {
+    return t.maxAgeDays ? new Date(Date.now() - t.maxAgeDays * 86_400_000) : undefined;
+  }
+
+  /** What planning and counting need to know of a peer, read before planning takes its lock. */
+  private async target(peer: string): Promise<Target> {
+    const p = await this.peers.row(peer);
+    const s = cloneSettingsFor(this.config, peer);
+    const preferredStore = s.preferredStore ? (await this.db.store.findUnique({ where: { name: s.preferredStore } }))?.id : undefined;
+    return { peer, peerId: p.id, maxAgeDays: s.maxAgeDays, batchSize: s.batchSize, preferredStore };
   }
 
   /**
-   * Records the oldest `limit` candidates as INITIATED transfers to `peer` in batches of
-   * `batchSize` named `batchPrefix` + 0, 1, ..., each with the instance to send (the preferred
-   * store's when it has one), in one statement: candidates are found in one pass and the rows
-   * written without a round trip each (100,000 rows in about a second, docs/benchmarks.md).
+   * The statement that records the oldest `limit` candidates as INITIATED transfers to the peer,
+   * in batches of `batchSize` named `batchPrefix` + 0, 1, ..., each with the instance to send
+   * (the preferred store's when it has one). One statement: the candidates are found in one pass
+   * (a query per chunk walked again past the files the chunks before it had planned) and the
+   * rows are written without a round trip each.
    */
-  private async recordCandidates(q: Query, peerId: number, peer: string, s: { maxAgeDays?: number; batchSize: number }, preferredStore: number | undefined, batchPrefix: string, limit: number): Promise<number> {
-    return q.$executeRaw`
+  private recordSql(t: Target, batchPrefix: string, limit: number): Prisma.Sql {
+    const since = this.since(t);
+    return Prisma.sql`
       INSERT INTO "outgoing_transfers" ("status", "destination", "transfer_size", "transfer_checksum", "file_name", "instance_id", "batch_id", "start_time")
-      SELECT 'INITIATED', ${peer}, c."size", c."checksum", c."name", c."instance_id",
-        CAST(${batchPrefix} AS TEXT) || CAST((c."k" - 1) / CAST(${s.batchSize} AS INTEGER) AS TEXT), ${new Date()}
+      SELECT 'INITIATED', ${t.peer}, c."size", c."checksum", c."name", c."instance_id",
+        CAST(${batchPrefix} AS TEXT) || CAST((c."k" - 1) / CAST(${t.batchSize} AS INTEGER) AS TEXT), ${new Date()}
       FROM (
         SELECT o.*, ROW_NUMBER() OVER (ORDER BY o."create_time", o."name") AS "k"
         FROM (
           SELECT f."name", f."size", f."checksum", f."create_time",
             (SELECT i."id" FROM "instances" i WHERE i."file_name" = f."name" AND i."available" = true
-              ORDER BY CASE WHEN i."store_id" = ${preferredStore ?? -1} THEN 0 ELSE 1 END, i."id" LIMIT 1) AS "instance_id"
+              ORDER BY CASE WHEN i."store_id" = ${t.preferredStore ?? -1} THEN 0 ELSE 1 END, i."id" LIMIT 1) AS "instance_id"
           FROM "files" f
-          WHERE ${this.candidateFilter(peerId, peer, s.maxAgeDays)}
+          WHERE f."name" IN (${this.candidateNames(t)}) ${since ? Prisma.sql`AND f."create_time" >= ${since}` : Prisma.empty}
           ORDER BY f."create_time", f."name"
           LIMIT ${limit}
         ) o
@@ -100,26 +131,23 @@ export class ClonePlanner {
       ORDER BY c."k"`;
   }
 
-  /**
-   * Files that would be sent to `peer` now. The set difference of three name lists, each read in
-   * name order from an index (available instances, the peer's remote instances, transfers on
-   * their way to it), which SQLite merges (EXCEPT with ORDER BY) instead of probing three indexes
-   * for every file: 0.2 s instead of 1 s at 1M files (docs/benchmarks.md).
-   */
+  private countSql(t: Target): Prisma.Sql {
+    const since = this.since(t);
+    if (since) {
+      return Prisma.sql`SELECT COUNT(*) AS "n" FROM "files" f WHERE f."name" IN (${this.candidateNames(t)}) AND f."create_time" >= ${since}`;
+    }
+    return Prisma.sql`SELECT COUNT(*) AS "n" FROM (${this.candidateNames(t)}) c`;
+  }
+
+  /** The statements of countCandidates and of planBatches (a run of `limit` files), for bench/catalog.ts to show their plans. */
+  async statements(peer: string, runKey: string, limit: number): Promise<{ count: Prisma.Sql; record: Prisma.Sql }> {
+    const t = await this.target(peer);
+    return { count: this.countSql(t), record: this.recordSql(t, workflowIds(this.config.name).cloneBatchPrefix(peer, runKey), limit) };
+  }
+
+  /** Files that would be sent to `peer` now. */
   async countCandidates(peer: string): Promise<number> {
-    const p = await this.peers.row(peer);
-    const maxAgeDays = cloneSettingsFor(this.config, peer).maxAgeDays;
-    const since = maxAgeDays ? new Date(Date.now() - maxAgeDays * 86_400_000) : undefined;
-    const available = since
-      ? Prisma.sql`SELECT i."file_name" FROM "instances" i JOIN "files" f ON f."name" = i."file_name" WHERE i."available" = true AND f."create_time" >= ${since}`
-      : Prisma.sql`SELECT i."file_name" FROM "instances" i WHERE i."available" = true`;
-    const [row] = await this.db.$queryRaw<{ n: bigint | number }[]>`
-      SELECT COUNT(*) AS "n" FROM (
-        ${available}
-        EXCEPT SELECT r."file_name" FROM "remote_instances" r WHERE r."librarian_id" = ${p.id}
-        EXCEPT SELECT o."file_name" FROM "outgoing_transfers" o WHERE o."destination" = ${peer} AND o."status" IN ('INITIATED', 'ONGOING', 'STAGED')
-        ORDER BY 1
-      ) c`;
+    const [row] = await this.db.$queryRaw<{ n: bigint | number }[]>(this.countSql(await this.target(peer)));
     return Number(row?.n ?? 0);
   }
 
@@ -143,25 +171,27 @@ export class ClonePlanner {
   async planBatches(peer: string, runKey: string): Promise<{ batches: PlannedBatch[]; waiting: string | null }> {
     const prefix = workflowIds(this.config.name).cloneBatchPrefix(peer, runKey);
     // A range, not LIKE: "_" and "%" are common in peer names and would match other peers' batches.
-    const recorded = (q: Query) => q.outgoingTransfer.findMany({ where: { batchId: prefixRange(prefix) }, orderBy: { id: 'asc' }, select: { id: true, batchId: true, transferSize: true } });
-    const p = await this.peers.row(peer);
-    const s = cloneSettingsFor(this.config, peer);
-    const preferred = s.preferredStore ? (await this.db.store.findUnique({ where: { name: s.preferredStore } }))?.id : undefined;
+    // A range, not LIKE: "_" and "%" are common in peer names and would match other peers' batches.
+    const recorded = async (q: Query): Promise<PlannedBatch[]> =>
+      (await q.outgoingTransfer.groupBy({ by: ['batchId'], where: { batchId: prefixRange(prefix) }, _count: { _all: true }, _sum: { transferSize: true }, _min: { id: true } }))
+        .sort((x, y) => x._min.id! - y._min.id!)
+        .map((b) => ({ batchId: b.batchId!, files: b._count._all, bytes: Number(b._sum.transferSize ?? 0) }));
+    const target = await this.target(peer);
     const planned = await this.db.$transaction(
       async (tx: Prisma.TransactionClient) => {
         await this.lockPlanning(tx);
         const existing = await recorded(tx);
-        if (existing.length) return { rows: existing, waiting: null };
+        if (existing.length) return { batches: existing, waiting: null };
         const cap = await this.capacity(peer, tx);
-        if (cap.reason) return { rows: [], waiting: cap.reason };
-        await this.recordCandidates(tx, p.id, peer, s, preferred, prefix, cap.free * s.batchSize);
-        return { rows: await recorded(tx), waiting: null };
+        if (cap.reason) return { batches: [], waiting: cap.reason };
+        await tx.$executeRaw(this.recordSql(target, prefix, cap.free * target.batchSize));
+        return { batches: await recorded(tx), waiting: null };
       },
       // Planning 100,000 files takes seconds (docs/benchmarks.md); a scheduled run plans far fewer.
       { maxWait: 60_000, timeout: 10 * 60_000 },
     );
-    if (planned.rows.length) this.log.info({ peer, files: planned.rows.length, batches: new Set(planned.rows.map((t) => t.batchId)).size }, 'clone batches planned');
-    return { batches: group(planned.rows), waiting: planned.waiting };
+    if (planned.batches.length) this.log.info({ peer, files: planned.batches.reduce((n, b) => n + b.files, 0), batches: planned.batches.length }, 'clone batches planned');
+    return planned;
   }
 
   /**
@@ -173,16 +203,4 @@ export class ClonePlanner {
     if (this.config.database.provider === 'postgresql') await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${PLANNING_LOCK})`);
     else await tx.$executeRawUnsafe('DELETE FROM "outgoing_transfers" WHERE 0');
   }
-}
-
-function group(rows: { id: number; batchId: string | null; transferSize: bigint }[]): PlannedBatch[] {
-  const map = new Map<string, PlannedBatch>();
-  for (const r of rows) {
-    const b = map.get(r.batchId!) ?? { batchId: r.batchId!, transferIds: [], files: 0, bytes: 0 };
-    b.transferIds.push(r.id);
-    b.files++;
-    b.bytes += Number(r.transferSize);
-    map.set(r.batchId!, b);
-  }
-  return [...map.values()];
 }

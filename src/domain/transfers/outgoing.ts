@@ -75,11 +75,7 @@ export class OutgoingTransfers {
 
   /** Batches to `peer` (or to all) that still have work in flight. */
   async inFlightBatches(peer?: string, q: Query = this.db): Promise<string[]> {
-    const rows = await q.outgoingTransfer.findMany({
-      where: { status: { in: ACTIVE_STATUSES }, batchId: { not: null }, ...(peer ? { destination: peer } : {}) },
-      distinct: ['batchId'],
-      select: { batchId: true },
-    });
+    const rows = await q.outgoingTransfer.groupBy({ by: ['batchId'], where: { status: { in: ACTIVE_STATUSES }, batchId: { not: null }, ...(peer ? { destination: peer } : {}) } });
     return rows.map((r) => r.batchId!);
   }
 
