@@ -138,16 +138,24 @@ async function measure(p: Provider, svc: Domain, raw: (sql: string, ...v: unknow
       const got = await svc.search.files(q);
       if (got.files.length !== Math.min(PAGE, offset >= 0 ? matches - offset - 1 : matches)) throw new Error(`${s.label} ${page}: ${got.files.length} files`);
       figures[`${s.label} | ${page} page`] = await median(5, () => svc.search.files(q));
-      if (page !== 'first' && 'pageSql' in svc.search) plans.push(`${s.label}, ${page} page:\n${await explain(p, svc, svc.search.pageSql(q, await svc.search.walks(q)))}`);
+      if ('pageSql' in svc.search) {
+        const sql = svc.search.pageSql(q, await svc.search.walks(q));
+        figures[`${s.label} | ${page} page: its query alone`] = await median(5, () => svc.db.$queryRaw(sql));
+        plans.push(`${s.label}, ${page} page:\n${await explain(p, svc, sql)}`);
+      }
     }
   }
+  // What any query costs through Prisma at the time (a page makes 5-7).
+  figures['a round trip (SELECT 1)'] = await median(5, () => svc.db.$queryRaw`SELECT 1`);
   const count = await svc.clonePlanner.countCandidates(PEER);
   figures['candidates'] = count;
   figures['candidate count'] = await median(3, () => svc.clonePlanner.countCandidates(PEER));
   if ('statements' in svc.clonePlanner) {
     const { count: countSql, record } = await svc.clonePlanner.statements(PEER, 'explain', PLANNED_BATCHES * BATCH);
     plans.push(`candidate count:\n${await explain(p, svc, countSql)}`);
-    plans.push(`recording ${PLANNED_BATCHES * BATCH} planned transfers (rolled back):\n${await explain(p, svc, record)}`);
+    // As planBatches runs it (see lockPlanning).
+    const settings = p === 'postgresql' ? ['SET LOCAL jit = off'] : [];
+    plans.push(`recording ${PLANNED_BATCHES * BATCH} planned transfers (rolled back):\n${await explain(p, svc, record, settings)}`);
   }
   const t = process.hrtime.bigint();
   const { batches } = await svc.clonePlanner.planBatches(PEER, `bench-${Date.now()}`);
@@ -189,7 +197,7 @@ async function hasFiles(url: string): Promise<boolean> {
 class RolledBack extends Error {}
 
 /** The database's plan of a statement: EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL (in a transaction rolled back). */
-async function explain(p: Provider, svc: Domain, sql: Prisma.Sql): Promise<string> {
+async function explain(p: Provider, svc: Domain, sql: Prisma.Sql, settings: string[] = []): Promise<string> {
   if (p === 'sqlite') {
     const rows = await svc.db.$queryRawUnsafe<{ id: number; parent: number; detail: string }[]>(`EXPLAIN QUERY PLAN ${sql.sql}`, ...sql.values);
     const depth = new Map<number, number>([[0, 0]]);
@@ -202,6 +210,7 @@ async function explain(p: Provider, svc: Domain, sql: Prisma.Sql): Promise<strin
   let plan = '';
   await svc.db
     .$transaction(async (tx) => {
+      for (const s of settings) await tx.$executeRawUnsafe(s);
       const rows = await tx.$queryRawUnsafe<Record<string, string>[]>(`EXPLAIN (ANALYZE, BUFFERS OFF) ${sql.text}`, ...sql.values);
       plan = rows.map((r) => `  ${r['QUERY PLAN']}`).join('\n');
       throw new RolledBack();
@@ -214,8 +223,10 @@ async function explain(p: Provider, svc: Domain, sql: Prisma.Sql): Promise<strin
 
 async function runOn(p: Provider): Promise<Figures> {
   const { createPgDatabase } = await import('../test/support/librarian');
-  const migrations = readdirSync(path.join(__dirname, '..', p === 'sqlite' ? 'prisma/sqlite/migrations' : 'prisma/migrations')).sort();
-  const schemaKey = createHash('sha256').update(migrations.join('\n')).digest('hex').slice(0, 12);
+  const dir = path.join(__dirname, '..', p === 'sqlite' ? 'prisma/sqlite/migrations' : 'prisma/migrations');
+  const hash = createHash('sha256');
+  for (const m of readdirSync(dir).sort()) hash.update(m).update(existsSync(path.join(dir, m, 'migration.sql')) ? readFileSync(path.join(dir, m, 'migration.sql')) : '');
+  const schemaKey = hash.digest('hex').slice(0, 12);
   const file = path.join(BENCH_DIR, `catalog-${N}-${schemaKey}.db`);
   const url = p === 'sqlite' ? `file:${file}` : process.env.LIBRARIAN_TEST_PG_URL && !args['fresh-pg'] ? await keptPgDatabase(`bench_catalog_${N}_${schemaKey}`) : await createPgDatabase();
   const database = { provider: p, url } as Config['database'];
