@@ -11,6 +11,8 @@ import { prefixRange } from '../catalog/search';
 import type { PeerRegistry } from '../peers/registry';
 import type { OutgoingTransfers } from '../transfers/outgoing';
 
+/** Rows recorded by one planning run above which PostgreSQL's statistics of transfers are refreshed. */
+const ANALYZE_AFTER = 5000;
 /** Key of PostgreSQL's advisory lock around clone planning (any constant unique in this catalog). */
 const PLANNING_LOCK = 7_254_001;
 
@@ -184,7 +186,10 @@ export class ClonePlanner {
         if (existing.length) return { batches: existing, waiting: null };
         const cap = await this.capacity(peer, tx);
         if (cap.reason) return { batches: [], waiting: cap.reason };
-        await tx.$executeRaw(this.recordSql(target, prefix, cap.free * target.batchSize));
+        const written = await tx.$executeRaw(this.recordSql(target, prefix, cap.free * target.batchSize));
+        // Thousands of new rows leave PostgreSQL's statistics stale until autovacuum comes by; with
+        // them it counted the candidates next by nested sequential scans (minutes for 100,000).
+        if (written >= ANALYZE_AFTER && this.config.database.provider === 'postgresql') await tx.$executeRawUnsafe('ANALYZE "outgoing_transfers"');
         return { batches: await recorded(tx), waiting: null };
       },
       // Planning 100,000 files takes seconds (docs/benchmarks.md); a scheduled run plans far fewer.
