@@ -109,8 +109,8 @@ export class ClonePlanner {
    * The statement that records the oldest `limit` candidates as INITIATED transfers to the peer,
    * in batches of `batchSize` named `batchPrefix` + 0, 1, ..., each with the instance to send
    * (the preferred store's when it has one). One statement: the candidates are found in one pass
-   * (a query per chunk walked again past the files the chunks before it had planned) and the
-   * rows are written without a round trip each.
+   * (asked for in chunks, each query walked again past the files the chunks before had taken)
+   * and the rows are written without a round trip each.
    */
   private recordSql(t: Target, batchPrefix: string, limit: number): Prisma.Sql {
     const since = this.since(t);
@@ -133,6 +133,7 @@ export class ClonePlanner {
       ORDER BY c."k"`;
   }
 
+  /** The count of candidateNames (of the recent files only, when the peer has maxAgeDays). */
   private countSql(t: Target): Prisma.Sql {
     const since = this.since(t);
     if (since) {
