@@ -123,7 +123,7 @@ export async function createDomain(config: Config, component: string, opts: { re
     ingest,
     uploads,
     uploadReceiver: new UploadReceiver(uploads, incoming),
-    search: new SearchService(db, stores),
+    search: new SearchService(db, stores, config.database.provider),
     findings,
     integrity,
     audit: new StoreAudit(db, stores, integrity, findings, log),

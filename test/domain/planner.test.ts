@@ -19,7 +19,7 @@ describe.each(PROVIDERS)('clone planning on %s', (provider) => {
         { name: 'second', stagingPath: 'stores/second/staging', storePath: 'stores/second/store' },
       ],
     });
-    for (const name of [...peers, 'pref']) await t.domain.db.librarian.create({ data: { name, url: '127.0.0.1', port: 9, authenticator: 'x' } });
+    for (const name of [...peers, 'pref', 'site_a', 'siteXa']) await t.domain.db.librarian.create({ data: { name, url: '127.0.0.1', port: 9, authenticator: 'x' } });
   });
   afterAll(() => t.close());
 
@@ -104,5 +104,24 @@ describe.each(PROVIDERS)('clone planning on %s', (provider) => {
     expect(rows.every((o) => o.instance?.store.name === 'second')).toBe(true);
     expect(rows.map((o) => o.fileName).sort()).toEqual(recent.slice(0, 4).sort());
     expect(rows.some((o) => old.includes(o.fileName))).toBe(false);
+  });
+
+  test('peer names with "_" are names, not patterns: each run finds only its own batches, and a repair only its own transfer', async () => {
+    await clear();
+    const names = await files(3);
+    const { clonePlanner, transfers } = t.domain;
+    // In a LIKE pattern "site_a" matches siteXa: the same run key must not find siteXa's batches.
+    const x = await clonePlanner.planBatches('siteXa', 'run-u');
+    const own = await clonePlanner.planBatches('site_a', 'run-u');
+    expect([x, own].map((r) => r.batches.map((b) => [b.batchId, b.files]))).toEqual([[[`clone/${t.config.name}/siteXa/run-u-0`, 2]], [[`clone/${t.config.name}/site_a/run-u-0`, 2]]]);
+    const rows = await t.domain.db.outgoingTransfer.findMany({ where: { destination: 'site_a' }, orderBy: { id: 'asc' } });
+    expect(rows.map((o) => [o.fileName, o.batchId])).toEqual(names.slice(0, 2).map((n) => [n, `clone/${t.config.name}/site_a/run-u-0`]));
+    // The file's one unfinished transfer to the peer is in an ordinary batch, not a repair's.
+    expect(await transfers.outgoing.inFlightOf(names[0]!, 'site_a', '/repair-')).toBeNull();
+    await transfers.outgoing.failed(rows.map((o) => o.id), 'test');
+    await transfers.outgoing.record(t.domain.db, [{ destination: 'site_a', fileName: names[0]!, size: 1, checksum: 'c', instanceId: rows[0]!.instanceId!, batchId: `clone/${t.config.name}/site_a/repair-1-0` }], 'INITIATED');
+    expect((await transfers.outgoing.inFlightOf(names[0]!, 'site_a', '/repair-'))?.batchId).toBe(`clone/${t.config.name}/site_a/repair-1-0`);
+    expect(await transfers.outgoing.inFlightOf(names[0]!, 'siteXa', '/repair-')).toBeNull();
+    expect(await transfers.outgoing.inFlightOf(names[1]!, 'site_a', '/repair-')).toBeNull();
   });
 });

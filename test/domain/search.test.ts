@@ -6,6 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { sqlitePath } from '../../src/domain/catalog/db';
+import { SearchService, type FileSearch } from '../../src/domain/catalog/search';
 import { testDomain, type TestDomain } from '../support/domain';
 import { PROVIDERS } from '../support/librarian';
 
@@ -95,5 +96,76 @@ describe.each(PROVIDERS)('name_prefix on %s', (provider) => {
     } finally {
       await c.end();
     }
+  });
+});
+
+/**
+ * Paging: every matching file exactly once, newest first then by name in byte order, whichever
+ * range the pages walk (the prefix's names sorted, or the time index: on SQLite a limit of 0
+ * names makes every prefix search walk; PostgreSQL chooses by its statistics), with names that
+ * share creation times, are prefixes of each other, hold "%", "_" and multi-byte characters.
+ */
+describe.each(PROVIDERS)('paging search/file on %s', (provider) => {
+  let t: TestDomain;
+  const T = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+  // [name, second of creation]: several share a second, so the cursor's name decides.
+  const FILES: [string, number][] = [
+    ['p/a', 5],
+    ['p/a_', 5],
+    ['p/a%', 5],
+    ['p/a/b', 5],
+    ['p/ab', 4],
+    ['p/aé', 4],
+    ['p/a\u{1F600}', 4],
+    ['p/a\uE000', 3],
+    ['p/a\uD7FF', 3],
+    ['p/aa', 2],
+    ['p/a_b', 2],
+    ['p/', 1],
+    ['p', 1],
+    ['pa', 5],
+    ['p_x', 5],
+    ['q/a', 5],
+  ];
+  const bytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+  beforeAll(async () => {
+    t = await testDomain(provider);
+    for (const [name, s] of FILES) await t.domain.db.file.create({ data: { name, createTime: T(s), size: 1n, checksum: `md5:::${'0'.repeat(32)}`, uploader: 'u', source: 'u' } });
+  });
+  afterAll(() => t.close());
+
+  /** Every page of a search, as names. */
+  async function pages(search: SearchService, q: Omit<FileSearch, 'limit' | 'cursor'>, limit: number): Promise<string[]> {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await search.files({ ...q, limit, cursor });
+      expect(page.files.length).toBeLessThanOrEqual(limit);
+      seen.push(...page.files.map((f) => f.name));
+      cursor = page.nextCursor;
+    } while (cursor);
+    return seen;
+  }
+
+  const expected = (match: (name: string, s: number) => boolean) =>
+    FILES.filter(([n, s]) => match(n, s))
+      .sort(([a, x], [b, y]) => y - x || bytes(a, b))
+      .map(([n]) => n);
+
+  test.each([
+    ['sorting the prefix\'s names', 10_000],
+    ['walking the time index', 0],
+  ])('by prefix, %s, in pages of 1, 2 and 3', async (_, sortLimit) => {
+    const search = new SearchService(t.domain.db, t.domain.stores, provider, sortLimit);
+    for (const prefix of ['p/a', 'p/a_', 'p', 'p/', 'p/a\u{1F600}', 'p/a\uD7FF']) {
+      for (const limit of [1, 2, 3]) expect([prefix, limit, await pages(search, { namePrefix: prefix }, limit)]).toEqual([prefix, limit, expected((n) => n.startsWith(prefix))]);
+    }
+  });
+
+  test('by time window, alone and with a prefix, in pages of 2', async () => {
+    const { search } = t.domain;
+    expect(await pages(search, { createdAfter: T(2), createdBefore: T(4) }, 2)).toEqual(expected((_, s) => s >= 2 && s <= 4));
+    expect(await pages(search, { createdAfter: T(3), createdBefore: T(5), namePrefix: 'p/a' }, 2)).toEqual(expected((n, s) => s >= 3 && n.startsWith('p/a')));
+    expect(await pages(search, {}, 3)).toEqual(expected(() => true));
   });
 });

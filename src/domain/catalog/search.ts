@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../shared/errors';
 import { parseTime } from '../../shared/times';
-import type { Db, Prisma } from './db';
+import { Prisma, type Db } from './db';
 import type { StoreService } from '../stores/stores';
 
 export interface FileSearch {
@@ -75,32 +75,73 @@ export interface RemoteInstanceSearch {
   limit: number;
 }
 
+/** See SearchService.walks. */
+const PREFIX_SORT_LIMIT = 10_000;
+
 export class SearchService {
   constructor(
     private readonly db: Db,
     private readonly stores: StoreService,
+    private readonly provider: 'sqlite' | 'postgresql',
+    private readonly prefixSortLimit = PREFIX_SORT_LIMIT,
   ) {}
+
+  /**
+   * The SQL of one page's names (newest first, then by name), as `files` runs it: the keyset
+   * after the cursor is `create_time <= t AND (create_time < t OR name > n)`, whose first term is
+   * a range of the index on (create_time DESC, name) (an OR alone makes SQLite read every match
+   * and sort). A name prefix is a range of the primary key; which of the two ranges a page walks
+   * is `walk`'s choice (see files). Exported for bench/catalog.ts, which shows its plans.
+   */
+  pageSql(q: FileSearch, walk: boolean): Prisma.Sql {
+    const c = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const conds: Prisma.Sql[] = [];
+    if (q.name !== undefined) conds.push(Prisma.sql`"name" = ${q.name}`);
+    if (q.namePrefix !== undefined) {
+      const r = prefixRange(q.namePrefix);
+      conds.push(Prisma.sql`"name" >= ${r.gte}`);
+      if (r.lt !== undefined) conds.push(Prisma.sql`"name" < ${r.lt}`);
+    }
+    if (q.uploader !== undefined) conds.push(Prisma.sql`"uploader" = ${q.uploader}`);
+    if (q.source !== undefined) conds.push(Prisma.sql`"source" = ${q.source}`);
+    if (q.createdAfter) conds.push(Prisma.sql`"create_time" >= ${q.createdAfter}`);
+    // One upper bound: given two, SQLite ranges over the first and filters by the second.
+    const upper = c && (!q.createdBefore || c.t < q.createdBefore) ? c.t : q.createdBefore;
+    if (upper) conds.push(Prisma.sql`"create_time" <= ${upper}`);
+    if (c) conds.push(Prisma.sql`("create_time" < ${c.t} OR "name" > ${c.n})`);
+    const where = conds.length ? Prisma.sql`WHERE ${Prisma.join(conds, ' AND ')}` : Prisma.empty;
+    // SQLite needs telling (without statistics it takes the name range whenever there is one, and
+    // the time range whenever there is one too); PostgreSQL weighs them by its statistics.
+    const index = this.provider === 'sqlite' && q.namePrefix !== undefined && q.name === undefined ? Prisma.raw(` INDEXED BY "${walk ? 'files_create_time_name_idx' : 'sqlite_autoindex_files_1'}"`) : Prisma.empty;
+    return Prisma.sql`SELECT "name" FROM "files"${index} ${where} ORDER BY "create_time" DESC, "name" LIMIT ${q.limit + 1}`;
+  }
+
+  /**
+   * Whether a page of a name prefix search walks the time index (filtering names as it goes)
+   * rather than reading every name in the prefix's range and sorting them: yes, when the prefix
+   * has more than prefixSortLimit names (counted from the primary key, stopping there), where
+   * the walk meets a page's worth soon and sorting would cost more (docs/benchmarks.md, "Catalog
+   * at 1M files"). Asked on SQLite only, which has no statistics to choose by; PostgreSQL
+   * chooses by its statistics of names. Other searches take the database's choice.
+   */
+  async walks(q: FileSearch): Promise<boolean> {
+    if (this.provider !== 'sqlite' || q.namePrefix === undefined || q.name !== undefined) return false;
+    const r = prefixRange(q.namePrefix);
+    const [row] = await this.db.$queryRaw<{ n: number | bigint }[]>`
+      SELECT COUNT(*) AS "n" FROM (SELECT 1 FROM "files" WHERE "name" >= ${r.gte} ${r.lt !== undefined ? Prisma.sql`AND "name" < ${r.lt}` : Prisma.empty} LIMIT ${this.prefixSortLimit + 1}) s`;
+    return Number(row?.n ?? 0) > this.prefixSortLimit;
+  }
 
   /** Newest first (then by name); `nextCursor` is set when more results exist. */
   async files(q: FileSearch) {
-    const where: Prisma.FileWhereInput = {
-      ...(q.name !== undefined ? { name: q.name } : {}),
-      ...(q.namePrefix !== undefined ? { name: prefixRange(q.namePrefix) } : {}),
-      ...(q.uploader !== undefined ? { uploader: q.uploader } : {}),
-      ...(q.source !== undefined ? { source: q.source } : {}),
-      ...(q.createdAfter || q.createdBefore ? { createTime: { ...(q.createdAfter ? { gte: q.createdAfter } : {}), ...(q.createdBefore ? { lte: q.createdBefore } : {}) } } : {}),
-    };
-    if (q.name !== undefined && q.namePrefix !== undefined) where.AND = [{ name: q.name }, { name: prefixRange(q.namePrefix) }];
-    if (q.cursor) {
-      const c = decodeCursor(q.cursor);
-      where.OR = [{ createTime: { lt: c.t } }, { createTime: c.t, name: { gt: c.n } }];
-    }
-    const rows = await this.db.file.findMany({
-      where,
-      orderBy: [{ createTime: 'desc' }, { name: 'asc' }],
-      take: q.limit + 1,
+    const names = (await this.db.$queryRaw<{ name: string }[]>(this.pageSql(q, await this.walks(q)))).map((r) => r.name);
+    const found = await this.db.file.findMany({
+      where: { name: { in: names } },
       include: { instances: { include: { store: true }, orderBy: { id: 'asc' } }, remoteInstances: { include: { librarian: true }, orderBy: { id: 'asc' } } },
     });
+    const byName = new Map(found.map((f) => [f.name, f]));
+    // A file deleted between the two queries is left out.
+    const rows = names.map((n) => byName.get(n)).filter((f) => f !== undefined);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     return {
@@ -123,7 +164,7 @@ export class SearchService {
         })),
         remoteInstances: f.remoteInstances.map((r) => ({ librarianName: r.librarian.name, storeId: r.storeId, copyTime: r.copyTime })),
       })),
-      nextCursor: rows.length > q.limit && last ? encodeCursor(last.createTime, last.name) : undefined,
+      nextCursor: names.length > q.limit && last ? encodeCursor(last.createTime, last.name) : undefined,
     };
   }
 

@@ -75,11 +75,7 @@ export class OutgoingTransfers {
 
   /** Batches to `peer` (or to all) that still have work in flight. */
   async inFlightBatches(peer?: string, q: Query = this.db): Promise<string[]> {
-    const rows = await q.outgoingTransfer.findMany({
-      where: { status: { in: ACTIVE_STATUSES }, batchId: { not: null }, ...(peer ? { destination: peer } : {}) },
-      distinct: ['batchId'],
-      select: { batchId: true },
-    });
+    const rows = await q.outgoingTransfer.groupBy({ by: ['batchId'], where: { status: { in: ACTIVE_STATUSES }, batchId: { not: null }, ...(peer ? { destination: peer } : {}) } });
     return rows.map((r) => r.batchId!);
   }
 
@@ -155,9 +151,14 @@ export class OutgoingTransfers {
     if (r.count === 0) throw notAcceptable(`Outgoing transfer ${t.id} changed meanwhile.`, 'Ask again.');
   }
 
-  /** The unfinished transfer of a file to a peer in a batch whose id contains `marker` (e.g. a repair's). */
+  /**
+   * The unfinished transfer of a file to a peer, if its batch id contains `marker` (e.g. a
+   * repair's). A file has at most one unfinished transfer per peer, so the marker is checked
+   * here rather than with LIKE, where "_" and "%" would be wildcards.
+   */
   async inFlightOf(fileName: string, peer: string, marker: string): Promise<OutgoingTransfer | null> {
-    return this.db.outgoingTransfer.findFirst({ where: { fileName, destination: peer, status: { in: ACTIVE_STATUSES }, batchId: { contains: marker } }, orderBy: { id: 'desc' } });
+    const t = await this.db.outgoingTransfer.findFirst({ where: { fileName, destination: peer, status: { in: ACTIVE_STATUSES } }, orderBy: { id: 'desc' } });
+    return t?.batchId?.includes(marker) ? t : null;
   }
 
   /**
