@@ -1,7 +1,7 @@
 import { Command, Flags } from '@oclif/core';
-import Table from 'cli-table3';
+import type TableType from 'cli-table3';
 import { ApiError, ConnectionError, UnexpectedAnswer, type LibrarianClient } from '../protocol/client';
-import { ConfigError, loadConfig, type Config } from '../config';
+import type { Config } from '../config';
 import { isLibrarianError } from '../shared/errors';
 import { clientFor, resolveConnection, type Connection } from './connections';
 
@@ -10,6 +10,9 @@ export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
 
   protected table(head: string[], rows: (string | number | boolean | null | undefined)[][]): void {
+    // Loaded here, not at the top: most commands print no table, and every module a command
+    // imports is paid for on each start.
+    const Table = require('cli-table3') as typeof TableType;
     const t = new Table({
       head,
       style: { head: [], border: [], compact: true },
@@ -30,7 +33,9 @@ export abstract class BaseCommand extends Command {
     if (isLibrarianError(err)) this.error(`${err.reason}\n${err.suggestedRemedy}`, { exit: 1 });
     if (err instanceof ConnectionError) this.error(`${err.message}\nIs the server running, and is the connection's host and port right? (librarian connections list)`, { exit: 1 });
     if (err instanceof UnexpectedAnswer) this.error(`${err.message}\nIs the connection's URL a Librarian (this version or v2)? If it is, report this message as a bug.`, { exit: 1 });
-    if (err instanceof ConfigError) this.error(err.message, { exit: 1 });
+    // By name: the configuration module (its YAML parser and schemas) is loaded only by the
+    // commands that read a configuration, not by every command to recognise its error.
+    if (err.name === 'ConfigError') this.error(err.message, { exit: 1 });
     return super.catch(err);
   }
 }
@@ -64,7 +69,8 @@ export abstract class ClientCommand extends BaseCommand {
 
 /** Commands that run server parts in this process from a configuration file. */
 export abstract class ServerCommand extends BaseCommand {
-  protected loadConfig(file: string | undefined): Config {
+  protected async loadConfig(file: string | undefined): Promise<Config> {
+    const { loadConfig } = await import('../config');
     return loadConfig(file);
   }
 }
