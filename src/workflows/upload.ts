@@ -97,8 +97,11 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
       if (attempt && attempt.transferId !== result.transferId) superseded.set(attempt.transferId, result.transferId);
       attempt = result;
       touched = Date.now();
-      setPhase('staged');
-      upsertSearchAttributes([{ key: BYTES, value: req.uploadSize }]);
+      // One upsert, not two: each is an event in the history and a write of the visibility record.
+      upsertSearchAttributes([
+        { key: PHASE, value: 'staged' },
+        { key: BYTES, value: req.uploadSize },
+      ]);
       return result;
     } catch (e) {
       rethrowForCaller(e);
