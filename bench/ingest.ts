@@ -1,14 +1,17 @@
 /**
  * Ingest throughput: 1,000 files of 1 MB uploaded end to end (stage workflow, copy into staging,
  * commit: verify, move, catalogue) into a real Librarian (API and worker processes), on SQLite
- * and on PostgreSQL, with several uploads in flight at once.
+ * and on PostgreSQL, with several uploads in flight at once. Also reports the CPU seconds per file
+ * of the Librarian process (API and worker) and of the Temporal server, and the Librarian's
+ * memory (RSS) after the run.
  *   npx tsx bench/ingest.ts [--files 1000] [--concurrency 16] [--providers sqlite,postgresql]
  */
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ChecksumPool } from '../src/shared/checksums';
 import { BENCH_DIR, machine, randomFile, startInfrastructure } from './common';
+import { cpuSeconds, pidsMatching, rssMb } from './procstat';
 
 async function main() {
   const { values } = parseArgs({ options: { files: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '16' }, providers: { type: 'string', default: 'sqlite,postgresql' } } });
@@ -26,6 +29,11 @@ async function main() {
     for (const provider of providers) {
       const lib = await startLibrarian({ provider, config: { log: { level: 'warn' } } });
       const client = lib.client();
+      const librarianPid = lib.pid('start')!;
+      const temporalPort = process.env.LIBRARIAN_TEST_TEMPORAL_ADDRESS!.split(':').pop();
+      const temporalPids = pidsMatching(new RegExp(`start-dev .*--port ${temporalPort}\\b`)).filter((p) => !/start-dev\.sh/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')));
+      const temporalCpu = () => temporalPids.reduce((s, p) => s + cpuSeconds(p), 0);
+      const cpu0 = { librarian: cpuSeconds(librarianPid), temporal: temporalCpu() };
       const latencies: number[] = [];
       let next = 0;
       const t0 = Date.now();
@@ -47,11 +55,14 @@ async function main() {
         }),
       );
       const seconds = (Date.now() - t0) / 1000;
+      const cpuLibrarian = (cpuSeconds(librarianPid) - cpu0.librarian) / count;
+      const cpuTemporal = (temporalCpu() - cpu0.temporal) / count;
+      const rss = rssMb(librarianPid);
       latencies.sort((a, b) => a - b);
       const svc = await lib.domain();
       const catalogued = await svc.db.file.count();
       lines.push(
-        `| ${provider} | ${count} | ${concurrency} | ${seconds.toFixed(1)} | ${(count / seconds).toFixed(1)} | ${latencies[Math.floor(count / 2)]} | ${latencies[Math.floor(count * 0.95)]} | ${catalogued} |`,
+        `| ${provider} | ${count} | ${concurrency} | ${seconds.toFixed(1)} | ${(count / seconds).toFixed(1)} | ${latencies[Math.floor(count / 2)]} | ${latencies[Math.floor(count * 0.95)]} | ${catalogued} | ${(cpuLibrarian * 1000).toFixed(0)} | ${(cpuTemporal * 1000).toFixed(0)} | ${((cpuLibrarian + cpuTemporal) * 1000).toFixed(0)} | ${rss.toFixed(0)} |`,
       );
       await lib.stop();
     }
@@ -60,8 +71,8 @@ async function main() {
     await stop();
   }
   console.log(`Ingest of ${count} x 1 MB files through the upload workflow (${machine()}); API, worker, Temporal dev server and database on the same machine.\n`);
-  console.log('| catalog | files | in flight | seconds | files/s | p50 ms | p95 ms | files catalogued |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| catalog | files | in flight | seconds | files/s | p50 ms | p95 ms | files catalogued | CPU ms/file, Librarian (API + worker) | CPU ms/file, Temporal | CPU ms/file, both | Librarian RSS MB after |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const l of lines) console.log(l);
 }
 

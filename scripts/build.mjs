@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm run build: Prisma clients (both providers), TypeScript, and the prebuilt workflow bundle.
+// npm run build: Prisma clients (both providers), TypeScript, the oclif command manifest and the
+// prebuilt workflow bundle.
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,6 +10,7 @@ import { runPrisma, syncSchemas } from './prisma.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
+const MANIFEST = path.join(root, 'oclif.manifest.json');
 
 function step(name, fn) {
   const t = Date.now();
@@ -30,8 +32,21 @@ step('prisma clients', () => {
 step('typescript', () => {
   // From empty: a module moved or removed must not linger in dist/ and be loaded from there.
   rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+  rmSync(MANIFEST, { force: true });
   check(spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' }), 'tsc');
 });
+// Without a manifest oclif imports all commands (and all they import) to run any one of them.
+// @oclif/core's own Plugin, told to ignore any manifest, builds the data the same way it would at
+// run time (the `oclif manifest` command does just this, but its package is large); a command
+// that fails to load fails the build instead of vanishing from the CLI.
+{
+  const t = Date.now();
+  const { Plugin } = require('@oclif/core');
+  const plugin = new Plugin({ root, type: 'core', isRoot: true, ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true });
+  await plugin.load();
+  writeFileSync(MANIFEST, `${JSON.stringify(plugin.manifest, null, 2)}\n`);
+  console.error(`build: oclif manifest, ${Object.keys(plugin.manifest.commands).length} commands (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+}
 // Bundling workflows at worker start takes seconds and webpack; do it once here.
 const { bundleWorkflowCode } = require('@temporalio/worker');
 const t = Date.now();

@@ -22,8 +22,13 @@ export async function run<T>(fn: () => Promise<T>): Promise<T> {
 
 /**
  * Runs long work with heartbeats: every few seconds (so a dead worker is noticed within the
- * heartbeat timeout) and with progress when the work reports it. Cancellation reaches the work
+ * heartbeat timeout), carrying the progress the work last reported. Cancellation reaches the work
  * through `signal`.
+ *
+ * Nothing is sent at the start nor on each progress report: Temporal counts the heartbeat timeout
+ * from the start, and the SDK sends only the first heartbeat at once and holds later ones for its
+ * throttle interval anyway. So work that ends within the first interval (most steps of small
+ * files) costs no heartbeat round trip, and no write of the workflow's state on the server.
  */
 export async function withHeartbeat<T>(fn: (h: { onProgress: (done: number, total: number) => void; signal: AbortSignal }) => Promise<T>): Promise<T> {
   const ctx = Context.current();
@@ -31,13 +36,11 @@ export async function withHeartbeat<T>(fn: (h: { onProgress: (done: number, tota
   const beat = () => ctx.heartbeat(progress);
   const timeout = ctx.info.heartbeatTimeoutMs ?? 30_000;
   const timer = setInterval(beat, Math.max(Math.min(5_000, timeout / 3), 200));
-  beat();
   try {
     return await run(() =>
       fn({
         onProgress: (done, total) => {
           progress = { done, total };
-          beat();
         },
         signal: ctx.cancellationSignal,
       }),

@@ -1,7 +1,7 @@
 import { Command, Flags } from '@oclif/core';
-import Table from 'cli-table3';
+import type TableType from 'cli-table3';
 import { ApiError, ConnectionError, UnexpectedAnswer, type LibrarianClient } from '../protocol/client';
-import { ConfigError, loadConfig, type Config } from '../config';
+import type { Config } from '../config';
 import { isLibrarianError } from '../shared/errors';
 import { clientFor, resolveConnection, type Connection } from './connections';
 
@@ -10,6 +10,9 @@ export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
 
   protected table(head: string[], rows: (string | number | boolean | null | undefined)[][]): void {
+    // Loaded here, not at the top: most commands print no table, and every module a command
+    // imports is paid for on each start.
+    const Table = require('cli-table3') as typeof TableType;
     const t = new Table({
       head,
       style: { head: [], border: [], compact: true },
@@ -41,7 +44,9 @@ function explain(err: Error & { code?: string; path?: string; workflowId?: strin
   if (isLibrarianError(err)) return { reason: err.reason, remedy: err.suggestedRemedy, status: err.status };
   if (err instanceof ConnectionError) return { reason: err.message, remedy: "Is the server running, and is the connection's host and port right? (librarian connections list)" };
   if (err instanceof UnexpectedAnswer) return { reason: err.message, remedy: "Is the connection's URL a Librarian (this version or v2)? If it is, report this message as a bug." };
-  if (err instanceof ConfigError) return { reason: err.message };
+  // By name: the configuration module (its YAML parser and schemas) is loaded only by the
+  // commands that read a configuration, not by every command to recognise its error.
+  if (err.name === 'ConfigError') return { reason: err.message };
   if (err.code === 'ENOENT' && err.path) return { reason: `Nothing exists at ${err.path}.`, remedy: `Check the path (a relative path starts from ${process.cwd()}).` };
   if ((err.code === 'EACCES' || err.code === 'EPERM') && err.path) return { reason: `You may not read ${err.path} (${err.code}).`, remedy: 'Check its permissions and those of the directories above it, or run as a user who may read it.' };
   // By name: importing the Temporal client here would load it for every command.
@@ -80,7 +85,8 @@ export abstract class ClientCommand extends BaseCommand {
 
 /** Commands that run server parts in this process from a configuration file. */
 export abstract class ServerCommand extends BaseCommand {
-  protected loadConfig(file: string | undefined): Config {
+  protected async loadConfig(file: string | undefined): Promise<Config> {
+    const { loadConfig } = await import('../config');
     return loadConfig(file);
   }
 }

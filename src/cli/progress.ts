@@ -1,9 +1,11 @@
-import cliProgress from 'cli-progress';
+import type CliProgress from 'cli-progress';
 import { formatBytes } from './format';
 
 /** Progress bars on stderr for the phases of a long command; silent when not a terminal. */
 export function phaseBars(enabled: boolean) {
   if (!enabled || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  // Loaded only when bars are drawn: scripts and pipes (no terminal) do not pay for it at start.
+  const cliProgress = require('cli-progress') as typeof CliProgress;
   const multi = new cliProgress.MultiBar(
     {
       stream: process.stderr,
@@ -13,7 +15,7 @@ export function phaseBars(enabled: boolean) {
     },
     cliProgress.Presets.shades_classic,
   );
-  const bars = new Map<string, cliProgress.SingleBar>();
+  const bars = new Map<string, CliProgress.SingleBar>();
   return {
     update(phase: string, done: number, total: number) {
       let bar = bars.get(phase);

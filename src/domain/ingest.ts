@@ -116,12 +116,14 @@ export class Ingest {
     });
 
     const now = new Date();
+    let instance: { id: number; path: string };
     try {
-      await this.db.$transaction(async (tx: Prisma.TransactionClient) => {
+      instance = await this.db.$transaction(async (tx: Prisma.TransactionClient) => {
         await tx.file.create({
           data: { name: t.storePath, createTime: t.fileCreateTime ?? now, size: t.transferSize, checksum: t.transferChecksum, uploader: t.uploader, source: t.source },
+          select: { name: true },
         });
-        await tx.instance.create({
+        const created = await tx.instance.create({
           data: {
             path: safeRelativePath(t.storePath),
             fileName: t.storePath,
@@ -132,8 +134,10 @@ export class Ingest {
             calculatedSize: t.transferSize,
             checksumTime: now,
           },
+          select: { id: true, path: true },
         });
         await this.incoming.completed(tx, t.id);
+        return created;
       });
     } catch (e) {
       if ((e as { code?: string }).code !== 'P2002') throw e;
@@ -141,7 +145,8 @@ export class Ingest {
       throw conflict(`"${t.storePath}" was catalogued by someone else while this upload was committing${file ? ` (checksum ${file.checksum})` : ''}.`, 'Search for the existing file.');
     }
     await this.incoming.removeStaging(t);
-    const done = await this.catalogued(transferId);
+    // What catalogued() would read back, from the rows just written (three queries fewer per file).
+    const done: Catalogued = { fileName: t.storePath, instanceId: instance.id, storeId: row.id, storeName: row.name, path: store.storePathFor(instance.path) };
     this.log.info({ transfer: t.id, file: t.storePath, store: row.name, instance: done.instanceId }, 'transfer committed');
     return done;
   }

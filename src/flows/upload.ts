@@ -9,6 +9,7 @@ import type { ReceiveRequest, ReceiveResult } from '../domain/uploads/receiver';
 import type { StageResult } from '../domain/uploads/uploads';
 import type { Principal } from '../domain/users/users';
 import { LibrarianError, notFound, unavailable } from '../shared/errors';
+import { FILE_NAME } from '../workflows/searchAttributes';
 import { commitUpdate, stageUpdate, touchSignal, type StageInput, type upload } from '../workflows/upload';
 import { asLibrarianError, timedOut, type TemporalAccess } from './temporal';
 
@@ -29,7 +30,7 @@ export class UploadFlow {
       taskQueue: this.temporal.taskQueue,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       args: [{ destination, stagingTimeoutMs: c.uploads.stagingTimeout, heartbeatTimeoutMs: c.workflows.heartbeatTimeout }],
-      typedSearchAttributes: [this.temporal.librarian],
+      typedSearchAttributes: [this.temporal.librarian, { key: FILE_NAME, value: destination }],
     });
     const waitMs = c.api.stageTimeout;
     try {

@@ -97,8 +97,11 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
       if (attempt && attempt.transferId !== result.transferId) superseded.set(attempt.transferId, result.transferId);
       attempt = result;
       touched = Date.now();
-      setPhase('staged');
-      upsertSearchAttributes([{ key: BYTES, value: req.uploadSize }]);
+      // One upsert, not two: each is an event in the history and a write of the visibility record.
+      upsertSearchAttributes([
+        { key: PHASE, value: 'staged' },
+        { key: BYTES, value: req.uploadSize },
+      ]);
       return result;
     } catch (e) {
       rethrowForCaller(e);
@@ -129,7 +132,9 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
     },
   );
 
-  upsertSearchAttributes([{ key: FILE_NAME, value: input.destination }]);
+  // The API sets the name when it starts the workflow (no upsert event, no extra write of the
+  // visibility record); a workflow started without it gets it here.
+  if (workflowInfo().typedSearchAttributes.get(FILE_NAME) === undefined) upsertSearchAttributes([{ key: FILE_NAME, value: input.destination }]);
 
   // The stage that started this workflow arrives with it; if it was refused, there is nothing to do.
   await condition(() => attempt !== undefined || (stagesDone > 0 && !staging));

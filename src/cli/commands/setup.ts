@@ -17,7 +17,7 @@ export default class Setup extends ServerCommand {
 
   async run() {
     const { flags } = await this.parse(Setup);
-    const config = this.loadConfig(flags.config);
+    const config = await this.loadConfig(flags.config);
     const adminPassword = flags['admin-password-stdin']
       ? await readStdin()
       : flags['admin-password-file']

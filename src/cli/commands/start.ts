@@ -10,7 +10,7 @@ export default class Start extends ServerCommand {
 
   async run() {
     const { flags } = await this.parse(Start);
-    const config = this.loadConfig(flags.config);
+    const config = await this.loadConfig(flags.config);
     const l = await runLibrarian(config, { api: true, worker: true });
     this.log(`Librarian API listening on ${l.api!.url}`);
     this.log(`Librarian worker polling ${config.temporal.taskQueue} on ${config.temporal.address}`);

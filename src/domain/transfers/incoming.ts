@@ -82,7 +82,11 @@ export class IncomingTransfers {
 
   /** The transfer's staging directory, and where its data goes inside it. */
   async staging(t: IncomingTransfer): Promise<{ dir: string; location: string; store: LocalStore; row: StoreRow }> {
-    const { row, store } = await this.storeOf(t);
+    return this.stagingOn(t, await this.storeOf(t));
+  }
+
+  /** The same, on the transfer's store already at hand (no query). */
+  stagingOn(t: IncomingTransfer, { row, store }: { row: StoreRow; store: LocalStore }): { dir: string; location: string; store: LocalStore; row: StoreRow } {
     const dir = store.stagingDirFor(t.stagingPath!);
     return { dir, location: path.join(dir, t.uploadName), store, row };
   }
@@ -92,14 +96,12 @@ export class IncomingTransfers {
    * Repeating it with the same staging name returns the transfer made the first time.
    */
   async stage(s: StageIncoming): Promise<IncomingTransfer> {
-    const again = await this.db.incomingTransfer.findUnique({ where: { stagingPath: s.stagingName } });
-    if (again) {
-      await s.store.store.makeStagingDir(s.stagingName);
-      return again;
-    }
     // The row first, then its directory: a process killed in between leaves a transfer that the
     // next attempt finds (and whose directory it makes), never a directory that nothing names.
+    // A repeat is found by the staging name's unique index (the insert fails), so the usual first
+    // attempt costs one statement, not a lookup and an insert.
     let t: IncomingTransfer;
+    let made = true;
     try {
       t = await this.db.incomingTransfer.create({
         data: {
@@ -123,11 +125,13 @@ export class IncomingTransfers {
       const raced = await this.db.incomingTransfer.findUnique({ where: { stagingPath: s.stagingName } });
       if (!raced) throw e;
       t = raced;
+      made = false;
     }
     try {
       await s.store.store.makeStagingDir(s.stagingName);
     } catch (e) {
-      await this.db.incomingTransfer.deleteMany({ where: { id: t.id, status: 'INITIATED' } });
+      // Only a row this call made goes: an earlier attempt's row may name data already copied in.
+      if (made) await this.db.incomingTransfer.deleteMany({ where: { id: t.id, status: 'INITIATED' } });
       throw e;
     }
     return t;

@@ -20,7 +20,8 @@ import { TERMINAL_STATUSES } from '../../shared/transferStatus';
 import type { Db } from '../catalog/db';
 import type { Ingest, Progress, Verdict } from '../ingest';
 import { exists } from '../stores/files';
-import type { StoreService } from '../stores/stores';
+import type { LocalStore } from '../stores/localStore';
+import type { StoreRow, StoreService } from '../stores/stores';
 import type { IncomingTransfer, IncomingTransfers } from '../transfers/incoming';
 import type { Principal } from '../users/users';
 import { readUploadState } from './uploadState';
@@ -176,7 +177,7 @@ export class UploadService {
       workflowId: req.workflowId,
     });
     this.log.info({ transfer: t.id, destination: req.destination, store: picked.row.name, size: req.uploadSize }, 'upload staged');
-    return { ...(await this.describeStaged(t, superseded)), availableBytes: picked.free };
+    return this.describeStaged(t, superseded, picked);
   }
 
   /** Whether `t` was staged by this very request (same account, name, size, checksum, uploader) and nothing has arrived for it. */
@@ -191,8 +192,9 @@ export class UploadService {
     return same && !(await exists((await this.incoming.staging(t)).location));
   }
 
-  private async describeStaged(t: IncomingTransfer, supersededTransferIds: number[]): Promise<StageResult> {
-    const { dir, location, row } = await this.incoming.staging(t);
+  /** `picked`: the store just chosen for `t` and its free space, so they are not looked up again. */
+  private async describeStaged(t: IncomingTransfer, supersededTransferIds: number[], picked?: { row: StoreRow; store: LocalStore; free: number }): Promise<StageResult> {
+    const { dir, location, row } = picked ? this.incoming.stagingOn(t, picked) : await this.incoming.staging(t);
     const local = this.stores.transferMethods(row).local;
     return {
       transferId: t.id,
@@ -203,7 +205,7 @@ export class UploadService {
       stagingLocation: location,
       uploadName: t.uploadName,
       destination: t.storePath,
-      availableBytes: await this.stores.free(row),
+      availableBytes: picked ? picked.free : await this.stores.free(row),
       transferMethods: local ? { local } : {},
       supersededTransferIds,
     };

@@ -10,7 +10,7 @@ export default class ServerStart extends ServerCommand {
 
   async run() {
     const { flags } = await this.parse(ServerStart);
-    const l = await runLibrarian(this.loadConfig(flags.config), { api: true, worker: false });
+    const l = await runLibrarian(await this.loadConfig(flags.config), { api: true, worker: false });
     this.log(`Librarian API listening on ${l.api!.url}`);
     const sig = await waitForSignal();
     l.domain.log.info({ signal: sig }, 'stopping API');

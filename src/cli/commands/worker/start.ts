@@ -10,7 +10,7 @@ export default class WorkerStart extends ServerCommand {
 
   async run() {
     const { flags } = await this.parse(WorkerStart);
-    const config = this.loadConfig(flags.config);
+    const config = await this.loadConfig(flags.config);
     const l = await runLibrarian(config, { api: false, worker: true });
     this.log(`Librarian worker polling ${config.temporal.taskQueue} on ${config.temporal.address}`);
     const stopped = await Promise.race([waitForSignal(), l.workerStopped.then(() => 'worker-stopped' as const)]);
