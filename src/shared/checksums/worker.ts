@@ -9,7 +9,7 @@ const buffer = Buffer.allocUnsafe(1 << 20);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 export default async function hashFile(task: { path: string; algorithm: Algorithm; progress: BigInt64Array; slot: number; totalSlot: number; pace?: Pace }): Promise<string> {
-  const hasher = await createHasher(task.algorithm);
+  const hasher = createHasher(task.algorithm);
   const fd = openSync(task.path, 'r');
   try {
     for (;;) {
