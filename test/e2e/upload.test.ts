@@ -514,7 +514,9 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
 
       // Bytes that came through the HTTP receiver are checked against what it computed.
       const bad = await stage(alice(), local, 'trusted/http.bin');
-      await alice().put(`upload/${bad.transfer_id}/data`, [b], { 'Content-Type': 'application/octet-stream' });
+      await alice().put(`upload/${bad.transfer_id}/data`, (async function* () {
+        yield b;
+      })(), { 'Content-Type': 'application/octet-stream' });
       const e2 = await apiError(alice().post('upload/commit', { transfer_id: bad.transfer_id }));
       expect(e2.status).toBe(406);
       expect(e2.reason).toMatch(/^Checksum mismatch: /);

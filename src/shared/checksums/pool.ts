@@ -6,7 +6,7 @@
  */
 import { lstat, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { notAcceptable } from '../errors';
 import { combineDigests, formatChecksum } from './format';
 import { createHasher, type Algorithm } from './hashers';
@@ -86,11 +86,12 @@ export interface Listing {
 const WORKER = __filename.endsWith('.ts') ? path.resolve(__dirname, '../../../dist/shared/checksums/worker.js') : path.resolve(__dirname, 'worker.js');
 
 export class ChecksumPool {
-  private pool?: Piscina;
+  private pool?: Promise<Piscina>;
   constructor(private readonly threads: number) {}
 
-  private get workers(): Piscina {
-    this.pool ??= new Piscina({ filename: WORKER, maxThreads: this.threads, minThreads: 0, idleTimeout: 30_000 });
+  // Loaded when first needed: a command that hashes only small jobs never pays for it.
+  private workers(): Promise<Piscina> {
+    this.pool ??= import('piscina').then(({ Piscina }) => new Piscina({ filename: WORKER, maxThreads: this.threads, minThreads: 0, idleTimeout: 30_000 }));
     return this.pool;
   }
 
@@ -119,7 +120,7 @@ export class ChecksumPool {
             return k.digest;
           }
           if (here) return hashHere(f.absolute, algorithm, progress, slot, opts.signal);
-          return (await this.workers.run({ path: f.absolute, algorithm, progress, slot, totalSlot, pace: opts.pace }, { signal: opts.signal })) as string;
+          return (await (await this.workers()).run({ path: f.absolute, algorithm, progress, slot, totalSlot, pace: opts.pace }, { signal: opts.signal })) as string;
         }),
       );
       opts.onProgress?.(total, total);
@@ -132,8 +133,9 @@ export class ChecksumPool {
   }
 
   async close(): Promise<void> {
-    await this.pool?.destroy();
+    const pool = this.pool;
     this.pool = undefined;
+    await (await pool)?.destroy();
   }
 }
 
