@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
+import tar from 'tar-stream';
 import { ChecksumPool, DEFAULT_ALGORITHM, listDataFiles, type Algorithm, type DataFile } from '../shared/checksums';
 import { LibrarianError } from '../shared/errors';
 import { ApiError, ConnectionError, type LibrarianClient } from '../protocol/client';
@@ -59,9 +60,7 @@ async function canCopyLocally(staged: ResponseOf<typeof uploads.stage>): Promise
   }
 }
 
-async function tarOf(files: DataFile[], onBytes: (n: number) => void): Promise<AsyncIterable<Uint8Array>> {
-  // Loaded here: only directories sent over HTTP need it.
-  const { default: tar } = await import('tar-stream');
+function tarOf(files: DataFile[], onBytes: (n: number) => void): AsyncIterable<Uint8Array> {
   const pack = tar.pack();
   (async () => {
     for (const f of files) {
@@ -90,11 +89,11 @@ async function sendHttp(client: LibrarianClient, staged: ResponseOf<typeof uploa
         const have = new Map(status.received_files.map((f) => [f.path, f.size]));
         const missing = files.filter((f) => have.get(f.relative) !== f.size);
         if (missing.length === 0) return;
-        await client.put(`upload/${staged.transfer_id}/data`, await tarOf(missing, onBytes), { 'Content-Type': 'application/x-tar' });
+        await client.put(`upload/${staged.transfer_id}/data`, tarOf(missing, onBytes), { 'Content-Type': 'application/x-tar' });
       } else {
         if (total > 0 && sent === total) return;
         const start = sent;
-        const body = total === 0 ? (async function* () {})() : createReadStream(files[0]!.absolute, { start }).pipe(counting(onBytes));
+        const body = total === 0 ? (async function* () {})() : createReadStream(files[0]!.absolute, { start, highWaterMark: 1 << 20 }).pipe(counting(onBytes));
         await client.put(`upload/${staged.transfer_id}/data`, body, { 'Content-Type': 'application/octet-stream', 'Upload-Offset': String(start) });
       }
       return;

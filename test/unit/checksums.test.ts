@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { xxhash128 } from 'hash-wasm';
-import { ChecksumPool, createHasher, INLINE_BYTES, parseChecksum, sameChecksum } from '../../src/shared/checksums';
+import { ChecksumPool, createHasher, INLINE_BYTES, parseChecksum, READ_BYTES, sameChecksum } from '../../src/shared/checksums';
 import { LibrarianError } from '../../src/shared/errors';
 import type { Algorithm } from '../../src/shared/checksums';
 
@@ -74,8 +74,8 @@ describe('checksums', () => {
     expect(paced).toEqual(plain);
   });
   // Sizes around xxh3's internal boundaries (16, 128, 240 bytes; 1 KiB stripes, 64 KiB blocks), the
-  // 1 MiB read buffer, and past INLINE_BYTES so that the worker threads hash it.
-  const SIZES = [0, 1, 16, 17, 128, 129, 240, 241, 1024, 65_536 + 3, 2 ** 20, 2 ** 20 + 7, 3 * 2 ** 20 + 13, INLINE_BYTES + 1];
+  // read buffer (READ_BYTES), and past INLINE_BYTES so that the worker threads hash it.
+  const SIZES = [0, 1, 16, 17, 128, 129, 240, 241, 1024, 65_536 + 3, READ_BYTES, READ_BYTES + 1, 2 ** 20 + 7, 3 * 2 ** 20 + 13, INLINE_BYTES + 1];
 
   test('native xxh3 digests equal those of the WebAssembly hasher before it (hash-wasm), whole or streamed in odd chunks', async () => {
     for (const size of SIZES) {

@@ -6,10 +6,10 @@
  */
 import { lstat, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Piscina } from 'piscina';
+import { Piscina } from 'piscina';
 import { notAcceptable } from '../errors';
 import { combineDigests, formatChecksum } from './format';
-import { createHasher, type Algorithm } from './hashers';
+import { createHasher, READ_BYTES, type Algorithm } from './hashers';
 
 export interface DataFile {
   /** Path relative to the hashed root ("" for a single file). */
@@ -86,12 +86,11 @@ export interface Listing {
 const WORKER = __filename.endsWith('.ts') ? path.resolve(__dirname, '../../../dist/shared/checksums/worker.js') : path.resolve(__dirname, 'worker.js');
 
 export class ChecksumPool {
-  private pool?: Promise<Piscina>;
+  private pool?: Piscina;
   constructor(private readonly threads: number) {}
 
-  // Loaded when first needed: a command that hashes only small jobs never pays for it.
-  private workers(): Promise<Piscina> {
-    this.pool ??= import('piscina').then(({ Piscina }) => new Piscina({ filename: WORKER, maxThreads: this.threads, minThreads: 0, idleTimeout: 30_000 }));
+  private get workers(): Piscina {
+    this.pool ??= new Piscina({ filename: WORKER, maxThreads: this.threads, minThreads: 0, idleTimeout: 30_000 });
     return this.pool;
   }
 
@@ -120,7 +119,7 @@ export class ChecksumPool {
             return k.digest;
           }
           if (here) return hashHere(f.absolute, algorithm, progress, slot, opts.signal);
-          return (await (await this.workers()).run({ path: f.absolute, algorithm, progress, slot, totalSlot, pace: opts.pace }, { signal: opts.signal })) as string;
+          return (await this.workers.run({ path: f.absolute, algorithm, progress, slot, totalSlot, pace: opts.pace }, { signal: opts.signal })) as string;
         }),
       );
       opts.onProgress?.(total, total);
@@ -133,9 +132,8 @@ export class ChecksumPool {
   }
 
   async close(): Promise<void> {
-    const pool = this.pool;
+    await this.pool?.destroy();
     this.pool = undefined;
-    await (await pool)?.destroy();
   }
 }
 
@@ -144,7 +142,7 @@ async function hashHere(file: string, algorithm: Algorithm, progress: BigInt64Ar
   const hasher = createHasher(algorithm);
   const handle = await open(file, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(Math.min(INLINE_BYTES, 1 << 20));
+    const buffer = Buffer.allocUnsafe(READ_BYTES);
     for (;;) {
       signal?.throwIfAborted();
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
