@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { DataFile } from '../shared/checksums';
+import { inParallel } from '../shared/inParallel';
 
 /** Errors meaning "the kernel cannot copy between these two files", not "the copy cannot be made". */
 const UNSUPPORTED = new Set(['ENOSYS', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOTTY']);
@@ -56,14 +57,8 @@ export async function copyInto(files: DataFile[], directory: boolean, target: st
   for (const dir of new Set(files.map((f) => path.dirname(f.relative)))) if (dir !== '.') await fs.mkdir(path.join(target, dir), { recursive: true });
   if (files.length === 0) return;
   const mode = await createdMode(path.join(target, files[0]!.relative));
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(IN_FLIGHT, files.length) }, async () => {
-      while (next < files.length) {
-        const f = files[next++]!;
-        await copyOne(f.absolute, path.join(target, f.relative), mode, kernelCopy);
-        onBytes(f.size);
-      }
-    }),
-  );
+  await inParallel(files, IN_FLIGHT, async (f) => {
+    await copyOne(f.absolute, path.join(target, f.relative), mode, kernelCopy);
+    onBytes(f.size);
+  });
 }

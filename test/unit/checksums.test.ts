@@ -109,6 +109,21 @@ describe('checksums', () => {
     expect((await pool.hashPath(dir, 'xxh3')).digests).toEqual(expected);
   });
 
+  test('a book of many tiny files (a small job, hashed on this thread a few files at a time) gets the same digests', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tiny-'));
+    const expected: Record<string, string> = {};
+    for (let i = 0; i < 2000; i++) {
+      const data = Buffer.from(`file ${i}`);
+      writeFileSync(path.join(dir, `f${i}`), data);
+      expected[`f${i}`] = await xxhash128(data);
+    }
+    const r = await pool.hashPath(dir, 'xxh3');
+    expect(r.digests).toEqual(expected);
+    const h = createHasher('xxh3');
+    for (const d of Object.values(expected).sort()) h.update(Buffer.from(d));
+    expect(r.checksum).toBe(`xxh3:::${h.digest()}`);
+  });
+
   test('checksum strings: algorithm prefix, bare hex is md5, case-insensitive comparison', () => {
     expect(parseChecksum('xxh3:::548512D98989DE2D776474C39D20F9AA')).toEqual({ algorithm: 'xxh3', hex: '548512d98989de2d776474c39d20f9aa' });
     expect(parseChecksum('1da708a75e25110b1341d16814feb52d')).toEqual({ algorithm: 'md5', hex: '1da708a75e25110b1341d16814feb52d' });

@@ -8,6 +8,7 @@ import { lstat, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { notAcceptable } from '../errors';
+import { inParallel } from '../inParallel';
 import { combineDigests, formatChecksum } from './format';
 import { createHasher, READ_BYTES, type Algorithm } from './hashers';
 
@@ -76,6 +77,8 @@ export interface Pace {
  * event loop is busy only for the hashing itself: about 2 ms per MiB at the slowest algorithm).
  */
 export const INLINE_BYTES = 4 << 20;
+/** Files hashed at once on the calling thread: enough to keep libuv's four I/O threads busy. */
+const INLINE_FILES = 8;
 
 export interface Listing {
   directory: boolean;
@@ -111,17 +114,22 @@ export class ChecksumPool {
       ? setInterval(() => opts.onProgress!(Number(progress.subarray(0, totalSlot).reduce((s, v) => s + v, 0n)), total), 1000)
       : undefined;
     try {
-      const digests = await Promise.all(
-        files.map(async (f, slot) => {
-          const k = opts.known?.[f.relative];
-          if (k && k.size === f.size && k.mtimeMs === f.mtimeMs) {
-            progress[slot] = BigInt(f.size);
-            return k.digest;
-          }
-          if (here) return hashHere(f.absolute, algorithm, progress, slot, opts.signal);
-          return (await this.workers.run({ path: f.absolute, algorithm, progress, slot, totalSlot, pace: opts.pace }, { signal: opts.signal })) as string;
-        }),
-      );
+      const digests: string[] = new Array(files.length);
+      const hashOne = async (f: DataFile, slot: number) => {
+        const k = opts.known?.[f.relative];
+        if (k && k.size === f.size && k.mtimeMs === f.mtimeMs) {
+          progress[slot] = BigInt(f.size);
+          digests[slot] = k.digest;
+        } else if (here) {
+          digests[slot] = await hashHere(f.absolute, algorithm, progress, slot, opts.signal);
+        } else {
+          digests[slot] = (await this.workers.run({ path: f.absolute, algorithm, progress, slot, totalSlot, pace: opts.pace }, { signal: opts.signal })) as string;
+        }
+      };
+      // On this thread a few files at a time (a book of many tiny files must not open them all at
+      // once); the workers' queue bounds the rest.
+      if (here) await inParallel(files, INLINE_FILES, hashOne);
+      else await Promise.all(files.map(hashOne));
       opts.onProgress?.(total, total);
       const byPath = Object.fromEntries(files.map((f, i) => [f.relative, digests[i]!]));
       const hex = directory ? await combineDigests(algorithm, digests) : digests[0]!;
