@@ -2,10 +2,10 @@
  * Copies into a staging area (upload --via copy): in the kernel where it can, streamed where the
  * kernel cannot, byte for byte either way, with the mode a new file gets whatever the source's.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { copyInto, type KernelCopy } from '../../src/client/copy';
+import { copyInto, CP_BYTES, type KernelCopy } from '../../src/client/copy';
 import { listDataFiles } from '../../src/shared/checksums';
 import { makeBook, makeFile, tmpDir, treeDigest } from '../support/data';
 
@@ -55,6 +55,15 @@ describe('copying into staging', () => {
     const whole = await copied(book);
     expect(treeDigest(whole.target)).toEqual(treeDigest(book));
     expect(whole.reported).toBe((await listDataFiles(book)).files.reduce((s, f) => s + f.size, 0));
+  });
+
+  test('a large file (copied by the system\'s cp) is copied byte for byte, with a new file\'s mode; nothing else is left beside it', async () => {
+    const file = makeFile(path.join(tmpDir('src-'), 'big.bin'), CP_BYTES + 4097);
+    chmodSync(file, 0o600);
+    const one = await copied(file);
+    expect(treeDigest(one.target)).toEqual(treeDigest(file));
+    expect(statSync(one.target).mode & 0o777).toBe(newFileMode());
+    expect(readdirSync(path.dirname(one.target))).toEqual(['data']);
   });
 
   test('across devices (tmpfs to the temporary directory\'s filesystem)', async () => {
