@@ -3,17 +3,18 @@
  * area, or streamed HTTP that resumes after a broken connection), commit and wait for the
  * verdict.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { ChecksumPool, DEFAULT_ALGORITHM, listDataFiles, type Algorithm, type DataFile } from '../shared/checksums';
 import { LibrarianError } from '../shared/errors';
 import { ApiError, ConnectionError, type LibrarianClient } from '../protocol/client';
 import { uploads } from '../protocol';
 import type { ResponseOf } from '../protocol/call';
+import { copyInto } from './copy';
 
 export type Via = 'copy' | 'http' | 'auto';
 
@@ -59,19 +60,6 @@ async function canCopyLocally(staged: ResponseOf<typeof uploads.stage>): Promise
   }
 }
 
-async function copyInto(files: DataFile[], directory: boolean, target: string, onBytes: (n: number) => void): Promise<void> {
-  if (!directory) {
-    await pipeline(createReadStream(files[0]!.absolute), counting(onBytes), createWriteStream(target));
-    return;
-  }
-  await fs.mkdir(target, { recursive: true });
-  for (const f of files) {
-    const to = path.join(target, f.relative);
-    await fs.mkdir(path.dirname(to), { recursive: true });
-    await pipeline(createReadStream(f.absolute), counting(onBytes), createWriteStream(to));
-  }
-}
-
 function tarOf(files: DataFile[], onBytes: (n: number) => void): AsyncIterable<Uint8Array> {
   const pack = tar.pack();
   (async () => {
@@ -105,7 +93,7 @@ async function sendHttp(client: LibrarianClient, staged: ResponseOf<typeof uploa
       } else {
         if (total > 0 && sent === total) return;
         const start = sent;
-        const body = total === 0 ? (async function* () {})() : createReadStream(files[0]!.absolute, { start }).pipe(counting(onBytes));
+        const body = total === 0 ? (async function* () {})() : createReadStream(files[0]!.absolute, { start, highWaterMark: 1 << 20 }).pipe(counting(onBytes));
         await client.put(`upload/${staged.transfer_id}/data`, body, { 'Content-Type': 'application/octet-stream', 'Upload-Offset': String(start) });
       }
       return;
@@ -122,14 +110,16 @@ async function sendHttp(client: LibrarianClient, staged: ResponseOf<typeof uploa
 /** Uploads a local file or directory to `destination` on the Librarian behind `client`. */
 export async function uploadPath(client: LibrarianClient, localPath: string, destination: string, opts: UploadOptions = {}): Promise<UploadResult> {
   const algorithm = opts.algorithm ?? DEFAULT_ALGORITHM;
-  const pool = new ChecksumPool(opts.threads ?? 4);
+  const listing = await listDataFiles(localPath);
+  const { directory, files } = listing;
+  // No more threads than files (small uploads are hashed without any: see INLINE_BYTES).
+  const pool = new ChecksumPool(Math.max(1, Math.min(opts.threads ?? os.availableParallelism(), files.length)));
   let hashed;
   try {
-    hashed = await pool.hashPath(localPath, algorithm, { onProgress: (d, t) => opts.progress?.('hashing', d, t) });
+    hashed = await pool.hashListed(listing, algorithm, { onProgress: (d, t) => opts.progress?.('hashing', d, t) });
   } finally {
     await pool.close();
   }
-  const { directory, files } = await listDataFiles(localPath);
   const staged = await client.call(uploads.stage, {
     upload_size: hashed.size,
     upload_checksum: hashed.checksum,

@@ -17,6 +17,13 @@ export const localStoreSettingsSchema = z.object({
   /** Copy (and re-verify) instead of move at commit, then make the data read-only. */
   readonlyAfterCommit: z.boolean().default(false),
   maxCopyRetries: z.number().int().min(1).default(3),
+  /**
+   * Accept an upload that its client copied into staging (upload --via copy) on the checksum the
+   * client declared, checking only sizes, instead of hashing the staged copy again. Only for
+   * stores whose staging area is on a filesystem trusted not to damage data on the way: with the
+   * default (false) a copy that differs from its source is found and refused at commit.
+   */
+  trustClientCopies: z.boolean().default(false),
   /** Report the store full once the catalogued data on it reaches this many bytes (a drive, or a share of a disk). */
   capacityBytes: z.number().int().positive().optional(),
 });

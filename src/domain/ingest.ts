@@ -5,7 +5,7 @@
  * ever catalogued. Each step is idempotent, because Temporal retries it after a crash.
  */
 import type { Logger } from '../logger';
-import { parseChecksum, sameChecksum, type ChecksumPool, type HashOptions } from '../shared/checksums';
+import { listDataFiles, parseChecksum, sameChecksum, type ChecksumPool, type HashOptions } from '../shared/checksums';
 import { conflict, LibrarianError } from '../shared/errors';
 import { errnoCode, permanentFsError } from '../shared/fsErrors';
 import type { Findings } from './audit/findings';
@@ -41,8 +41,11 @@ export class Ingest {
     private readonly log: Logger,
   ) {}
 
-  /** Checks size and checksum of the staged data. Never throws for a mismatch: returns the verdict. */
-  async verify(transferId: number, opts: Progress = {}): Promise<Verdict> {
+  /**
+   * Checks size and checksum of the staged data. Never throws for a mismatch: returns the verdict.
+   * `upload`: the transfer is a client's upload, whose copy the store may trust (trustClientCopies).
+   */
+  async verify(transferId: number, opts: Progress = {}, upload = false): Promise<Verdict> {
     const t = await this.incoming.get(transferId);
     if (t.status === 'COMPLETED') return { ok: true, size: Number(t.transferSize), checksum: t.transferChecksum };
     if (t.status === 'FAILED' || t.status === 'CANCELLED') {
@@ -62,8 +65,15 @@ export class Ingest {
     try {
       // Digests computed while an HTTP upload was written are reused while the files are unchanged.
       const state = await readUploadState(staging.dir);
-      const known = state?.algorithm === expected.algorithm ? state.files : undefined;
-      result = await this.checksums.hashPath(staging.location, expected.algorithm, { ...opts, known });
+      const listing = await listDataFiles(staging.location);
+      // Data a client copied into staging itself (none came through the HTTP receiver): its
+      // declared checksum is the client's hash of the source, trusted only where the store says so.
+      if (upload && staging.store.settings.trustClientCopies && !state && t.transferMethod !== 'http') {
+        result = { checksum: t.transferChecksum, size: listing.files.reduce((s, f) => s + f.size, 0) };
+      } else {
+        const known = state?.algorithm === expected.algorithm ? state.files : undefined;
+        result = await this.checksums.hashListed(listing, expected.algorithm, { ...opts, known });
+      }
     } catch (e) {
       if (e instanceof LibrarianError) return { ok: false, status: e.status, reason: e.reason, suggestedRemedy: e.suggestedRemedy };
       throw e;

@@ -41,6 +41,7 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
         { name: 'backup', ingestable: false, stagingPath: 'stores/backup/staging', storePath: 'stores/backup/store' },
         // Takes uploads only while its test enables it (and disables main).
         { name: 'ro', enabled: false, stagingPath: 'stores/ro/staging', storePath: 'stores/ro/store', readonlyAfterCommit: true },
+        { name: 'trusting', enabled: false, stagingPath: 'stores/trusting/staging', storePath: 'stores/trusting/store', trustClientCopies: true },
       ],
     });
     data = tmpDir('upload-src-');
@@ -491,5 +492,53 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     expect(statSync(stored).mode & 0o777).toBe(0o555);
     expect(listTree(path.join(ro.dir, 'stores/ro/staging'))).toEqual([]);
     expect(listTree(path.join(ro.dir, 'stores/ro/store/ro'))).toEqual(['book', 'book/meta', 'book/meta/part_0000.dat', 'book/meta/part_0002.dat', 'book/raw', 'book/raw/part_0001.dat']);
+  });
+
+  test('a store with trustClientCopies takes a client\'s copy on its declared checksum (sizes still checked); data sent over HTTP is still hashed by the server', async () => {
+    const admin = lib.client();
+    const svc = await lib.domain();
+    await admin.post('admin/stores/state_change', { store_name: 'trusting', enabled: true });
+    await admin.post('admin/stores/state_change', { store_name: 'main', enabled: false });
+    const trustingRoot = path.join(lib.dir, 'stores/trusting/store');
+    try {
+      // The copy is not read again: a copy damaged in place (same size) is catalogued with the
+      // client's checksum of its source. This is what the option trades away.
+      const local = makeFile(path.join(data, 'trusted.bin'), 10_000);
+      const declared = (await checksumOf(local)).checksum;
+      const s = await stage(alice(), local, 'trusted/flipped.bin');
+      expect(s.store_name).toBe('trusting');
+      cpSync(local, s.staging_location);
+      const b = readFileSync(s.staging_location);
+      b[100] = b[100]! ^ 0xff;
+      writeFileSync(s.staging_location, b);
+      expect(await alice().post('upload/commit', { transfer_id: s.transfer_id })).toMatchObject({ success: true, store_name: 'trusting' });
+      expect((await svc.db.file.findUniqueOrThrow({ where: { name: 'trusted/flipped.bin' } })).checksum).toBe(declared);
+      expect(readFileSync(path.join(trustingRoot, 'trusted/flipped.bin'))).toEqual(b);
+
+      // Sizes are still checked.
+      const short = await stage(alice(), local, 'trusted/short.bin');
+      writeFileSync(short.staging_location, readFileSync(local).subarray(1));
+      const e = await apiError(alice().post('upload/commit', { transfer_id: short.transfer_id }));
+      expect([e.status, e.reason]).toEqual([406, 'Size mismatch: the upload declared 10000 bytes, the staging area holds 9999.']);
+
+      // Bytes that came through the HTTP receiver are checked against what it computed.
+      const bad = await stage(alice(), local, 'trusted/http.bin');
+      await alice().put(`upload/${bad.transfer_id}/data`, (async function* () {
+        yield b;
+      })(), { 'Content-Type': 'application/octet-stream' });
+      const e2 = await apiError(alice().post('upload/commit', { transfer_id: bad.transfer_id }));
+      expect(e2.status).toBe(406);
+      expect(e2.reason).toMatch(/^Checksum mismatch: /);
+
+      // The client: a book copied in the kernel, catalogued as its source hashes.
+      const bookDir = makeBook(path.join(data, 'trusted_book'), 6, 50_000);
+      expect(await uploadPath(alice(), bookDir, 'trusted/book', { via: 'copy', uploader: 'pipeline-7' })).toMatchObject({ via: 'copy', store_name: 'trusting' });
+      expect((await svc.db.file.findUniqueOrThrow({ where: { name: 'trusted/book' } })).checksum).toBe((await checksumOf(bookDir)).checksum);
+      expect(treeDigest(path.join(trustingRoot, 'trusted/book'))).toEqual(treeDigest(bookDir));
+    } finally {
+      await admin.post('admin/stores/state_change', { store_name: 'main', enabled: true });
+      await admin.post('admin/stores/state_change', { store_name: 'trusting', enabled: false });
+    }
+    expect(listTree(path.join(lib.dir, 'stores/trusting/staging'))).toEqual([]);
   });
 });

@@ -1,7 +1,9 @@
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ChecksumPool, parseChecksum, sameChecksum } from '../../src/shared/checksums';
+import { randomBytes } from 'node:crypto';
+import { xxhash128 } from 'hash-wasm';
+import { ChecksumPool, createHasher, INLINE_BYTES, parseChecksum, READ_BYTES, sameChecksum } from '../../src/shared/checksums';
 import { LibrarianError } from '../../src/shared/errors';
 import type { Algorithm } from '../../src/shared/checksums';
 
@@ -71,6 +73,57 @@ describe('checksums', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(740);
     expect(paced).toEqual(plain);
   });
+  // Sizes around xxh3's internal boundaries (16, 128, 240 bytes; 1 KiB stripes, 64 KiB blocks), the
+  // read buffer (READ_BYTES), and past INLINE_BYTES so that the worker threads hash it.
+  const SIZES = [0, 1, 16, 17, 128, 129, 240, 241, 1024, 65_536 + 3, READ_BYTES, READ_BYTES + 1, 2 ** 20 + 7, 3 * 2 ** 20 + 13, INLINE_BYTES + 1];
+
+  test('native xxh3 digests equal those of the WebAssembly hasher before it (hash-wasm), whole or streamed in odd chunks', async () => {
+    for (const size of SIZES) {
+      const data = randomBytes(size);
+      const expected = await xxhash128(data);
+      const whole = createHasher('xxh3');
+      whole.update(data);
+      const chunked = createHasher('xxh3');
+      for (let at = 0; at < size; at += 100_003) chunked.update(new Uint8Array(data.buffer, data.byteOffset + at, Math.min(100_003, size - at)));
+      expect([size, whole.digest(), chunked.digest()]).toEqual([size, expected, expected]);
+      // Reset starts over (the receiver reuses one hasher for a tar's members).
+      chunked.reset();
+      chunked.update(data);
+      expect(chunked.digest()).toBe(expected);
+    }
+  });
+
+  test('files hashed on the calling thread (small jobs) and by the worker threads (large ones) give the digests of hash-wasm', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sizes-'));
+    const expected: Record<string, string> = {};
+    for (const size of SIZES) {
+      const data = randomBytes(size);
+      writeFileSync(path.join(dir, `f${size}`), data);
+      expected[`f${size}`] = await xxhash128(data);
+    }
+    for (const size of SIZES) {
+      // Alone: on this thread up to INLINE_BYTES, in a worker above.
+      expect((await pool.hashPath(path.join(dir, `f${size}`), 'xxh3')).checksum).toBe(`xxh3:::${expected[`f${size}`]}`);
+    }
+    // Together (more than INLINE_BYTES): every file in the worker threads.
+    expect((await pool.hashPath(dir, 'xxh3')).digests).toEqual(expected);
+  });
+
+  test('a book of many tiny files (a small job, hashed on this thread a few files at a time) gets the same digests', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tiny-'));
+    const expected: Record<string, string> = {};
+    for (let i = 0; i < 2000; i++) {
+      const data = Buffer.from(`file ${i}`);
+      writeFileSync(path.join(dir, `f${i}`), data);
+      expected[`f${i}`] = await xxhash128(data);
+    }
+    const r = await pool.hashPath(dir, 'xxh3');
+    expect(r.digests).toEqual(expected);
+    const h = createHasher('xxh3');
+    for (const d of Object.values(expected).sort()) h.update(Buffer.from(d));
+    expect(r.checksum).toBe(`xxh3:::${h.digest()}`);
+  });
+
   test('checksum strings: algorithm prefix, bare hex is md5, case-insensitive comparison', () => {
     expect(parseChecksum('xxh3:::548512D98989DE2D776474C39D20F9AA')).toEqual({ algorithm: 'xxh3', hex: '548512d98989de2d776474c39d20f9aa' });
     expect(parseChecksum('1da708a75e25110b1341d16814feb52d')).toEqual({ algorithm: 'md5', hex: '1da708a75e25110b1341d16814feb52d' });

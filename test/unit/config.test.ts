@@ -49,6 +49,7 @@ describe('configuration', () => {
       ownAfterCommit: false,
       readonlyAfterCommit: false,
       maxCopyRetries: 3,
+      trustClientCopies: false,
       transferMethods: { local: { hostnames: [] } },
     });
   });

@@ -49,7 +49,7 @@ function diskError(e: unknown, received: number): never {
 }
 
 async function hashPrefix(file: string, length: number, algorithm: Algorithm) {
-  const hasher = await createHasher(algorithm);
+  const hasher = createHasher(algorithm);
   if (length > 0) for await (const c of createReadStream(file, { start: 0, end: length - 1, highWaterMark: 1 << 20 })) hasher.update(c as Buffer);
   return hasher;
 }
@@ -150,7 +150,7 @@ async function receiveDirectory(transferId: number, stagingDir: string, root: st
   }
   await fs.mkdir(root, { recursive: true });
   const total = () => journal.receivedBytes;
-  const hasher = await createHasher(algorithm);
+  const hasher = createHasher(algorithm);
   const extract = tar.extract();
   let current: string | undefined;
   /** What this stream made of each path it named: a file, or a directory (named, or holding something named). */

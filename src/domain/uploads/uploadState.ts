@@ -15,6 +15,7 @@ import type { FileHandle } from 'node:fs/promises';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Algorithm } from '../../shared/checksums';
+import { inParallel } from '../../shared/inParallel';
 
 export const UPLOAD_JOURNAL_FILE = '.librarian-upload-journal';
 /** Before the journal: one JSON document, rewritten whole (staging areas of that time are still read). */
@@ -183,13 +184,4 @@ async function fsyncPath(p: string): Promise<void> {
   } finally {
     await h.close();
   }
-}
-
-async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
 }

@@ -213,7 +213,7 @@ export class UploadService {
 
   /** The commit's first step: the staged data must match what was declared; then it is STAGED. */
   async verify(transferId: number, opts: Progress = {}): Promise<Verdict> {
-    const verdict = await this.ingest.verify(transferId, opts);
+    const verdict = await this.ingest.verify(transferId, opts, true);
     if (!verdict.ok) return verdict;
     const { status } = await this.incoming.get(transferId);
     if (status === 'INITIATED' || status === 'ONGOING') await this.incoming.staged(transferId);

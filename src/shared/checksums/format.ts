@@ -64,7 +64,7 @@ export function sameChecksum(a: string, b: string): boolean {
 
 /** Combines per-file hex digests into a directory digest, exactly as dirhash does. */
 export async function combineDigests(algorithm: Algorithm, digests: string[]): Promise<string> {
-  const h = await createHasher(algorithm);
+  const h = createHasher(algorithm);
   for (const d of [...digests].sort()) h.update(Buffer.from(d, 'utf8'));
   return h.digest();
 }

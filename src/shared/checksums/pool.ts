@@ -1,13 +1,16 @@
 /**
  * Hashing files and books. File hashing runs on a pool of worker threads: a book's files are
- * hashed in parallel on all cores, and the event loop stays free for heartbeats and HTTP.
+ * hashed in parallel on all cores, and the event loop stays free for heartbeats and HTTP. Small
+ * jobs are hashed on the calling thread instead: starting a worker thread costs more (~50 ms each,
+ * 180 ms for a 4-thread pool) than hashing a few MiB.
  */
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { notAcceptable } from '../errors';
+import { inParallel } from '../inParallel';
 import { combineDigests, formatChecksum } from './format';
-import type { Algorithm } from './hashers';
+import { createHasher, READ_BYTES, type Algorithm } from './hashers';
 
 export interface DataFile {
   /** Path relative to the hashed root ("" for a single file). */
@@ -69,6 +72,19 @@ export interface Pace {
   bytesBefore: number;
 }
 
+/**
+ * Jobs of at most this many bytes are hashed on the calling thread, reading asynchronously (the
+ * event loop is busy only for the hashing itself: about 2 ms per MiB at the slowest algorithm).
+ */
+export const INLINE_BYTES = 4 << 20;
+/** Files hashed at once on the calling thread: enough to keep libuv's four I/O threads busy. */
+const INLINE_FILES = 8;
+
+export interface Listing {
+  directory: boolean;
+  files: DataFile[];
+}
+
 // Worker threads load compiled JavaScript; from the TypeScript sources (tests) use the build's.
 const WORKER = __filename.endsWith('.ts') ? path.resolve(__dirname, '../../../dist/shared/checksums/worker.js') : path.resolve(__dirname, 'worker.js');
 
@@ -83,8 +99,13 @@ export class ChecksumPool {
 
   /** Hashes a file or a directory with the algorithm; directories get dirhash semantics. */
   async hashPath(root: string, algorithm: Algorithm, opts: HashOptions = {}): Promise<HashResult> {
-    const { directory, files } = await listDataFiles(root);
+    return this.hashListed(await listDataFiles(root), algorithm, opts);
+  }
+
+  /** As hashPath, for files already listed (listDataFiles). */
+  async hashListed({ directory, files }: Listing, algorithm: Algorithm, opts: HashOptions = {}): Promise<HashResult> {
     const total = files.reduce((s, f) => s + f.size, 0);
+    const here = !opts.pace && total <= INLINE_BYTES;
     // One shared counter per file, written by the worker threads as they read, and their sum last
     // (what a paced read compares with its allowance, whichever thread reads).
     const progress = new BigInt64Array(new SharedArrayBuffer(8 * (files.length + 1)));
@@ -93,16 +114,22 @@ export class ChecksumPool {
       ? setInterval(() => opts.onProgress!(Number(progress.subarray(0, totalSlot).reduce((s, v) => s + v, 0n)), total), 1000)
       : undefined;
     try {
-      const digests = await Promise.all(
-        files.map(async (f, slot) => {
-          const k = opts.known?.[f.relative];
-          if (k && k.size === f.size && k.mtimeMs === f.mtimeMs) {
-            progress[slot] = BigInt(f.size);
-            return k.digest;
-          }
-          return (await this.workers.run({ path: f.absolute, algorithm, progress, slot, totalSlot, pace: opts.pace }, { signal: opts.signal })) as string;
-        }),
-      );
+      const digests: string[] = new Array(files.length);
+      const hashOne = async (f: DataFile, slot: number) => {
+        const k = opts.known?.[f.relative];
+        if (k && k.size === f.size && k.mtimeMs === f.mtimeMs) {
+          progress[slot] = BigInt(f.size);
+          digests[slot] = k.digest;
+        } else if (here) {
+          digests[slot] = await hashHere(f.absolute, algorithm, progress, slot, opts.signal);
+        } else {
+          digests[slot] = (await this.workers.run({ path: f.absolute, algorithm, progress, slot, totalSlot, pace: opts.pace }, { signal: opts.signal })) as string;
+        }
+      };
+      // On this thread a few files at a time (a book of many tiny files must not open them all at
+      // once); the workers' queue bounds the rest.
+      if (here) await inParallel(files, INLINE_FILES, hashOne);
+      else await Promise.all(files.map(hashOne));
       opts.onProgress?.(total, total);
       const byPath = Object.fromEntries(files.map((f, i) => [f.relative, digests[i]!]));
       const hex = directory ? await combineDigests(algorithm, digests) : digests[0]!;
@@ -116,4 +143,23 @@ export class ChecksumPool {
     await this.pool?.destroy();
     this.pool = undefined;
   }
+}
+
+/** One file on the calling thread (see INLINE_BYTES). */
+async function hashHere(file: string, algorithm: Algorithm, progress: BigInt64Array, slot: number, signal?: AbortSignal): Promise<string> {
+  const hasher = createHasher(algorithm);
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(READ_BYTES);
+    for (;;) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hasher.update(buffer.subarray(0, bytesRead));
+      progress[slot]! += BigInt(bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+  return hasher.digest();
 }

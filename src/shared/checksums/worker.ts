@@ -2,14 +2,14 @@
 // shared counter so the caller can heartbeat without messages. Synchronous reads into one
 // reused buffer: this thread does nothing else, and it avoids a stream's allocations per chunk.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { createHasher, type Algorithm } from './hashers';
+import { createHasher, READ_BYTES, type Algorithm } from './hashers';
 import type { Pace } from './pool';
 
-const buffer = Buffer.allocUnsafe(1 << 20);
+const buffer = Buffer.allocUnsafe(READ_BYTES);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 export default async function hashFile(task: { path: string; algorithm: Algorithm; progress: BigInt64Array; slot: number; totalSlot: number; pace?: Pace }): Promise<string> {
-  const hasher = await createHasher(task.algorithm);
+  const hasher = createHasher(task.algorithm);
   const fd = openSync(task.path, 'r');
   try {
     for (;;) {
