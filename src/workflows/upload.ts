@@ -140,7 +140,8 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
   await condition(() => attempt !== undefined || (stagesDone > 0 && !staging));
   if (!attempt) {
     await condition(allHandlersFinished);
-    return { ok: false, status: 400, reason: 'The stage request was refused.', suggestedRemedy: 'See the error returned to the stage call.' };
+    // Failed, not completed, so the Web UI and workflow lists show it; the caller had its answer.
+    throw librarianFailure(400, 'The stage request was refused.', 'See the error returned to the stage call.', {}, false);
   }
 
   while (!verdict) {
@@ -156,6 +157,9 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
   }
   setPhase(verdict.ok ? 'completed' : 'failed');
   await condition(allHandlersFinished);
+  // A refused or failed upload ends as a failed workflow (its reason as the failure), so the Web
+  // UI and workflow lists show it; the commit's caller had the same answer from the update.
+  if (!verdict.ok) throw librarianFailure(verdict.status, verdict.reason, verdict.suggestedRemedy, { transfer_id: verdict.transferId }, false);
   return verdict;
 
   /** Every way this ends is a verdict: the transfer fails (staging removed) unless it is catalogued. */

@@ -291,6 +291,8 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     // The workflow's history names the steps and why the commit was refused.
     const shown = await lib.cli(['workflows', 'show', `upload/${lib.name}/obs/flipped.bin`, '--history', '--json']);
     const events = shown.json<{ events: { type: string; detail: string }[] }>().events;
+    // A refused upload is a failed workflow, its reason the failure (the Web UI shows it red).
+    expect(shown.json<{ status: string; last_failure: string }>()).toMatchObject({ status: 'FAILED', last_failure: expect.stringMatching(/^Checksum mismatch/) });
     expect(events).toContainEqual(expect.objectContaining({ type: 'WORKFLOW_EXECUTION_UPDATE_ACCEPTED', detail: 'commit' }));
     expect(events).toContainEqual(expect.objectContaining({ type: 'ACTIVITY_TASK_STARTED', detail: 'verifyUpload: attempt 1' }));
     expect(events).toContainEqual(expect.objectContaining({ type: 'WORKFLOW_EXECUTION_UPDATE_COMPLETED', detail: expect.stringMatching(/^Checksum mismatch: the upload declared xxh3:::/) }));

@@ -56,13 +56,14 @@ test('staged and never committed: failed (408) and cleaned up a day later; a lat
   await withWorker(env, f.activities, async (taskQueue) => {
     const handle = await env.client.workflow.start<typeof upload>('upload', { taskQueue, workflowId: 'upload/wf/obs/abandoned.dat', args: [input('obs/abandoned.dat')] });
     expect(await handle.executeUpdate(stageUpdate, { args: [stageInput] })).toMatchObject({ transferId: 7, destination: 'obs/abandoned.dat' });
-    expect(await handle.result()).toEqual({
-      ok: false,
-      transferId: 7,
+    // It ends as a failed workflow (so the Web UI shows it), the verdict as its failure.
+    expect(failureDetails(await handle.result().catch((e: Error) => e))).toEqual({
+      transfer_id: 7,
       status: 408,
       reason: 'Not committed within 86400 s of the last activity; staging removed.',
-      suggestedRemedy: 'Stage the upload again and commit it.',
+      suggested_remedy: 'Stage the upload again and commit it.',
     });
+    expect((await handle.describe()).status.name).toBe('FAILED');
   });
   expect(f.failed).toEqual([{ transferId: 7, reason: 'Not committed within 86400 s of the last activity; staging removed.', status: 408, at: expect.any(Number) }]);
   expect(f.failed[0]!.at - f.stagedAt()).toBeGreaterThanOrEqual(DAY);
@@ -77,7 +78,7 @@ test('data arriving after 20 hours restarts the day: the upload is failed 44 hou
     await env.sleep(20 * HOUR);
     expect(f.failed).toEqual([]);
     await handle.signal(touchSignal);
-    expect(await handle.result()).toMatchObject({ ok: false, status: 408 });
+    expect(failureDetails(await handle.result().catch((e: Error) => e))).toMatchObject({ status: 408 });
   });
   expect(f.failed[0]!.at - f.stagedAt()).toBeGreaterThanOrEqual(44 * HOUR);
   expect(f.failed[0]!.at - f.stagedAt()).toBeLessThan(44 * HOUR + 60_000);
@@ -115,7 +116,7 @@ async function commitFails(taskQueue: string, destination: string) {
   await handle.executeUpdate(stageUpdate, { args: [stageInput] });
   const commit = await handle.startUpdate(commitUpdate, { args: [{ transferId: 7, deletionPolicy: 'DISALLOWED' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
   // Awaiting the result lets the test server skip the retries' back-off.
-  const verdict = await handle.result();
+  const verdict = failureDetails(await handle.result().catch((err: Error) => err));
   return { error: failureDetails(await commit.result().catch((err: Error) => err)), verdict };
 }
 
@@ -136,7 +137,7 @@ test('a commit the store refuses for good (read-only disk): not retried; the upl
   const reason = "The filesystem is read-only (EROFS: read-only file system, mkdir '/store/obs').";
   const r = await withWorker(env, activities, (taskQueue) => commitFails(taskQueue, 'obs/readonly.dat'));
   expect(r.error).toMatchObject({ status: 503, reason });
-  expect(r.verdict).toMatchObject({ ok: false, transferId: 7, status: 503, reason });
+  expect(r.verdict).toMatchObject({ transfer_id: 7, status: 503, reason });
   expect(commits).toBe(1);
   expect(f.failed).toEqual([{ transferId: 7, reason, status: 503, at: expect.any(Number) }]);
 });
@@ -158,7 +159,7 @@ test('a disk that keeps failing (EIO): the commit is retried for about two minut
   const reason = "The upload could not be verified and committed; the last of repeated attempts failed with: EIO: i/o error, rename '/staging/x' -> '/store/obs/x'.";
   const r = await withWorker(env, activities, (taskQueue) => commitFails(taskQueue, 'obs/failing.dat'));
   expect(r.error).toMatchObject({ status: 503, reason });
-  expect(r.verdict).toMatchObject({ ok: false, transferId: 7, status: 503, reason });
+  expect(r.verdict).toMatchObject({ transfer_id: 7, status: 503, reason });
   expect(tries).toHaveLength(8);
   // 1 s doubling to 1 min between tries: 1 + 2 + 4 + 8 + 16 + 32 + 60 s.
   expect(tries.at(-1)! - tries[0]!).toBeGreaterThanOrEqual(123_000);
@@ -178,11 +179,11 @@ test('a stage that keeps failing (EIO) is given up after two minutes: 503 saying
   const r = await withWorker(env, activities, async (taskQueue) => {
     const handle = await env.client.workflow.start<typeof upload>('upload', { taskQueue, workflowId: 'upload/wf/obs/unstageable.dat', args: [input('obs/unstageable.dat')] });
     const stage = await handle.startUpdate(stageUpdate, { args: [stageInput], waitForStage: WorkflowUpdateStage.ACCEPTED });
-    const verdict = await handle.result();
+    const verdict = failureDetails(await handle.result().catch((err: Error) => err));
     return { error: failureDetails(await stage.result().catch((err: Error) => err)), verdict };
   });
   expect(r.error).toMatchObject({ status: 503, reason: "The step failed repeatedly; the last attempt met: EIO: i/o error, mkdir '/staging/x'." });
-  expect(r.verdict).toMatchObject({ ok: false, status: 400 });
+  expect(r.verdict).toMatchObject({ status: 400 });
   expect(tries.at(-1)! - tries[0]!).toBeLessThanOrEqual(120_000);
   expect(tries.length).toBeGreaterThan(5);
 });
