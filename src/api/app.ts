@@ -102,6 +102,12 @@ function readingError(err: unknown, req: Request): LibrarianError | undefined {
   return new LibrarianError(e.status, `The request body could not be read: ${e.message}.`, sendJson);
 }
 
+/** Whether a request failed because its client went away (an upload interrupted by Ctrl-C). */
+function clientLeft(err: unknown, req: Request): boolean {
+  const e = err as { code?: string; message?: string };
+  return req.destroyed || e.code === 'ECONNRESET' || e.code === 'ECONNABORTED' || e.code === 'ERR_STREAM_PREMATURE_CLOSE' || e.message === 'aborted';
+}
+
 export function createApp(domain: Domain, flows: Flows, inFlight = new InFlight()): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -273,6 +279,12 @@ export function createApp(domain: Domain, flows: Flows, inFlight = new InFlight(
     }
     const bodyError = readingError(err, req);
     if (bodyError) return sendError(res, bodyError);
+    if (clientLeft(err, req)) {
+      // Not the server's fault and nothing is lost: what arrived is kept for a resumed upload.
+      domain.log.info({ path: req.path, reason: (err as Error).message }, 'the client closed the connection before its request ended');
+      res.destroy();
+      return;
+    }
     domain.log.error({ err, path: req.path }, 'unhandled error in API request');
     sendError(res, new LibrarianError(500, 'Internal server error.', 'The server logged the details; try again, and report it to the operators if it persists.'));
   });

@@ -132,6 +132,9 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     // The server lets go of the transfer when it sees the connection break.
     const svc = await lib.domain();
     await waitFor('the broken request to release the transfer', async () => (await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: s.transfer_id } })).receivingUntil === null);
+    // A client that leaves is logged as such, not as a server error with a stack trace.
+    await waitFor('the server to log the client leaving', async () => lib.logOf('server').includes('the client closed the connection before its request ended'));
+    expect(lib.logOf('server')).not.toMatch(/unhandled error in API request/);
     expect(status).toMatchObject({ complete: false, status: 'ONGOING' });
     const wrong = await apiError(alice().put(`upload/${s.transfer_id}/data`, (async function* () {
       yield bytes.subarray(0, 10);
