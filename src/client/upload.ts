@@ -15,6 +15,7 @@ import { ApiError, ConnectionError, type LibrarianClient } from '../protocol/cli
 import { uploads } from '../protocol';
 import type { ResponseOf } from '../protocol/call';
 import { copyInto } from './copy';
+import { ResumeJournal } from './resumeJournal';
 
 export type Via = 'copy' | 'http' | 'auto';
 
@@ -32,6 +33,11 @@ export interface UploadOptions {
   progress?: Progress;
   /** HTTP: attempts to resume after a broken connection before giving up. */
   resumeAttempts?: number;
+  /**
+   * HTTP: where to note staged uploads, so running the same upload again after an interruption
+   * resumes from what the server holds (see resumeJournal.ts). Without it, each run stages anew.
+   */
+  resumeFile?: string;
 }
 
 export interface UploadResult extends Omit<NonNullable<ResponseOf<typeof uploads.commit>>, 'instance_id'> {
@@ -40,12 +46,19 @@ export interface UploadResult extends Omit<NonNullable<ResponseOf<typeof uploads
   checksum: string;
   size: number;
   via: 'copy' | 'http';
+  /** Bytes the server already held from an interrupted earlier run (0: sent from the start). */
+  resumed_from: number;
 }
 
 function counting(onBytes: (n: number) => void): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      onBytes(chunk.length);
+      // A progress callback that throws (a caller stopping the upload) ends the request, not the process.
+      try {
+        onBytes(chunk.length);
+      } catch (e) {
+        return cb(e as Error);
+      }
       cb(null, chunk);
     },
   });
@@ -120,7 +133,10 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
   } finally {
     await pool.close();
   }
-  const staged = await client.call(uploads.stage, {
+  const journal = opts.resumeFile && opts.via !== 'copy' ? new ResumeJournal<Staged>(opts.resumeFile) : undefined;
+  const key = ResumeJournal.key(client.url, destination, hashed.checksum, hashed.size);
+  const resumed = journal ? await stillOpen(client, journal.get(key)) : undefined;
+  const staged: Staged = resumed?.staged ?? await client.call(uploads.stage, {
     upload_size: hashed.size,
     upload_checksum: hashed.checksum,
     upload_name: path.posix.basename(destination),
@@ -129,7 +145,8 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
     uploader: opts.uploader ?? client.username ?? 'anonymous',
   });
   let via = opts.via ?? 'auto';
-  if (via === 'auto') via = staged.transfer_providers.local && (await canCopyLocally(staged)) ? 'copy' : 'http';
+  if (resumed) via = 'http';
+  else if (via === 'auto') via = staged.transfer_providers.local && (await canCopyLocally(staged)) ? 'copy' : 'http';
   if (via === 'http' && !staged.http_upload) {
     throw new LibrarianError(
       400,
@@ -141,6 +158,7 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
   if (via === 'copy') {
     await copyInto(files, directory, staged.staging_location, (n) => opts.progress?.('sending', (sent += n), hashed.size));
   } else {
+    journal?.set(key, staged);
     await sendHttp(client, staged, files, directory, hashed.size, opts);
   }
   opts.progress?.('committing', 0, 1);
@@ -163,9 +181,28 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
       null_obsid: false,
     },
     24 * 3600_000,
-  );
+  ).catch((e: unknown) => {
+    // Refused: a later run must stage anew. (A broken connection keeps the note: the commit may yet be answered.)
+    if (e instanceof ApiError && e.status >= 400 && e.status < 500) journal?.delete(key);
+    throw e;
+  });
+  journal?.delete(key);
   opts.progress?.('committing', 1, 1);
   // v2 servers answer an empty body.
   const done = committed ?? { success: true as const, transfer_id: staged.transfer_id, file_name: destination, instance_id: null, store_name: staged.store_name, path: destination };
-  return { ...done, checksum: hashed.checksum, size: hashed.size, via };
+  return { ...done, checksum: hashed.checksum, size: hashed.size, via, resumed_from: resumed?.held ?? 0 };
+}
+
+type Staged = ResponseOf<typeof uploads.stage>;
+
+/** A noted upload the server still holds open for this account, with the bytes it holds. */
+async function stillOpen(client: LibrarianClient, staged: Staged | undefined): Promise<{ staged: Staged; held: number } | undefined> {
+  if (!staged) return undefined;
+  try {
+    const s = await client.call(uploads.status, { transfer_id: staged.transfer_id });
+    return s.status === 'INITIATED' || s.status === 'ONGOING' ? { staged, held: s.received_bytes } : undefined;
+  } catch {
+    // Gone, failed, superseded or not ours: stage anew.
+    return undefined;
+  }
 }

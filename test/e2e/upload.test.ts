@@ -156,6 +156,35 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     await expectCatalogued('obs/resume.bin', local);
   });
 
+  test('an HTTP upload interrupted (Ctrl-C) resumes from what the server holds when run again; done, the note is gone', async () => {
+    const local = makeFile(path.join(data, 'rerun.bin'), 30_000_000);
+    const resumeFile = path.join(data, 'uploads-in-progress.json');
+    // The first run stops once 24 MB are on their way, as Ctrl-C would stop it (more than the
+    // sockets' buffers can hold, so the server has received some of it).
+    const interrupted = await uploadPath(alice(), local, 'obs/rerun.bin', {
+      via: 'http',
+      uploader: 'pipeline-7',
+      resumeFile,
+      resumeAttempts: 1,
+      progress: (phase, done) => {
+        if (phase === 'sending' && done >= 24_000_000) throw new Error('interrupted');
+      },
+    }).catch((e: Error) => e);
+    expect(interrupted).toBeInstanceOf(Error);
+    const svc = await lib.domain();
+    const first = await svc.db.incomingTransfer.findFirstOrThrow({ where: { storePath: 'obs/rerun.bin' }, orderBy: { id: 'desc' } });
+    await waitFor('the broken request to release the transfer', async () => (await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: first.id } })).receivingUntil === null);
+    const held = (await alice().post<{ received_bytes: number }>('upload/status', { transfer_id: first.id })).received_bytes;
+    expect(held).toBeGreaterThan(0);
+    expect(Object.values(JSON.parse(readFileSync(resumeFile, 'utf8')))).toEqual([expect.objectContaining({ staged: expect.objectContaining({ transfer_id: first.id }) })]);
+
+    const again = await uploadPath(alice(), local, 'obs/rerun.bin', { via: 'auto', uploader: 'pipeline-7', resumeFile });
+    expect(again).toMatchObject({ transfer_id: first.id, via: 'http', resumed_from: held });
+    expect(await svc.db.incomingTransfer.count({ where: { storePath: 'obs/rerun.bin' } })).toBe(1);
+    await expectCatalogued('obs/rerun.bin', local);
+    expect(JSON.parse(readFileSync(resumeFile, 'utf8'))).toEqual({});
+  });
+
   test('a directory over HTTP resumes by sending the files not yet received; bad tar entries are refused', async () => {
     const bookDir = makeBook(path.join(data, 'book_r'), 4, 50_000);
     const s = await stage(alice(), bookDir, 'obs/books/book_r');

@@ -1,0 +1,54 @@
+/**
+ * The client's note of HTTP uploads it has staged and not yet seen through, so a run interrupted
+ * by Ctrl-C (or a crash) resumes from what the server holds when the same upload is run again,
+ * instead of staging anew and sending from the first byte. One small JSON file, keyed by server,
+ * destination and content; an entry goes when its upload is committed or refused.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface ResumeEntry<S> {
+  staged: S;
+  savedAt: string;
+}
+
+export class ResumeJournal<S> {
+  constructor(private readonly file: string) {}
+
+  static key(url: string, destination: string, checksum: string, size: number): string {
+    return createHash('sha256').update(JSON.stringify([url, destination, checksum, size])).digest('hex');
+  }
+
+  private read(): Record<string, ResumeEntry<S>> {
+    if (!existsSync(this.file)) return {};
+    try {
+      return JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, ResumeEntry<S>>;
+    } catch {
+      // A damaged note only costs a fresh start.
+      return {};
+    }
+  }
+
+  private write(all: Record<string, ResumeEntry<S>>): void {
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(all), { mode: 0o600 });
+    renameSync(tmp, this.file);
+  }
+
+  get(key: string): S | undefined {
+    return this.read()[key]?.staged;
+  }
+
+  set(key: string, staged: S): void {
+    this.write({ ...this.read(), [key]: { staged, savedAt: new Date().toISOString() } });
+  }
+
+  delete(key: string): void {
+    const all = this.read();
+    if (!(key in all)) return;
+    delete all[key];
+    this.write(all);
+  }
+}
