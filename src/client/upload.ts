@@ -161,7 +161,9 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
     journal?.set(key, staged);
     await sendHttp(client, staged, files, directory, hashed.size, opts);
   }
-  opts.progress?.('committing', 0, 1);
+  opts.progress?.('committing', 0, hashed.size);
+  // Our servers say how far the commit's verification has got; v2 servers have no upload/status.
+  const watching = staged.http_upload && opts.progress ? watchVerification(client, staged.transfer_id, hashed.size, opts.progress) : undefined;
   // Every field v2 servers require (ours read transfer_id and deletion_policy); "allowed" and
   // "disallowed" mean the same to both.
   const committed = await client.call(
@@ -181,19 +183,37 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
       null_obsid: false,
     },
     24 * 3600_000,
-  ).catch((e: unknown) => {
+  ).finally(() => watching?.stop()).catch((e: unknown) => {
     // Refused: a later run must stage anew. (A broken connection keeps the note: the commit may yet be answered.)
     if (e instanceof ApiError && e.status >= 400 && e.status < 500) journal?.delete(key);
     throw e;
   });
   journal?.delete(key);
-  opts.progress?.('committing', 1, 1);
+  opts.progress?.('committing', hashed.size, hashed.size);
   // v2 servers answer an empty body.
   const done = committed ?? { success: true as const, transfer_id: staged.transfer_id, file_name: destination, instance_id: null, store_name: staged.store_name, path: destination };
   return { ...done, checksum: hashed.checksum, size: hashed.size, via, resumed_from: resumed?.held ?? 0 };
 }
 
 type Staged = ResponseOf<typeof uploads.stage>;
+
+/** Asks the server every second how far the commit's verification has got, and reports it. */
+function watchVerification(client: LibrarianClient, transferId: number, size: number, progress: Progress): { stop(): void } {
+  let asking = false;
+  const timer = setInterval(() => {
+    if (asking) return;
+    asking = true;
+    client
+      .call(uploads.status, { transfer_id: transferId }, 10_000)
+      .then((s) => {
+        if (s.verification && s.verification.total > 0) progress('committing', Math.min(s.verification.done, size), size);
+      })
+      .catch(() => undefined)
+      .finally(() => (asking = false));
+  }, 1000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
 
 /** A noted upload the server still holds open for this account, with the bytes it holds. */
 async function stillOpen(client: LibrarianClient, staged: Staged | undefined): Promise<{ staged: Staged; held: number } | undefined> {

@@ -3,6 +3,7 @@
  * (started by its first stage: update-with-start), told when data arrives, and asked to commit.
  */
 import { WithStartWorkflowOperation, WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { Domain } from '../domain';
 import type { Catalogued, DeletionPolicyName } from '../domain/ingest';
 import type { ReceiveRequest, ReceiveResult } from '../domain/uploads/receiver';
@@ -57,6 +58,36 @@ export class UploadFlow {
       return await this.domain.uploadReceiver.receive(req);
     } finally {
       await this.touch(t.workflowId);
+    }
+  }
+
+  /**
+   * What the server holds of an upload and, while its commit verifies or copies the data, how far
+   * that has got (the step's last heartbeat: a few seconds old at most).
+   */
+  async status(principal: Principal, transferId: number) {
+    const p = await this.domain.uploads.progress(principal, transferId);
+    const open = p.transfer.status === 'ONGOING' || p.transfer.status === 'STAGED' || p.transfer.status === 'INITIATED';
+    const complete = p.receivedBytes === Number(p.transfer.transferSize);
+    return { ...p, verification: open && complete && p.transfer.workflowId ? await this.verification(p.transfer.workflowId) : null };
+  }
+
+  private async verification(workflowId: string): Promise<{ step: string; done: number; total: number } | null> {
+    try {
+      const client = await this.temporal.client();
+      const d = await client.workflow.getHandle(workflowId).describe();
+      for (const a of d.raw.pendingActivities ?? []) {
+        const step = a.activityType?.name ?? '';
+        if (step !== 'verifyUpload' && step !== 'commitUpload') continue;
+        const payload = a.heartbeatDetails?.payloads?.[0];
+        const details = payload ? (defaultPayloadConverter.fromPayload(payload) as { done?: unknown; total?: unknown } | undefined) : undefined;
+        if (typeof details?.done === 'number' && typeof details.total === 'number') return { step, done: details.done, total: details.total };
+        return { step, done: 0, total: 0 };
+      }
+      return null;
+    } catch {
+      // Progress is a courtesy: the status answer stands without it.
+      return null;
     }
   }
 

@@ -70,6 +70,11 @@ export const status = call(
     complete: z.boolean(),
     received_files: z.array(z.object({ path: z.string(), size: z.number().int().nonnegative() })),
     failure_reason: z.string().nullable(),
+    /**
+     * While the commit verifies (or copies) the data: the step and the bytes it has done, as of
+     * its last heartbeat (total 0 until the first). Null otherwise.
+     */
+    verification: z.object({ step: z.string(), done: z.number().int().nonnegative(), total: z.number().int().nonnegative() }).nullish(),
   }),
 );
 

@@ -40,6 +40,9 @@ const REQUIRED: Record<string, AuthLevelName> = {
   'POST /api/v2/error/clear': 'ADMIN',
   'POST /api/v2/admin/clone/status': 'ADMIN',
   'POST /api/v2/admin/clone/send': 'ADMIN',
+  'POST /api/v2/admin/clone/cancel': 'ADMIN',
+  'POST /api/v2/admin/clone/history': 'ADMIN',
+  'POST /api/v2/admin/explain': 'ADMIN',
   'POST /api/v2/clone/batch_stage': 'READAPPEND',
   'POST /api/v2/clone/stage': 'READAPPEND',
   'POST /api/v2/clone/ongoing': 'READAPPEND',
@@ -142,12 +145,20 @@ describe.each(PROVIDERS)('foundation on %s', (provider) => {
   });
 
   test('ping answers without credentials but refuses wrong ones', async () => {
-    expect(await lib.anonymous().post('ping/')).toEqual({ name: `Test ${lib.name}`, description: 'No description set.', librarian_name: lib.name, username: null });
+    expect(await lib.anonymous().post('ping/')).toEqual({
+      name: `Test ${lib.name}`,
+      description: 'No description set.',
+      librarian_name: lib.name,
+      username: null,
+      auth_level: null,
+      catalog: { ok: true, problem: null },
+      temporal: { ok: true, problem: null },
+    });
     const e = await apiError(new LibrarianClient({ url: lib.url, username: 'admin', password: 'wrong' }).post('ping/'));
     expect(e.status).toBe(401);
     expect(e.reason).toBe('Incorrect username or password.');
     const logged = await lib.client('user-readonly', passwords['user-readonly']).post<{ username: string }>('ping/logged');
-    expect(logged.username).toBe('user-readonly');
+    expect(logged).toMatchObject({ username: 'user-readonly', auth_level: 'READONLY' });
   });
 
   test('user management: duplicates, unknown users and the last admin', async () => {

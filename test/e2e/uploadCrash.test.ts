@@ -90,6 +90,22 @@ describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
     });
   });
 
+  test('during a commit, upload/status says how far the verification has got; after it, nothing', async () => {
+    const s = await stageZeros(lib, 'crash/progress.bin');
+    const commit = lib.client().post('upload/commit', { transfer_id: s.transfer_id }, 600_000);
+    type Status = { verification: { step: string; done: number; total: number } | null };
+    const status = () => lib.client().post<Status>('upload/status', { transfer_id: s.transfer_id });
+    // The step's heartbeats carry its progress (every second here, with a 3 s heartbeat timeout).
+    const seen = await waitFor('verification progress', async () => {
+      const v = (await status()).verification;
+      return v && v.done > 0 ? v : undefined;
+    }, 120_000, 100);
+    expect(seen).toEqual({ step: 'verifyUpload', done: expect.any(Number), total: SIZE });
+    expect(seen.done).toBeLessThanOrEqual(SIZE);
+    await expect(commit).resolves.toMatchObject({ success: true, file_name: 'crash/progress.bin' });
+    expect((await status()).verification).toBeNull();
+  });
+
   test('kill -9 of the worker while it hashes: the verification is retried and the upload completes once', async () => {
     const s = await stageZeros(lib, 'crash/hashing.bin');
     const commit = lib.client().post('upload/commit', { transfer_id: s.transfer_id }, 600_000);

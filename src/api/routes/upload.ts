@@ -75,10 +75,10 @@ export const uploadEndpoints = [
   }),
   route(uploads.status, {
     level: 'READAPPEND',
-    summary: 'What the server holds of a staged upload, for resuming an HTTP upload.',
+    summary: 'What the server holds of a staged upload, for resuming an HTTP upload; during its commit, how far the verification has got.',
     errors: [403, 404],
-    handler: async ({ body, domain, principal }) => {
-      const p = await domain.uploads.progress(principal!, body.transfer_id);
+    handler: async ({ body, flows, principal }) => {
+      const p = await flows.upload.status(principal!, body.transfer_id);
       return {
         transfer_id: p.transfer.id,
         status: p.transfer.status,
@@ -87,6 +87,7 @@ export const uploadEndpoints = [
         complete: p.receivedBytes === Number(p.transfer.transferSize),
         received_files: p.files,
         failure_reason: p.transfer.failureReason,
+        verification: p.verification,
       };
     },
   }),
