@@ -5,7 +5,6 @@
  * is the operator's view of batches in flight.
  */
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import type { Config } from '../config';
 import type { Domain } from '../domain';
 import type { BatchStageResult, CloneItem } from '../domain/clone/receiver';
@@ -19,7 +18,7 @@ import { failedSignal, stagedSignal, type receiveClone, type ReceiveCloneInput, 
 import { BYTES, FILE_COUNT, PEER, PHASE } from '../workflows/searchAttributes';
 import type { sendClones } from '../workflows/sendClones';
 import { conflict, notFound } from '../shared/errors';
-import { timestamp } from './inspect';
+import { pendingActivities } from './inspect';
 import type { TemporalAccess } from './temporal';
 
 /** How a received file is verified, committed and confirmed: the same for network clones and drives. */
@@ -162,13 +161,7 @@ export class CloneFlow {
     const d = await handle.describe();
     const running = d.status.name === 'RUNNING';
     const state = running && d.type === 'cloneBatch' ? await handle.query(batchStateQuery).catch(() => undefined) : undefined;
-    const pending = (d.raw.pendingActivities ?? []).map((a) => ({
-      activity: a.activityType?.name ?? '',
-      attempt: a.attempt ?? 0,
-      state: a.state !== null && a.state !== undefined ? temporal.api.enums.v1.PendingActivityState[a.state] : '',
-      lastFailure: a.lastFailure?.message ?? null,
-      nextAttempt: timestamp(a.nextAttemptScheduleTime),
-    }));
+    const pending = pendingActivities(d);
     const first = pending[0];
     const phase = state?.phase ?? (d.typedSearchAttributes.get(PHASE) as string | undefined) ?? null;
     const waitingFor = !running

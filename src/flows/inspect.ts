@@ -2,7 +2,7 @@
  * The operator's view of workflows (`librarian workflows list|show`): what Temporal knows about a
  * Librarian's workflows, read with any client of its namespace.
  */
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -58,17 +58,29 @@ export async function listWorkflows(client: Client, f: ListFilter) {
   return rows;
 }
 
+/** A workflow's activities in progress: which, its state and attempt, its last error and next try. */
+export function pendingActivities(d: WorkflowExecutionDescription) {
+  return (d.raw.pendingActivities ?? []).map((a) => ({
+    activity: a.activityType?.name ?? '',
+    state: a.state !== undefined && a.state !== null ? temporal.api.enums.v1.PendingActivityState[a.state] : '',
+    attempt: a.attempt ?? 0,
+    lastFailure: a.lastFailure?.message ?? null,
+    nextAttempt: timestamp(a.nextAttemptScheduleTime),
+    lastHeartbeat: timestamp(a.lastHeartbeatTime),
+  }));
+}
+
 /** One workflow: status, times, search attributes, pending activities, the last failure, and its events. */
 export async function describeWorkflow(client: Client, id: string) {
   const handle = client.workflow.getHandle(id);
   const d = await handle.describe();
-  const pending = (d.raw.pendingActivities ?? []).map((a) => ({
-    activity: a.activityType?.name ?? '',
-    state: a.state !== undefined && a.state !== null ? temporal.api.enums.v1.PendingActivityState[a.state] : '',
-    attempt: a.attempt ?? 0,
-    last_failure: a.lastFailure?.message ?? null,
-    next_attempt: timestamp(a.nextAttemptScheduleTime),
-    last_heartbeat: timestamp(a.lastHeartbeatTime),
+  const pending = pendingActivities(d).map((a) => ({
+    activity: a.activity,
+    state: a.state,
+    attempt: a.attempt,
+    last_failure: a.lastFailure,
+    next_attempt: a.nextAttempt,
+    last_heartbeat: a.lastHeartbeat,
   }));
   const history = await handle.fetchHistory();
   let lastFailure: string | null = null;

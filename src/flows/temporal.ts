@@ -42,11 +42,15 @@ export function unreachable(e: unknown): boolean {
   return false;
 }
 
+/** What a failed client call met: its cause's message when it has one (the gRPC error). */
+function causeOf(e: unknown): string {
+  return e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
+}
+
 /** The 503 for a Temporal that cannot be reached, with what to do. */
 export function temporalUnavailable(address: string, e: unknown): LibrarianError {
-  const cause = e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
   return unavailable(
-    `Temporal at ${address} cannot be reached (${cause}); nothing was started or changed.`,
+    `Temporal at ${address} cannot be reached (${causeOf(e)}); nothing was started or changed.`,
     'Start the Temporal server (librarian dev starts one) or fix temporal.address in the configuration, then retry the same request.',
   );
 }
@@ -138,8 +142,7 @@ export class TemporalAccess {
       return null;
     } catch (e) {
       // The client retries an unreachable server until the deadline, so the cause is often the timer.
-      const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : (e as Error).message;
-      return `Temporal at ${this.config.temporal.address} cannot be reached: ${cause}`;
+      return `Temporal at ${this.config.temporal.address} cannot be reached: ${causeOf(e)}`;
     } finally {
       clearTimeout(timer);
     }

@@ -3,30 +3,20 @@
  * per notifications.repeatAfter while every occurrence is still recorded. A real Librarian (API
  * and worker in one process) and a real HTTP server as the webhook.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { closeChecksums, makeFile } from '../support/data';
+import { jsonWebhook } from '../support/http';
 import { startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
 
 let lib: LibrarianHandle;
-let webhook: http.Server;
-const received: { level: string; category: string; caller: string; message: string; librarian: string; fields: Record<string, unknown> }[] = [];
+let webhook: Awaited<ReturnType<typeof jsonWebhook<{ message: string }>>>;
 
 beforeAll(async () => {
-  webhook = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      received.push(JSON.parse(body));
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
+  webhook = await jsonWebhook();
   lib = await startLibrarian({
-    config: { notifications: { webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`, repeatAfter: '1h' } },
-    // A store that holds 10,000 bytes: one upload fills it.
+    config: { notifications: { webhookUrl: webhook.url, repeatAfter: '1h' } },
+    // A store that holds 10,000 bytes: data imported onto it fills it.
     stores: [{ name: 'main', stagingPath: 'stores/main/staging', storePath: 'stores/main/store', capacityBytes: 10_000 }],
   });
 });
@@ -47,8 +37,8 @@ test('a full store alerts the webhook once per repeatAfter; every occurrence is 
     expect(check.json()).toMatchObject({ full: true });
   }
   const full = (m: { message: string }) => m.message.startsWith('Store "main" is full');
-  await waitFor('the alert to reach the webhook', async () => received.some(full));
-  expect(received.filter(full)).toEqual([
+  await waitFor('the alert to reach the webhook', async () => webhook.received.some(full));
+  expect(webhook.received.filter(full)).toEqual([
     {
       librarian: lib.name,
       site: `Test ${lib.name}`,

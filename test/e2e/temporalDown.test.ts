@@ -4,37 +4,25 @@
  * says which service is down. The Temporal server here is this test's own, so stopping it
  * disturbs no other test.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { closeChecksums, makeFile, tmpDir } from '../support/data';
-import { apiError } from '../support/http';
+import { apiError, jsonWebhook } from '../support/http';
 import { startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { startTemporal } from '../support/temporalServer';
 
 let temporal: Awaited<ReturnType<typeof startTemporal>>;
 let lib: LibrarianHandle;
-/** What the alert webhook received. */
-const alerts: { level: string; category: string; message: string; librarian: string }[] = [];
-let webhook: http.Server;
+let webhook: Awaited<ReturnType<typeof jsonWebhook<{ level: string; category: string; message: string; librarian: string }>>>;
 const METRICS_TOKEN = 'metrics-token-0123456789';
 
 beforeAll(async () => {
-  webhook = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      alerts.push(JSON.parse(body));
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
+  webhook = await jsonWebhook();
   temporal = await startTemporal();
   lib = await startLibrarian({
     separate: true,
     config: {
       temporal: { address: temporal.address },
-      notifications: { webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alerts`, temporalDownAfter: '0s' },
+      notifications: { webhookUrl: webhook.url, temporalDownAfter: '0s' },
       metrics: { token: METRICS_TOKEN, cacheFor: '0s' },
     },
   });
@@ -113,7 +101,7 @@ test('Temporal down: upload and validate answer 503 with the reason, nothing is 
   const down = await metrics();
   expect(down.text).toContain('librarian_up{service="temporal"} 0');
   expect(down.text).toContain('librarian_up{service="catalog"} 1');
-  const temporalAlerts = alerts.filter((a) => /Temporal has been unreachable/.test(a.message));
+  const temporalAlerts = webhook.received.filter((a) => /Temporal has been unreachable/.test(a.message));
   expect(temporalAlerts).toEqual([expect.objectContaining({ level: 'error', category: 'librarian_network_availability', librarian: lib.name, message: expect.stringMatching(/No upload, transfer, audit or schedule can run until it is back\.$/) })]);
   expect(down.text).toMatch(/librarian_alerts_delivered_total\{outcome="sent-webhook"\} [1-9]/);
   expect(down.text).toContain('librarian_alerts_raised{severity="error"} 1');

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { LibrarianError } from '../../src/shared/errors';
 import { ApiError } from '../../src/protocol/client';
 
@@ -50,4 +51,19 @@ export function standInServer(calls: StandInCall[], answer: (endpoint: string, b
       void answer(endpoint, body, reply);
     });
   });
+}
+
+/** A webhook receiver: an HTTP server on a free port that keeps every JSON body posted to it. */
+export async function jsonWebhook<T = any>(): Promise<{ url: string; received: T[]; close(): void }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const received: T[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      received.push(JSON.parse(body) as T);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, close: () => server.close() };
 }
