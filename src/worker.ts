@@ -12,6 +12,8 @@ export interface RunningWorker {
   /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
   done: Promise<void>;
   shutdown(): Promise<void>;
+  /** For health endpoints: polling (ready), alive (not stopped or failed), Temporal's name for it. */
+  state(): { polling: boolean; alive: boolean; state: string };
 }
 
 /** The workflow bundle made at build time; without it the worker bundles at start (slower). */
@@ -58,6 +60,10 @@ export async function startWorker(domain: Domain, flows: Flows): Promise<Running
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
+    },
+    state() {
+      const state = worker.getState();
+      return { polling: state === 'RUNNING', alive: state !== 'FAILED' && state !== 'STOPPED', state };
     },
   };
 }

@@ -8,6 +8,7 @@ import type { Flows } from '../flows';
 import { atLeast } from '../shared/authLevels';
 import { forbidden, isLibrarianError, LibrarianError, unauthorized } from '../shared/errors';
 import type { Endpoint } from './endpoint';
+import { healthRouter, type HealthState } from './health';
 import { InFlight, stoppingError } from './inFlight';
 import { catalogMetrics, metricsAllowed } from './metrics';
 import { buildOpenApi } from './openapi';
@@ -108,10 +109,13 @@ function clientLeft(err: unknown, req: Request): boolean {
   return req.destroyed || e.code === 'ECONNRESET' || e.code === 'ECONNABORTED' || e.code === 'ERR_STREAM_PREMATURE_CLOSE' || e.message === 'aborted';
 }
 
-export function createApp(domain: Domain, flows: Flows, inFlight = new InFlight()): express.Express {
+/** `worker`: in a process that also runs a worker, its state joins the health endpoints' answers. */
+export function createApp(domain: Domain, flows: Flows, inFlight = new InFlight(), worker?: HealthState['worker']): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', domain.config.api.trustProxy);
+  // Before the stopping guard: while it drains, the process is alive and says it is not ready.
+  app.use(healthRouter(flows, domain.log, { stopping: () => inFlight.stopping, worker, alerts: true }));
   // Stopping: nothing new is taken (requests still arriving on open connections included).
   app.use((req, res, next) => {
     if (inFlight.stopping) return sendError(res, stoppingError());
@@ -244,6 +248,8 @@ export function createApp(domain: Domain, flows: Flows, inFlight = new InFlight(
   const allowed = new Map<string, Set<string>>([
     [`${API_PREFIX}/openapi.json`, new Set(['GET'])],
     ['/metrics', new Set(['GET'])],
+    ['/healthz', new Set(['GET'])],
+    ['/readyz', new Set(['GET'])],
   ]);
   for (const ep of endpoints) {
     const method = ep.method ?? 'post';

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Domain } from '../domain';
 import type { Flows } from '../flows';
 import { createApp } from './app';
+import type { HealthState } from './health';
 import { InFlight } from './inFlight';
 
 /** How long requests under way may go on once the API stops, before they are cut short. */
@@ -36,9 +37,9 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
-export async function startApi(domain: Domain, flows: Flows): Promise<RunningApi> {
+export async function startApi(domain: Domain, flows: Flows, worker?: HealthState['worker']): Promise<RunningApi> {
   const inFlight = new InFlight();
-  const app = createApp(domain, flows, inFlight);
+  const app = createApp(domain, flows, inFlight, worker);
   const { host, port } = domain.config.api;
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(port, host, () => resolve(s));

@@ -247,6 +247,17 @@ export const configSchema = z.object({
       stagingTimeout: durationSchema.prefault(86_400),
     })
     .prefault({}),
+  worker: z
+    .object({
+      /**
+       * Port of the worker's own health endpoints (GET /healthz, /readyz) for orchestrators;
+       * unset: none (a process that also runs the API answers them on the API port).
+       */
+      healthPort: z.number().int().min(0).max(65535).optional(),
+      /** Address they listen on (0.0.0.0 in a container, so the orchestrator reaches them). */
+      healthHost: z.string().default('127.0.0.1'),
+    })
+    .prefault({}),
   workflows: z
     .object({
       /** Long activities (hashing, copying) heartbeat; a worker silent for this long is presumed dead and the activity retried. */

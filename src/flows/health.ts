@@ -22,9 +22,10 @@ export class HealthFlow {
     private readonly temporal: TemporalAccess,
   ) {}
 
-  async check(): Promise<Health> {
+  /** `observe` false: do not count this toward the Temporal-down alert (a worker's probes: the API alerts). */
+  async check(observe = true): Promise<Health> {
     const [catalog, temporal] = await Promise.all([catalogProblem(this.domain.db, this.domain.config.database.provider), this.temporal.problem()]);
-    await this.observeTemporal(temporal);
+    if (observe) await this.observeTemporal(temporal);
     return { catalog, temporal };
   }
 

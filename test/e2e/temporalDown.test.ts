@@ -8,22 +8,26 @@ import path from 'node:path';
 import { closeChecksums, makeFile, tmpDir } from '../support/data';
 import { apiError, jsonWebhook } from '../support/http';
 import { startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
+import { freePort } from '../support/ports';
 import { startTemporal } from '../support/temporalServer';
 
 let temporal: Awaited<ReturnType<typeof startTemporal>>;
 let lib: LibrarianHandle;
+let workerHealth: string;
 let webhook: Awaited<ReturnType<typeof jsonWebhook<{ level: string; category: string; message: string; librarian: string }>>>;
 const METRICS_TOKEN = 'metrics-token-0123456789';
 
 beforeAll(async () => {
   webhook = await jsonWebhook();
   temporal = await startTemporal();
+  workerHealth = `http://127.0.0.1:${await freePort()}`;
   lib = await startLibrarian({
     separate: true,
     config: {
       temporal: { address: temporal.address },
       notifications: { webhookUrl: webhook.url, temporalDownAfter: '0s' },
       metrics: { token: METRICS_TOKEN, cacheFor: '0s' },
+      worker: { healthPort: Number(new URL(workerHealth).port) },
     },
   });
 }, 300_000);
@@ -38,6 +42,11 @@ afterAll(async () => {
 async function metrics(token = METRICS_TOKEN): Promise<{ status: number; text: string }> {
   const r = await fetch(`${lib.url}/metrics`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
   return { status: r.status, text: await r.text() };
+}
+
+async function probe(url: string): Promise<[number, unknown]> {
+  const r = await fetch(url);
+  return [r.status, await r.json()];
 }
 
 type Ping = { librarian_name: string; catalog: { ok: boolean; problem: string | null }; temporal: { ok: boolean; problem: string | null } };
@@ -62,6 +71,14 @@ test('Temporal down: upload and validate answer 503 with the reason, nothing is 
   expect(scraped.text).toContain('librarian_incoming_transfers{status="COMPLETED"} 1\n');
   const healthy = await lib.cli(['ping', '--json']);
   expect([healthy.status, healthy.json<Ping>()]).toEqual([0, expect.objectContaining({ catalog: { ok: true, problem: null }, temporal: { ok: true, problem: null } })]);
+  // Orchestrators' probes: the API and the worker (on its own port) are alive and ready.
+  expect(await probe(`${lib.url}/healthz`)).toEqual([200, { alive: true }]);
+  expect(await probe(`${lib.url}/readyz`)).toEqual([200, { ready: true, catalog: { ok: true }, temporal: { ok: true } }]);
+  expect(await probe(`${workerHealth}/healthz`)).toEqual([200, { alive: true }]);
+  expect(await probe(`${workerHealth}/readyz`)).toEqual([200, { ready: true, worker: { ok: true }, catalog: { ok: true }, temporal: { ok: true } }]);
+  expect(await probe(`${workerHealth}/metrics`)).toEqual([404, { reason: 'No endpoint GET /metrics here.', suggested_remedy: 'This port serves GET /healthz and GET /readyz only.' }]);
+  const posted = await fetch(`${lib.url}/readyz`, { method: 'POST' });
+  expect([posted.status, posted.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
 
   await temporal.stop();
   const svc = await lib.domain();
@@ -95,6 +112,14 @@ test('Temporal down: upload and validate answer 503 with the reason, nothing is 
   expect(await lib.anonymous().post<Ping>('ping/')).toMatchObject({ temporal: { ok: false, problem: null }, catalog: { ok: true, problem: null } });
 
   expect(lib.logOf('server')).not.toMatch(/unhandled error in API request/);
+
+  // Still alive (restarting would not help), not ready: a load balancer sends its requests elsewhere.
+  const notReady = { reason: 'Not ready: temporal fails.', suggested_remedy: "This process's log says why; it becomes ready by itself once they answer." };
+  expect(await probe(`${lib.url}/healthz`)).toEqual([200, { alive: true }]);
+  expect(await probe(`${lib.url}/readyz`)).toEqual([503, { ready: false, catalog: { ok: true }, temporal: { ok: false }, ...notReady }]);
+  expect(await probe(`${workerHealth}/healthz`)).toEqual([200, { alive: true }]);
+  expect(await probe(`${workerHealth}/readyz`)).toEqual([503, { ready: false, worker: { ok: true }, catalog: { ok: true }, temporal: { ok: false }, ...notReady }]);
+  expect(lib.logOf('server')).toMatch(/"problems":\["Temporal at [^"]+ cannot be reached[^\n]*"msg":"not ready"/);
 
   // Down longer than notifications.temporalDownAfter (0 s here): one alert on the webhook, and
   // the metrics say so.
