@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# Prints the directory holding a production Temporal server (`temporal-server`) and its SQL schema
-# tool (`temporal-sql-tool`), providing them if needed:
-#   1. $TEMPORAL_SERVER_DIR, if set (both binaries inside);
+# Prints the directory holding a production Temporal server (`bin/temporal-server`), its SQL schema
+# tool (`bin/temporal-sql-tool`) and its SQL schemas (`schema/`, as in the server's source tree),
+# providing them if needed:
+#   1. $TEMPORAL_SERVER_DIR, if set (laid out the same way);
 #   2. the pinned version built from the Go module proxy into the cache directory
 #      (${LIBRARIAN_CACHE_DIR:-~/.cache/librarian}), built on first use and reused afterwards.
 # Used by the production-shape test (test/production) and by operators who run Temporal without
 # containers. v1.29.1 is the server inside the pinned Temporal CLI (temporal-cli.sh), so the
-# module downloads are shared with it. Also prints nothing but the directory on stdout.
+# module downloads are shared with it. Prints nothing but the directory on stdout.
 set -euo pipefail
 
 VERSION=v1.29.1
 root="${LIBRARIAN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/librarian}"
 
 if [ -n "${TEMPORAL_SERVER_DIR:-}" ]; then
-  for b in temporal-server temporal-sql-tool; do
+  for b in bin/temporal-server bin/temporal-sql-tool; do
     if [ ! -x "$TEMPORAL_SERVER_DIR/$b" ]; then
-      echo "TEMPORAL_SERVER_DIR=$TEMPORAL_SERVER_DIR has no executable $b; unset it or point it at a directory with temporal-server and temporal-sql-tool." >&2
+      echo "TEMPORAL_SERVER_DIR=$TEMPORAL_SERVER_DIR has no executable $b; unset it or point it at a directory with bin/temporal-server, bin/temporal-sql-tool and schema/." >&2
       exit 1
     fi
   done
@@ -25,12 +26,12 @@ fi
 
 cache="$root/temporal-server-$VERSION"
 if [ -x "$cache/bin/temporal-server" ] && [ -x "$cache/bin/temporal-sql-tool" ] && [ -d "$cache/schema" ]; then
-  echo "$cache/bin"
+  echo "$cache"
   exit 0
 fi
 
 if ! command -v go >/dev/null 2>&1; then
-  echo "Building Temporal server $VERSION needs Go >= 1.25 (https://go.dev/dl/); or set TEMPORAL_SERVER_DIR to a directory with temporal-server and temporal-sql-tool." >&2
+  echo "Building Temporal server $VERSION needs Go >= 1.25 (https://go.dev/dl/); or set TEMPORAL_SERVER_DIR to a directory with bin/temporal-server, bin/temporal-sql-tool and schema/." >&2
   exit 1
 fi
 
@@ -51,6 +52,6 @@ if [ ! -x "$cache/bin/temporal-server" ] || [ ! -d "$cache/schema" ]; then
   cp -r "$gomod/go.temporal.io/server@$VERSION/schema" "$cache/schema"
   chmod -R u+w "$cache/schema"
   mv "$cache/bin.tmp" "$cache/bin"
-  echo "Temporal server ready: $cache/bin" >&2
+  echo "Temporal server ready: $cache" >&2
 fi
-echo "$cache/bin"
+echo "$cache"

@@ -107,6 +107,12 @@ export const configSchema = z.object({
       taskQueue: z.string().optional(),
       /** Shown to operators; the dev server serves its Web UI here. */
       uiUrl: z.string().default('http://127.0.0.1:8233'),
+      /**
+       * How long Temporal keeps the history of a finished workflow (the Web UI and `workflows show`
+       * show it until then). Used when `librarian setup` creates the namespace; an existing
+       * namespace keeps its own (change it with `temporal operator namespace update`).
+       */
+      retention: durationSchema.prefault('30d'),
     })
     .prefault({}),
   stores: z.array(storeConfigSchema).default([]),

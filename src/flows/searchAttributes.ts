@@ -1,7 +1,8 @@
-/** Registers the Librarian's custom search attributes on a Temporal namespace (`librarian setup`). */
+/** The Librarian's Temporal namespace and its custom search attributes (`librarian setup`). */
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { SearchAttributeType } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
 
 const INDEXED: Record<string, temporal.api.enums.v1.IndexedValueType> = {
@@ -26,4 +27,29 @@ export async function registerSearchAttributes(client: Client, namespace: string
   const existing = await client.connection.operatorService.listSearchAttributes({ namespace });
   const have = new Set(Object.keys(existing.customAttributes ?? {}));
   return addSearchAttributes(client.connection, namespace, ALL_SEARCH_ATTRIBUTES.filter((k) => !have.has(k.name)));
+}
+
+/**
+ * Creates the namespace when the cluster lacks it (a production cluster starts with none but its
+ * system namespace; the dev server creates its own). Returns whether it was created.
+ */
+export async function ensureNamespace(client: Client, namespace: string, retentionMs: number): Promise<boolean> {
+  try {
+    await client.connection.workflowService.describeNamespace({ namespace });
+    return false;
+  } catch (e) {
+    if ((e as { code?: number }).code !== 5 /* NOT_FOUND */) throw e;
+  }
+  try {
+    await client.connection.workflowService.registerNamespace({
+      namespace,
+      description: 'Librarian workflows (created by librarian setup)',
+      workflowExecutionRetentionPeriod: msToTs(retentionMs),
+    });
+    return true;
+  } catch (e) {
+    // Another setup created it at the same moment.
+    if ((e as { code?: number }).code === 6 /* ALREADY_EXISTS */) return false;
+    throw e;
+  }
 }

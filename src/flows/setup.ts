@@ -2,7 +2,7 @@
 import type { Config } from '../config';
 import { createDomain } from '../domain';
 import { migrate } from '../domain/catalog/migrate';
-import { registerSearchAttributes } from './searchAttributes';
+import { ensureNamespace, registerSearchAttributes } from './searchAttributes';
 import { connectClient } from './temporal';
 
 export interface SetupOptions {
@@ -18,6 +18,8 @@ export interface SetupResult {
   stores: { created: string[]; updated: string[]; unconfigured: string[] };
   admin: { username: string; created: boolean; generatedPassword?: string };
   searchAttributesAdded: string[] | null;
+  /** Whether setup created the Temporal namespace (null: Temporal not touched). */
+  namespaceCreated: boolean | null;
 }
 
 /** Idempotent: safe to run after every upgrade. */
@@ -28,15 +30,17 @@ export async function setup(config: Config, opts: SetupOptions): Promise<SetupRe
     const stores = await domain.stores.sync(config.stores);
     const admin = await domain.users.ensureAdmin(opts.adminUser, opts.adminPassword);
     let searchAttributesAdded: string[] | null = null;
+    let namespaceCreated: boolean | null = null;
     if (opts.temporal) {
       const client = await connectClient(config.temporal);
       try {
+        namespaceCreated = await ensureNamespace(client, config.temporal.namespace, config.temporal.retention);
         searchAttributesAdded = await registerSearchAttributes(client, config.temporal.namespace);
       } finally {
         await client.connection.close();
       }
     }
-    return { migrationsApplied, stores, admin: { username: opts.adminUser, ...admin }, searchAttributesAdded };
+    return { migrationsApplied, stores, admin: { username: opts.adminUser, ...admin }, searchAttributesAdded, namespaceCreated };
   } finally {
     await domain.close();
   }

@@ -308,7 +308,7 @@ describe.each(PROVIDERS)('foundation on %s', (provider) => {
   test('setup again is harmless: no new admin, no default password, stores kept', async () => {
     const r = await lib.cli(['setup', '--config', lib.configPath, '--json']);
     expect(r.status).toBe(0);
-    expect(r.json()).toMatchObject({ migrationsApplied: [], stores: { created: [], updated: ['main'] }, admin: { created: false }, searchAttributesAdded: [] });
+    expect(r.json()).toMatchObject({ migrationsApplied: [], stores: { created: [], updated: ['main'] }, admin: { created: false }, searchAttributesAdded: [], namespaceCreated: false });
     expect(await lib.client().post('ping/admin')).toMatchObject({ username: 'admin' });
   });
 });

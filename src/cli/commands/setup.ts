@@ -5,14 +5,14 @@ import { configFlag, ServerCommand } from '../base';
 import { readStdin } from '../signals';
 
 export default class Setup extends ServerCommand {
-  static override summary = 'Prepare a Librarian: migrate the catalog, sync stores from the configuration, create the first admin.';
+  static override summary = 'Prepare a Librarian: migrate the catalog, sync stores from the configuration, create the first admin, prepare the Temporal namespace.';
   static override description = `Safe to run again: applies only missing migrations, updates store settings (keeping each store's enabled toggle), and creates the admin only when no ADMIN user exists. Without --admin-password-stdin/--admin-password-file a password is generated and printed once.`;
   static override flags = {
     ...configFlag,
     'admin-user': Flags.string({ default: 'admin', description: 'Username of the first administrator.' }),
     'admin-password-stdin': Flags.boolean({ description: "Read the first administrator's password from standard input." }),
     'admin-password-file': Flags.string({ description: "Read the first administrator's password from this file." }),
-    'no-temporal': Flags.boolean({ description: 'Do not register search attributes on the Temporal namespace.' }),
+    'no-temporal': Flags.boolean({ description: 'Do not touch Temporal (by default setup creates the namespace if missing and registers the search attributes on it).' }),
   };
 
   async run() {
@@ -34,6 +34,7 @@ export default class Setup extends ServerCommand {
     } else {
       this.log('An ADMIN user already exists; no user created.');
     }
+    if (result.namespaceCreated) this.log(`Temporal namespace ${config.temporal.namespace} created (histories kept ${Math.round(config.temporal.retention / 86_400_000)} days after workflows end).`);
     if (result.searchAttributesAdded) this.log(`Search attributes added on namespace ${config.temporal.namespace}: ${result.searchAttributesAdded.join(', ') || 'none (all present)'}`);
     return result;
   }
