@@ -581,11 +581,11 @@ describe('monitoring: Grafana dashboard and Prometheus', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('reverse proxy deploy/nginx', () => {
+describe('reverse proxies deploy/nginx', () => {
   test('TLS, streamed unlimited uploads, long timeouts, X-Forwarded-For', () => {
     const conf = readFileSync(path.join(DEPLOY, 'nginx/librarian.conf'), 'utf8');
     for (const directive of [
-      /listen 443 ssl;/,
+      /listen 443 ssl( http2)?;/,
       /ssl_certificate\s+\S+;/,
       /client_max_body_size 0;/,
       /proxy_request_buffering off;/,
@@ -597,8 +597,32 @@ describe('reverse proxy deploy/nginx', () => {
     ]) {
       expect(conf).toMatch(directive);
     }
-    // Braces balance (a cheap syntax check; nginx itself is not installed here).
     expect(conf.split('{').length).toBe(conf.split('}').length);
+  });
+
+  const haveNginx = spawnSync('nginx', ['-v']).status === 0 && spawnSync('openssl', ['version']).status === 0;
+  (haveNginx ? test : test.skip)('nginx -t accepts librarian.conf (where nginx is installed)', () => {
+    const d = tmp('deploy-nginx-');
+    const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=librarian.example.org', '-days', '1', '-keyout', path.join(d, 'privkey.pem'), '-out', path.join(d, 'fullchain.pem')]);
+    expect(cert.status).toBe(0);
+    const conf = readFileSync(path.join(DEPLOY, 'nginx/librarian.conf'), 'utf8').split('/etc/letsencrypt/live/librarian.example.org').join(d);
+    writeFileSync(path.join(d, 'librarian.conf'), conf);
+    writeFileSync(path.join(d, 'nginx.conf'), `pid ${d}/nginx.pid;\nerror_log stderr;\nevents {}\nhttp { access_log off; include ${d}/librarian.conf; }\n`);
+    const r = spawnSync('nginx', ['-t', '-c', path.join(d, 'nginx.conf'), '-p', d], { encoding: 'utf8' });
+    expect(r.stderr).toContain('test is successful');
+    expect(r.status).toBe(0);
+  });
+
+  const haveCaddy = spawnSync('caddy', ['version']).status === 0;
+  (haveCaddy ? test : test.skip)('caddy validate accepts the Caddyfile (where caddy is installed)', () => {
+    const home = tmp('deploy-caddy-');
+    const r = spawnSync('caddy', ['validate', '--adapter', 'caddyfile', '--config', path.join(DEPLOY, 'nginx/Caddyfile')], {
+      encoding: 'utf8',
+      env: { ...cleanEnv(), HOME: home, XDG_DATA_HOME: home, XDG_CONFIG_HOME: home },
+      timeout: 60_000,
+    });
+    expect(r.stdout + r.stderr).toContain('Valid configuration');
+    expect(r.status).toBe(0);
   });
 });
 
