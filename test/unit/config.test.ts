@@ -27,7 +27,8 @@ describe('configuration', () => {
     const c = loadConfig(file, {});
     expect(c.name).toBe('site-a');
     expect(c.database).toEqual({ provider: 'sqlite', url: `file:${path.join(path.dirname(file), 'data', 'catalog.db')}` });
-    expect(c.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', uiUrl: 'http://127.0.0.1:8233', taskQueue: 'librarian-site-a' });
+    expect(c.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', uiUrl: 'http://127.0.0.1:8233', taskQueue: 'librarian-site-a', retention: 30 * 86_400_000 });
+    expect(c.worker).toEqual({ healthHost: '127.0.0.1' });
     expect(c.api.port).toBe(8080);
     expect(c.api.maxUploadSizeBytes).toBe(50_000_000_000);
     expect(c.checksums.cacheLifetime).toBe(86_400_000);
