@@ -46,10 +46,29 @@ export async function ensureNamespace(client: Client, namespace: string, retenti
       description: 'Librarian workflows (created by librarian setup)',
       workflowExecutionRetentionPeriod: msToTs(retentionMs),
     });
+    await untilServed(client, namespace);
     return true;
   } catch (e) {
     // Another setup created it at the same moment.
     if ((e as { code?: number }).code === 6 /* ALREADY_EXISTS */) return false;
     throw e;
+  }
+}
+
+/**
+ * A namespace just registered is unknown to the cluster's services until their namespace caches
+ * refresh (10 s by default). Setup runs once, with an operator waiting: it waits for that, up to a
+ * bound, rather than fail on the next call.
+ */
+async function untilServed(client: Client, namespace: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await client.connection.operatorService.listSearchAttributes({ namespace });
+      return;
+    } catch (e) {
+      if ((e as { code?: number }).code !== 5 /* NOT_FOUND */ || Date.now() > deadline) throw e;
+    }
+    await new Promise((r) => setTimeout(r, 500));
   }
 }

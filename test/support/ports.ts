@@ -44,3 +44,27 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * n distinct free ports below `max` (for servers that store ports in 16-bit signed columns, like
+ * Temporal's cluster membership: the kernel's ephemeral range starts above 32767).
+ */
+export async function freePortsBelow(n: number, max = 32_000, min = 20_000): Promise<number[]> {
+  const held: net.Server[] = [];
+  const ports: number[] = [];
+  while (ports.length < n) {
+    const port = min + Math.floor(Math.random() * (max - min));
+    if (ports.includes(port)) continue;
+    const s = net.createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (ok) {
+      held.push(s);
+      ports.push(port);
+    }
+  }
+  await Promise.all(held.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
