@@ -32,35 +32,7 @@ if [ -x "$bin" ]; then
   exit 0
 fi
 
-if ! command -v go >/dev/null 2>&1; then
-  cat >&2 <<MSG
-The Temporal CLI is needed to run the local Temporal server, and it is not installed.
-Either:
-  - install Go >= 1.25 (https://go.dev/dl/, or your package manager) and run this again:
-    it builds Temporal CLI $VERSION from the Go module proxy into $cache;
-  - or install the Temporal CLI yourself (brew install temporal, or
-    curl -sSf https://temporal.download/cli.sh | sh) and put it on PATH,
-    or set TEMPORAL_CLI=/path/to/temporal.
-MSG
-  exit 1
-fi
-
-go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
-if [ "${go_minor:-0}" -lt 25 ] 2>/dev/null; then
-  echo "Building Temporal CLI $VERSION needs Go >= 1.25; this machine has $(go env GOVERSION). Upgrade Go, or install the Temporal CLI and set TEMPORAL_CLI." >&2
-  exit 1
-fi
-
-mkdir -p "$cache"
-# One builder at a time (tests and `librarian dev` may ask together).
-exec 9>"$cache/.lock"
-if command -v flock >/dev/null 2>&1; then flock 9; fi
-if [ ! -x "$bin" ]; then
-  echo "Building Temporal CLI $VERSION from the Go module proxy into $cache (first run only; several minutes)..." >&2
-  rm -rf "$cache/bin.tmp"
-  GOBIN="$cache/bin.tmp" GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw CGO_ENABLED=0 \
-    go install "github.com/temporalio/cli/cmd/temporal@$VERSION" >&2
-  mv "$cache/bin.tmp" "$cache/bin"
-  echo "Temporal CLI ready: $bin" >&2
-fi
+HINT="Or install the Temporal CLI yourself (brew install temporal, or curl -sSf https://temporal.download/cli.sh | sh) and put it on PATH, or set TEMPORAL_CLI=/path/to/temporal." \
+  "$(dirname "$0")/../scripts/go-build-cached.sh" "$cache" "$cache/gomod" 25 "Temporal CLI $VERSION" \
+  "github.com/temporalio/cli/cmd/temporal@$VERSION"
 echo "$bin"

@@ -30,28 +30,21 @@ if [ -x "$cache/bin/temporal-server" ] && [ -x "$cache/bin/temporal-sql-tool" ] 
   exit 0
 fi
 
-if ! command -v go >/dev/null 2>&1; then
-  echo "Building Temporal server $VERSION needs Go >= 1.25 (https://go.dev/dl/); or set TEMPORAL_SERVER_DIR to a directory with bin/temporal-server, bin/temporal-sql-tool and schema/." >&2
-  exit 1
-fi
-
-mkdir -p "$cache"
+# The module downloads are the Temporal CLI's (same server version): share its module cache.
+gomod="$root/temporal-cli-v1.5.1/gomod"
+HINT="Or set TEMPORAL_SERVER_DIR to a directory with bin/temporal-server, bin/temporal-sql-tool and schema/." \
+  "$(dirname "$0")/../scripts/go-build-cached.sh" "$cache/build" "$gomod" 25 "Temporal server $VERSION and its SQL tool" \
+  "go.temporal.io/server/cmd/server@$VERSION" "go.temporal.io/server/cmd/tools/sql@$VERSION"
+# Under the names operators know, with the SQL schemas, which ship in the module, not the binaries.
 exec 9>"$cache/.lock"
 if command -v flock >/dev/null 2>&1; then flock 9; fi
-if [ ! -x "$cache/bin/temporal-server" ] || [ ! -d "$cache/schema" ]; then
-  echo "Building Temporal server $VERSION and its SQL tool from the Go module proxy into $cache (first run only; several minutes)..." >&2
-  gomod="$root/temporal-cli-v1.5.1/gomod"
-  mkdir -p "$gomod"
-  rm -rf "$cache/bin.tmp" "$cache/bin" "$cache/schema"
-  mkdir -p "$cache/bin.tmp"
-  GOBIN="$cache/bin.tmp" GOMODCACHE="$gomod" GOFLAGS=-modcacherw CGO_ENABLED=0 \
-    go install "go.temporal.io/server/cmd/server@$VERSION" "go.temporal.io/server/cmd/tools/sql@$VERSION" >&2
-  mv "$cache/bin.tmp/server" "$cache/bin.tmp/temporal-server"
-  mv "$cache/bin.tmp/sql" "$cache/bin.tmp/temporal-sql-tool"
-  # The SQL schemas ship in the module, not in the binaries.
-  cp -r "$gomod/go.temporal.io/server@$VERSION/schema" "$cache/schema"
-  chmod -R u+w "$cache/schema"
-  mv "$cache/bin.tmp" "$cache/bin"
-  echo "Temporal server ready: $cache" >&2
+if [ ! -d "$cache/schema" ]; then
+  rm -rf "$cache/bin" "$cache/schema.tmp"
+  mkdir -p "$cache/bin"
+  ln -sf ../build/bin/server "$cache/bin/temporal-server"
+  ln -sf ../build/bin/sql "$cache/bin/temporal-sql-tool"
+  cp -r "$gomod/go.temporal.io/server@$VERSION/schema" "$cache/schema.tmp"
+  chmod -R u+w "$cache/schema.tmp"
+  mv "$cache/schema.tmp" "$cache/schema"
 fi
 echo "$cache"

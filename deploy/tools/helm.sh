@@ -33,28 +33,7 @@ if [ -x "$bin" ]; then
   exit 0
 fi
 
-if ! command -v go >/dev/null 2>&1; then
-  cat >&2 <<MSG
-helm is needed to lint and render deploy/helm/librarian, and it is not installed.
-Either:
-  - install Go >= 1.24 (https://go.dev/dl/, or your package manager) and run this again:
-    it builds helm $VERSION from the Go module proxy into $cache;
-  - or install helm yourself (https://helm.sh/docs/intro/install/) and put it on PATH,
-    or set HELM=/path/to/helm.
-MSG
-  exit 1
-fi
-
-mkdir -p "$cache"
-# One builder at a time (CI and parallel test files may ask together).
-exec 9>"$cache/.lock"
-if command -v flock >/dev/null 2>&1; then flock 9; fi
-if [ ! -x "$bin" ]; then
-  echo "Building helm $VERSION from the Go module proxy into $cache (first run only; a few minutes)..." >&2
-  rm -rf "$cache/bin.tmp"
-  GOBIN="$cache/bin.tmp" GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw CGO_ENABLED=0 \
-    go install "helm.sh/helm/v3/cmd/helm@$VERSION" >&2
-  mv "$cache/bin.tmp" "$cache/bin"
-  echo "helm ready: $bin" >&2
-fi
+HINT="Or install helm yourself (https://helm.sh/docs/intro/install/) and put it on PATH, or set HELM=/path/to/helm." \
+  "$(dirname "$0")/../../scripts/go-build-cached.sh" "$cache" "$cache/gomod" 24 "helm $VERSION" \
+  "helm.sh/helm/v3/cmd/helm@$VERSION"
 echo "$bin"
