@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { temporalTls } from './config/temporalTls';
 import type { Domain } from './domain';
 import { useGlobusServiceUrls } from './domain/globus/globus';
 import type { Flows } from './flows';
@@ -40,7 +41,7 @@ export async function startWorker(domain: Domain, flows: Flows): Promise<Running
   installRuntime(domain.log);
   useGlobusServiceUrls(domain.config.globus);
   const { temporal } = domain.config;
-  const connection = await NativeConnection.connect({ address: temporal.address });
+  const connection = await NativeConnection.connect({ address: temporal.address, tls: temporalTls(temporal.tls) });
   const worker = await Worker.create({
     connection,
     namespace: temporal.namespace,

@@ -6,7 +6,9 @@
 import type { Server } from 'node:http';
 import express from 'express';
 import type { Flows } from '../flows';
-import type { Logger } from '../logger';
+import type { Domain } from '../domain';
+
+type Logger = Domain['log'];
 
 export interface HealthState {
   /** The process is shutting down: not ready, still alive while it drains. */

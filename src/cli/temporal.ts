@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { Client, Connection } from '@temporalio/client';
 import { existsSync } from 'node:fs';
-import { loadConfig } from '../config';
+import { loadConfig, type Config } from '../config';
+import { temporalTls } from '../config/temporalTls';
 import { connectionsPath, loadConnections } from './connections';
 
 export const temporalFlags = {
@@ -14,6 +15,8 @@ export const temporalFlags = {
 export interface TemporalTarget {
   address: string;
   namespace: string;
+  /** From the server configuration (temporal.tls), when the address is its. */
+  tls?: Config['temporal']['tls'];
   librarianName?: string;
 }
 
@@ -31,12 +34,13 @@ export function resolveTemporal(flags: { 'temporal-address'?: string; namespace?
     address: flags['temporal-address'] ?? fromConnection.temporalAddress ?? config?.temporal.address ?? '127.0.0.1:7233',
     namespace: flags.namespace ?? fromConnection.temporalNamespace ?? config?.temporal.namespace ?? 'default',
     librarianName: config?.name ?? fromConnection.librarianName,
+    tls: config && !flags['temporal-address'] && !fromConnection.temporalAddress ? config.temporal.tls : undefined,
   };
 }
 
 export async function temporalClientFor(t: TemporalTarget): Promise<Client> {
   try {
-    const connection = await Connection.connect({ address: t.address, connectTimeout: '5s' });
+    const connection = await Connection.connect({ address: t.address, tls: temporalTls(t.tls), connectTimeout: '5s' });
     return new Client({ connection, namespace: t.namespace });
   } catch (e) {
     throw new Error(`Cannot reach Temporal at ${t.address}: ${(e as Error).message}. Give --temporal-address, or start the server (librarian dev).`);

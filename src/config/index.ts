@@ -113,6 +113,21 @@ export const configSchema = z.object({
        * namespace keeps its own (change it with `temporal operator namespace update`).
        */
       retention: durationSchema.prefault('30d'),
+      /**
+       * TLS to the Temporal frontend, for a cluster that requires it: the CA that signed its
+       * certificate (default: the system's), and this Librarian's client certificate and key when
+       * the cluster requires mutual TLS. Every API, worker and CLI process of the site uses them.
+       */
+      tls: z
+        .object({
+          caFile: z.string().optional(),
+          certFile: z.string().optional(),
+          keyFile: z.string().optional(),
+          /** The name the frontend's certificate is checked against, when not the host of `address`. */
+          serverName: z.string().optional(),
+        })
+        .strict()
+        .optional(),
     })
     .prefault({}),
   stores: z.array(storeConfigSchema).default([]),
@@ -422,6 +437,11 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
     }
   }
 
+  const tls = c.temporal.tls;
+  if (tls && Boolean(tls.certFile) !== Boolean(tls.keyFile)) {
+    throw new ConfigError(`Invalid configuration (${source}):\n  - temporal.tls: certFile and keyFile go together (the client certificate for mutual TLS and its key); give both or neither.`);
+  }
+
   let dbUrl = c.database.urlFile ? readSecretFile(c.database.urlFile, 'database.urlFile', baseDir) : c.database.url;
   if (!dbUrl) {
     if (c.database.provider === 'postgresql') {
@@ -438,7 +458,16 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
     dataDir,
     database: { ...c.database, url: dbUrl },
     api: { ...c.api, publicUrl: c.api.publicUrl ?? `http://${c.api.host === '0.0.0.0' ? os.hostname() : c.api.host}:${c.api.port}` },
-    temporal: { ...c.temporal, taskQueue: c.temporal.taskQueue ?? `librarian-${c.name}` },
+    temporal: {
+      ...c.temporal,
+      taskQueue: c.temporal.taskQueue ?? `librarian-${c.name}`,
+      tls: tls && {
+        ...tls,
+        caFile: tls.caFile && resolve(tls.caFile),
+        certFile: tls.certFile && resolve(tls.certFile),
+        keyFile: tls.keyFile && resolve(tls.keyFile),
+      },
+    },
     encryptionKey: c.encryptionKeyFile ? readSecretFile(c.encryptionKeyFile, 'encryptionKeyFile', baseDir) : c.encryptionKey,
     globus: {
       ...c.globus,

@@ -15,6 +15,7 @@ import {
 } from '@temporalio/client';
 import type { SearchAttributePair, SignalDefinition, Workflow, WorkflowResultType } from '@temporalio/common';
 import type { Config } from '../config';
+import { temporalTls } from '../config/temporalTls';
 import type { Logger } from '../logger';
 import { LibrarianError, unavailable } from '../shared/errors';
 import { workflowIds, type WorkflowIds } from '../shared/workflowIds';
@@ -22,7 +23,7 @@ import { failureDetails } from '../workflows/failures';
 import { LIBRARIAN } from '../workflows/searchAttributes';
 
 export async function connectClient(temporal: Config['temporal']): Promise<Client> {
-  const connection = await Connection.connect({ address: temporal.address, connectTimeout: '10s' });
+  const connection = await Connection.connect({ address: temporal.address, tls: temporalTls(temporal.tls), connectTimeout: '10s' });
   return new Client({ connection, namespace: temporal.namespace });
 }
 

@@ -1,6 +1,7 @@
 /**
  * The Librarian in production shape, without containers: a real Temporal server (not the dev
- * server) on PostgreSQL, set up with deploy/temporal as an operator would; catalogs on
+ * server) on PostgreSQL, set up with deploy/temporal as an operator would and requiring mutual
+ * TLS (so every Librarian process connects with temporal.tls); catalogs on
  * PostgreSQL; site A with two API processes (two URLs, used alternately) and two worker
  * processes, site B with one of each; every process started by its `librarian` command and
  * waited for through its health endpoint. Through it: uploads, a Temporal restart in the middle of
@@ -108,13 +109,13 @@ function clientOf(api: Proc, lib: LibrarianHandle): LibrarianClient {
 }
 
 beforeAll(async () => {
-  cluster = await startTemporalCluster();
-  temporal = new Client({ connection: await Connection.connect({ address: cluster.address }), namespace: NAMESPACE });
+  cluster = await startTemporalCluster({ tls: true });
+  temporal = new Client({ connection: await cluster.connect(), namespace: NAMESPACE });
   fake = new FakeGlobus({ 'client-a': 'secret-a' }, endpoints);
   const url = await fake.start();
   const aEndpoint = randomUUID();
   const bEndpoint = randomUUID();
-  const common = { ...FAST_CLONE, temporal: { address: cluster.address, namespace: NAMESPACE } };
+  const common = { ...FAST_CLONE, temporal: { address: cluster.address, namespace: NAMESPACE, tls: cluster.tls } };
   b = await prepareLibrarian({
     name: `pb-${randomUUID().slice(0, 6)}`,
     provider: 'postgresql',
@@ -148,6 +149,13 @@ afterAll(async () => {
 });
 
 test('setup created the namespace with its retention on the production cluster, and every process is ready', async () => {
+  // The cluster takes no connection without a client certificate from its CA: the Librarian's
+  // processes are connected, so they used temporal.tls.
+  const plain = Connection.connect({ address: cluster.address, connectTimeout: '2s' }).then((c) => c.workflowService.getSystemInfo({}).finally(() => c.close()));
+  await expect(plain).rejects.toThrow();
+  const noClientCert = Connection.connect({ address: cluster.address, connectTimeout: '2s', tls: { serverNameOverride: 'localhost', serverRootCACertificate: readFileSync(cluster.tls!.caFile) } }).then((c) => c.workflowService.getSystemInfo({}).finally(() => c.close()));
+  await expect(noClientCert).rejects.toThrow();
+
   const ns = await temporal.connection.workflowService.describeNamespace({ namespace: NAMESPACE });
   expect(Number(ns.config?.workflowExecutionRetentionTtl?.seconds)).toBe(30 * 86_400);
   const attributes = await temporal.connection.operatorService.listSearchAttributes({ namespace: NAMESPACE });

@@ -6,22 +6,43 @@
  * with its state intact.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { temporalTls } from '../../src/config/temporalTls';
 import { freePortsBelow, waitFor } from './ports';
 import { ROOT } from './temporalServer';
 
 export interface TemporalCluster {
   address: string;
+  /** With mutual TLS: the files a Librarian's temporal.tls names (client certificate signed by the cluster's CA). */
+  tls?: { caFile: string; certFile: string; keyFile: string; serverName: string };
+  /** A client connection as the Librarian makes it (TLS included). */
+  connect(): Promise<Connection>;
   log(): string;
   start(): Promise<void>;
   /** SIGTERM, as systemd or Kubernetes stop it. */
   stop(): Promise<void>;
 }
 
-export async function startTemporalCluster(): Promise<TemporalCluster> {
+/** A CA, the frontend's certificate (also the system worker's client certificate) and a client certificate, by openssl. */
+function makeCertificates(dir: string): { ca: string; serverCert: string; serverKey: string; clientCert: string; clientKey: string } {
+  const f = (n: string) => path.join(dir, n);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test Temporal CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
+  for (const [name, cn, ext] of [
+    ['server', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth'],
+    ['client', 'librarian', 'extendedKeyUsage=clientAuth'],
+  ] as const) {
+    writeFileSync(f(`${name}.ext`), ext);
+    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`));
+    openssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f(`${name}.ext`), '-out', f(`${name}.pem`));
+  }
+  return { ca: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key') };
+}
+
+export async function startTemporalCluster(opts: { tls?: boolean } = {}): Promise<TemporalCluster> {
   // CI builds it before the tests (.ci/run); a first local run builds it here.
   const serverDir = execFileSync(path.join(ROOT, 'temporal-dev/temporal-server.sh'), { encoding: 'utf8', timeout: 30 * 60_000, stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   const pg = new URL(process.env.LIBRARIAN_TEST_PG_URL!);
@@ -60,11 +81,20 @@ export async function startTemporalCluster(): Promise<TemporalCluster> {
     TEMPORAL_HISTORY_SHARDS: '4',
   });
   const address = `127.0.0.1:${frontend}`;
+  let tls: TemporalCluster['tls'];
+  if (opts.tls) {
+    const certs = makeCertificates(dir);
+    Object.assign(env, { TEMPORAL_TLS_CERT_FILE: certs.serverCert, TEMPORAL_TLS_KEY_FILE: certs.serverKey, TEMPORAL_TLS_CA_FILE: certs.ca, TEMPORAL_TLS_SERVER_NAME: 'localhost' });
+    tls = { caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey, serverName: 'localhost' };
+  }
+  const connect = () => Connection.connect({ address, connectTimeout: '1s', tls: temporalTls(tls) });
   let child: ChildProcess | undefined;
   let exited = true;
 
   const cluster: TemporalCluster = {
     address,
+    tls,
+    connect,
     log: () => readFileSync(logFile, 'utf8'),
     async start() {
       const out = openSync(logFile, 'a');
@@ -81,7 +111,7 @@ export async function startTemporalCluster(): Promise<TemporalCluster> {
         `Temporal server at ${address} (log: ${logFile})`,
         async () => {
           if (exited) return false;
-          const c = await Connection.connect({ address, connectTimeout: '1s' });
+          const c = await connect();
           try {
             // The frontend answers before history owns its shards; listing namespaces needs both.
             await c.workflowService.listNamespaces({});

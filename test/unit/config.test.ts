@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
+import { temporalTls } from '../../src/config/temporalTls';
 import { durationSchema } from '../../src/shared/durations';
 
 function write(name: string, text: string): string {
@@ -84,6 +85,25 @@ describe('configuration', () => {
     expect(errorOf(() => loadConfig(write('f.yaml', dup), {}))).toMatch(/"a" appears twice/);
     expect(errorOf(() => loadConfig(write('g.yaml', 'api: [1'), {}))).toMatch(/not valid YAML/);
     expect(errorOf(() => loadConfig('/nonexistent/librarian.yaml', {}))).toMatch(/does not exist/);
+  });
+
+  test('temporal.tls: paths resolved against the configuration file, certificate and key together, files read when connecting', () => {
+    const file = write('librarian.yaml', 'temporal:\n  address: temporal.internal:7233\n  tls: {caFile: certs/ca.pem, certFile: certs/me.pem, keyFile: certs/me.key, serverName: temporal}\n');
+    const dir = path.dirname(file);
+    expect(loadConfig(file, {}).temporal.tls).toEqual({ caFile: path.join(dir, 'certs/ca.pem'), certFile: path.join(dir, 'certs/me.pem'), keyFile: path.join(dir, 'certs/me.key'), serverName: 'temporal' });
+    expect(loadConfig(undefined, {}).temporal.tls).toBeUndefined();
+    const half = write('librarian.yaml', 'temporal: {tls: {certFile: me.pem}}\n');
+    expect(errorOf(() => loadConfig(half, {}))).toMatch(/temporal\.tls: certFile and keyFile go together/);
+    const typo = write('librarian.yaml', 'temporal: {tls: {caFlie: ca.pem}}\n');
+    expect(errorOf(() => loadConfig(typo, {}))).toMatch(/temporal\.tls/);
+    // Read at connect time, with the field and path named when missing.
+    mkdirSync(path.join(dir, 'certs'));
+    writeFileSync(path.join(dir, 'certs/ca.pem'), 'CA');
+    expect(errorOf(() => temporalTls(loadConfig(file, {}).temporal.tls))).toBe(`Invalid configuration: temporal.tls.certFile points to ${path.join(dir, 'certs/me.pem')}, which cannot be read (ENOENT: no such file or directory, open '${path.join(dir, 'certs/me.pem')}').`);
+    writeFileSync(path.join(dir, 'certs/me.pem'), 'CRT');
+    writeFileSync(path.join(dir, 'certs/me.key'), 'KEY');
+    const tls = temporalTls(loadConfig(file, {}).temporal.tls)!;
+    expect({ name: tls.serverNameOverride, ca: String(tls.serverRootCACertificate), crt: String(tls.clientCertPair?.crt), key: String(tls.clientCertPair?.key) }).toEqual({ name: 'temporal', ca: 'CA', crt: 'CRT', key: 'KEY' });
   });
 
   test('secrets can come from files', () => {
