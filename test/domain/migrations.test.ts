@@ -12,7 +12,8 @@ import { createPgDatabase } from '../support/librarian';
 async function databases(): Promise<Record<'sqlite' | 'postgresql', Config['database']>> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'migrate-'));
   return {
-    sqlite: { provider: 'sqlite', url: `file:${path.join(dir, 'catalog.db')}` },
+    // In a directory that does not exist yet: a first setup creates it (dataDir).
+    sqlite: { provider: 'sqlite', url: `file:${path.join(dir, 'data', 'catalog.db')}` },
     postgresql: { provider: 'postgresql', url: await createPgDatabase() },
   };
 }

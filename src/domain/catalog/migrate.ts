@@ -6,7 +6,7 @@
  * adapter, fails on catalog columns of type `name`.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -135,6 +135,8 @@ export async function migrate(database: Config['database']): Promise<string[]> {
     return appliedNow;
   }
   const file = sqlitePath(database.url);
+  // A first setup creates the catalog's directory (dataDir), as opening the catalog does.
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file, { timeout: 30_000 });
   try {
     db.pragma('journal_mode = WAL');
