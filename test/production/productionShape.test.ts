@@ -19,6 +19,8 @@ import { batchStateQuery } from '../../src/workflows/cloneBatch';
 import { expectCloned, FAST_CLONE, fill } from '../support/clone';
 import { checksumOf, closeChecksums, makeFile, tmpDir } from '../support/data';
 import { FakeGlobus } from '../support/fakeGlobus';
+import { recordHistories } from '../support/histories';
+import { runCli } from '../support/cli';
 import { apiError } from '../support/http';
 import { connectPeers, prepareLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { freePorts, waitFor } from '../support/ports';
@@ -140,6 +142,7 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
+  if (temporal) await recordHistories(temporal, cluster);
   await Promise.all(procs.map((p) => p.stop('SIGTERM')));
   await stopAllLibrarians();
   await fake?.stop();
@@ -191,6 +194,11 @@ test('Temporal restarted in the middle of an upload: refused with 503 while it i
   const svc = await a.domain();
   const transfer = await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: staged.transfer_id } });
   const runBefore = (await temporal.workflow.getHandle(transfer.workflowId!).describe()).runId;
+  // Before an upgrade: this build's workflow code replays the running workflows (the CLI reaches
+  // the cluster with the configuration's mutual TLS).
+  const replay = await runCli(['workflows', 'replay', '--config', a.configPath, '--json'], { env: { LIBRARIAN_CLIENT_CONFIG: path.join(a.dir, 'no-connections.json'), LIBRARIAN_CONNECTION: undefined } });
+  expect([replay.status, replay.stderr]).toEqual([0, '']);
+  expect(replay.json()).toEqual({ running: expect.any(Number), failed: 0, workflows: expect.arrayContaining([{ workflow_id: transfer.workflowId, run_id: runBefore, error: null }]) });
 
   await cluster.stop();
   // The bytes go to the API (the catalog holds the transfer); committing needs Temporal.
