@@ -690,4 +690,29 @@ describe('systemd units deploy/systemd', () => {
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
+
+  (analyze.status === 0 ? test : test.skip)('systemd-analyze verify accepts the Temporal server unit (deploy/temporal)', () => {
+    const d = tmp('deploy-temporal-unit-');
+    const stub = path.join(d, 'temporal-server');
+    writeFileSync(stub, '#!/bin/sh\n', { mode: 0o755 });
+    const text = readFileSync(path.join(DEPLOY, 'temporal/temporal-server.service'), 'utf8');
+    expect(text).toMatch(/^ExecStart=\/usr\/local\/bin\/temporal-server --root \/ --config \/etc\/temporal\/config --env production --allow-no-auth start$/m);
+    writeFileSync(path.join(d, 'temporal-server.service'), text.split('/usr/local/bin/temporal-server').join(stub));
+    const r = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(d, 'temporal-server.service')], { encoding: 'utf8', cwd: d });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('Temporal server without containers deploy/temporal', () => {
+  test('the environment example sets what the configuration template reads, and nothing else', () => {
+    const template = readFileSync(path.join(DEPLOY, 'temporal/config/production.yaml'), 'utf8');
+    const read = new Set([...template.matchAll(/env "(TEMPORAL_[A-Z_]+)"/g)].map((m) => m[1]!));
+    const example = readFileSync(path.join(DEPLOY, 'temporal/temporal.env.example'), 'utf8');
+    const set = [...example.matchAll(/^#? ?(TEMPORAL_[A-Z_]+)=/gm)].map((m) => m[1]!);
+    expect(set.filter((v) => !read.has(v))).toEqual([]);
+    // And the template documents every variable it reads at its top.
+    const header = template.slice(0, template.indexOf('\nlog:'));
+    expect([...read].filter((v) => !header.includes(v))).toEqual([]);
+  });
 });
