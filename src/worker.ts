@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { temporalTls } from './config/temporalTls';
 import type { Domain } from './domain';
 import { useGlobusServiceUrls } from './domain/globus/globus';
 import type { Flows } from './flows';
+import { workflowCode } from './flows/workflowCode';
 import type { Logger } from './logger';
 
 export interface RunningWorker {
@@ -16,9 +15,6 @@ export interface RunningWorker {
   /** For health endpoints: polling (ready), alive (not stopped or failed), Temporal's name for it. */
   state(): { polling: boolean; alive: boolean; state: string };
 }
-
-/** The workflow bundle made at build time; without it the worker bundles at start (slower). */
-export const WORKFLOW_BUNDLE = path.resolve(__dirname, 'workflow-bundle.js');
 
 let runtimeInstalled = false;
 
@@ -47,7 +43,7 @@ export async function startWorker(domain: Domain, flows: Flows): Promise<Running
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
     activities: createActivities(domain, flows),
-    ...(existsSync(WORKFLOW_BUNDLE) ? { workflowBundle: { codePath: WORKFLOW_BUNDLE } } : { workflowsPath: require.resolve('./workflows') }),
+    ...workflowCode(),
     // Long checksum and copy activities get this long to finish on shutdown before they are
     // cancelled; a cancelled activity is retried by Temporal after restart.
     shutdownGraceTime: '30s',

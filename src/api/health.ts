@@ -3,17 +3,17 @@
  * balancers), on the API port and on a worker's health port. Unauthenticated, so the answers say
  * which part fails but not why; the process logs why, once per change.
  */
-import type { Server } from 'node:http';
 import express from 'express';
 import type { Flows } from '../flows';
 import type { Domain } from '../domain';
+import { listen } from './listen';
 
 type Logger = Domain['log'];
 
 export interface HealthState {
   /** The process is shutting down: not ready, still alive while it drains. */
   stopping(): boolean;
-  /** For a worker: null while it polls, else its state (not ready, and not alive once stopped). */
+  /** In a process with a worker: whether it polls (ready) and is alive (not stopped or failed), and Temporal's name for its state. */
   worker?(): { polling: boolean; alive: boolean; state: string };
   /** Whether a Temporal failure seen here counts toward the Temporal-down alert (the API's probes: yes; a worker's own port: no, the API alerts). */
   alerts: boolean;
@@ -74,12 +74,7 @@ export async function serveHealth(flows: Flows, log: Logger, state: HealthState,
   app.use((req, res) => {
     res.status(404).json({ reason: `No endpoint ${req.method} ${req.path} here.`, suggested_remedy: 'This port serves GET /healthz and GET /readyz only.' });
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(port, host, () => resolve(s));
-    s.once('error', reject);
-  });
-  const address = server.address();
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${typeof address === 'object' && address ? address.port : port}`;
+  const { server, url } = await listen(app, host, port);
   log.info({ url }, 'worker health endpoints listening');
   return {
     url,

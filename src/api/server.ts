@@ -5,6 +5,7 @@ import type { Domain } from '../domain';
 import type { Flows } from '../flows';
 import { createApp } from './app';
 import type { HealthState } from './health';
+import { listen } from './listen';
 import { InFlight } from './inFlight';
 
 /** How long requests under way may go on once the API stops, before they are cut short. */
@@ -40,11 +41,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 export async function startApi(domain: Domain, flows: Flows, worker?: HealthState['worker']): Promise<RunningApi> {
   const inFlight = new InFlight();
   const app = createApp(domain, flows, inFlight, worker);
-  const { host, port } = domain.config.api;
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(port, host, () => resolve(s));
-    s.once('error', reject);
-  });
+  const { server, url } = await listen(app, domain.config.api.host, domain.config.api.port);
   server.on('clientError', answerClientError);
   // Uploads of large books take long; only idle connections are timed out.
   server.requestTimeout = 0;
@@ -52,9 +49,6 @@ export async function startApi(domain: Domain, flows: Flows, worker?: HealthStat
   // never sends a request on a socket the server is just closing.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  const address = server.address();
-  const actualPort = typeof address === 'object' && address ? address.port : port;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actualPort}`;
   domain.log.info({ url }, 'API listening');
   // Connected now, so the requests' waits on Temporal can be aborted when the API stops (a failure
   // here is not fatal: the first request that needs Temporal connects, or says it cannot).

@@ -127,6 +127,7 @@ export const configSchema = z.object({
           serverName: z.string().optional(),
         })
         .strict()
+        .refine((t) => Boolean(t.certFile) === Boolean(t.keyFile), 'certFile and keyFile go together (the client certificate for mutual TLS and its key); give both or neither')
         .optional(),
     })
     .prefault({}),
@@ -437,11 +438,6 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
     }
   }
 
-  const tls = c.temporal.tls;
-  if (tls && Boolean(tls.certFile) !== Boolean(tls.keyFile)) {
-    throw new ConfigError(`Invalid configuration (${source}):\n  - temporal.tls: certFile and keyFile go together (the client certificate for mutual TLS and its key); give both or neither.`);
-  }
-
   let dbUrl = c.database.urlFile ? readSecretFile(c.database.urlFile, 'database.urlFile', baseDir) : c.database.url;
   if (!dbUrl) {
     if (c.database.provider === 'postgresql') {
@@ -461,11 +457,11 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
     temporal: {
       ...c.temporal,
       taskQueue: c.temporal.taskQueue ?? `librarian-${c.name}`,
-      tls: tls && {
-        ...tls,
-        caFile: tls.caFile && resolve(tls.caFile),
-        certFile: tls.certFile && resolve(tls.certFile),
-        keyFile: tls.keyFile && resolve(tls.keyFile),
+      tls: c.temporal.tls && {
+        ...c.temporal.tls,
+        caFile: c.temporal.tls.caFile && resolve(c.temporal.tls.caFile),
+        certFile: c.temporal.tls.certFile && resolve(c.temporal.tls.certFile),
+        keyFile: c.temporal.tls.keyFile && resolve(c.temporal.tls.keyFile),
       },
     },
     encryptionKey: c.encryptionKeyFile ? readSecretFile(c.encryptionKeyFile, 'encryptionKeyFile', baseDir) : c.encryptionKey,

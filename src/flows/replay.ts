@@ -4,15 +4,8 @@
  * deploying it (docs/operations.md, "Workflow code changes"): a workflow that fails here would
  * stop making progress on the new workers.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
-
-/** The workflow bundle of this build (npm run build), else the sources. */
-function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
-  const bundle = path.resolve(__dirname, '../workflow-bundle.js');
-  return existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../workflows') };
-}
+import { workflowCode } from './workflowCode';
 
 export interface ReplayOutcome {
   workflow_id: string;
