@@ -138,6 +138,7 @@ test('peer administration: duplicates, bad credentials, wrong names, forgetting 
     [a, 'http://someone:secret-pw@127.0.0.1'],
     [b, 'someone:secret-pw@127.0.0.1'],
     [b, 'https://someone@127.0.0.1:8443/librarian'],
+    [a, 'ftp://someone:secret-pw@127.0.0.1'],
   ] as const) {
     const withCreds = await apiError(lib.client().post('admin/librarians/add', { librarian_name: 'with-creds', url, port, authenticator: 'u:p', check_connection: false }));
     expect([withCreds.status, withCreds.reason]).toEqual([400, 'The peer URL contains credentials ("user:password@"); they would be stored and listed in clear.']);
@@ -146,7 +147,7 @@ test('peer administration: duplicates, bad credentials, wrong names, forgetting 
     expect(await (await lib.domain()).db.librarian.findUnique({ where: { name: 'with-creds' } })).toBeNull();
   }
   const notHttp = await apiError(b.client().post('admin/librarians/add', { librarian_name: 'ftp', url: 'ftp://127.0.0.1', port, authenticator: 'u:p', check_connection: false }));
-  expect([notHttp.status, notHttp.reason]).toEqual([400, 'The peer URL "ftp://127.0.0.1" is not http or https.']);
+  expect([notHttp.status, notHttp.reason]).toEqual([400, 'The peer URL\'s scheme "ftp" is not http or https.']);
 
   const list = await a.client().post<{ librarians: { name: string; available: boolean; enabled: boolean }[] }>('admin/librarians/list', {});
   expect(list.librarians.map((l) => [l.name, l.available, l.enabled])).toEqual([
@@ -157,6 +158,12 @@ test('peer administration: duplicates, bad credentials, wrong names, forgetting 
   const stored = await svc.db.librarian.findUniqueOrThrow({ where: { name: b.name } });
   expect(stored.authenticator).not.toContain('a-on-b-password');
   expect(stored.authenticator).toMatch(/^v1:/);
+  // A row stored before such URLs were refused is listed without its credentials.
+  await svc.db.librarian.create({ data: { name: 'legacy', url: 'http://someone:secret-pw@127.0.0.1', port: 9, authenticator: stored.authenticator } });
+  const listed = await a.client().post<{ librarians: { name: string; url: string }[] }>('admin/librarians/list', { ping: false });
+  expect(listed.librarians.find((l) => l.name === 'legacy')?.url).toBe('http://127.0.0.1');
+  expect(JSON.stringify(listed)).not.toContain('secret-pw');
+  await svc.db.librarian.delete({ where: { name: 'legacy' } });
 
   const keep = await apiError(a.client().post('admin/librarians/remove', { librarian_name: b.name }));
   expect(keep.status).toBe(409);

@@ -44,8 +44,15 @@ export class PeerRegistry {
    * encrypted authenticator), so they are refused, and the reason never repeats the URL.
    */
   static checkUrl(url: string): void {
+    // Credentials first, and the URL never quoted: an error must not repeat a password.
+    if (PeerRegistry.withoutCredentials(url) !== url) {
+      throw badRequest(
+        'The peer URL contains credentials ("user:password@"); they would be stored and listed in clear.',
+        'Give the URL without them; our account on the peer goes in "authenticator" (librarian peers add --user NAME --password-stdin).',
+      );
+    }
     const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];
-    if (scheme && !/^https?$/i.test(scheme)) throw badRequest(`The peer URL "${url}" is not http or https.`, 'Give the host name, or an http:// or https:// URL.');
+    if (scheme && !/^https?$/i.test(scheme)) throw badRequest(`The peer URL's scheme "${scheme}" is not http or https.`, 'Give the host name, or an http:// or https:// URL.');
     let parsed: URL;
     try {
       parsed = new URL(scheme ? url : `http://${url}`);
