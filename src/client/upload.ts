@@ -102,12 +102,12 @@ async function sendHttp(client: LibrarianClient, staged: ResponseOf<typeof uploa
         const have = new Map(status.received_files.map((f) => [f.path, f.size]));
         const missing = files.filter((f) => have.get(f.relative) !== f.size);
         if (missing.length === 0) return;
-        await client.put(`upload/${staged.transfer_id}/data`, tarOf(missing, onBytes), { 'Content-Type': 'application/x-tar' });
+        await client.send(uploads.data, { transfer_id: staged.transfer_id }, tarOf(missing, onBytes), { 'Content-Type': 'application/x-tar' });
       } else {
         if (total > 0 && sent === total) return;
         const start = sent;
         const body = total === 0 ? (async function* () {})() : createReadStream(files[0]!.absolute, { start, highWaterMark: 1 << 20 }).pipe(counting(onBytes));
-        await client.put(`upload/${staged.transfer_id}/data`, body, { 'Content-Type': 'application/octet-stream', 'Upload-Offset': String(start) });
+        await client.send(uploads.data, { transfer_id: staged.transfer_id }, body, { 'Content-Type': 'application/octet-stream', 'Upload-Offset': String(start) });
       }
       return;
     } catch (e) {

@@ -24,6 +24,20 @@ export function call<Req extends z.ZodType, Res extends z.ZodType>(path: string,
   return { path, request, response };
 }
 
+/**
+ * An endpoint whose request is a data stream (PUT), not JSON: its path template ("upload/:transfer_id/data"),
+ * filled in by `at`, and its answer, which clients parse and the OpenAPI document shows.
+ */
+export interface DataCall<P extends Record<string, string | number> = Record<string, string | number>, Res extends z.ZodType = z.ZodType> {
+  readonly path: string;
+  readonly at: (params: P) => string;
+  readonly response: Res;
+}
+
+export function dataCall<P extends Record<string, string | number>, Res extends z.ZodType>(path: string, response: Res): DataCall<P, Res> {
+  return { path, at: (params) => path.replace(/:(\w+)/g, (_, k: string) => encodeURIComponent(String(params[k]))), response };
+}
+
 /** What a client sends. */
 export type RequestOf<C extends Call> = z.input<C['request']>;
 /** What the server's route works with, once parsed. */

@@ -2,7 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { describeIssues, type Call, type RequestOf, type ResponseOf } from './call';
+import type { z } from 'zod';
+import { describeIssues, type Call, type DataCall, type RequestOf, type ResponseOf } from './call';
 
 /**
  * HTTP client for a Librarian's API (ours or v2's), used by the CLI and by the peer client.
@@ -102,6 +103,15 @@ export class LibrarianClient {
       throw new ConnectionError(url, e);
     }
     return { body: await LibrarianClient.parse<T>(res, url), headers: res.headers };
+  }
+
+  /** A data stream to a data call of the protocol module: its answer parsed (and checked) by the call's schema. */
+  async send<P extends Record<string, string | number>, Res extends z.ZodType>(c: DataCall<P, Res>, params: P, body: AsyncIterable<Uint8Array>, headers: Record<string, string>): Promise<z.output<Res>> {
+    const path = c.at(params);
+    const answer = await this.put<unknown>(path, body, headers);
+    const parsed = c.response.safeParse(answer);
+    if (!parsed.success) throw new UnexpectedAnswer(this.endpoint(path), describeIssues(parsed.error));
+    return parsed.data;
   }
 
   /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { numberOrName } from '../shared/patterns';
 import { TRANSFER_STATUSES } from '../shared/transferStatus';
-import { call } from './call';
+import { call, dataCall } from './call';
 import { accountName, catalogId, checksum, fileName, uploadName } from './fields';
 
 /**
@@ -57,6 +57,12 @@ export const dataAnswer = z.object({
   /** For a directory (tar stream): how many of its files are held so far (upload/status lists them). */
   received_files: z.number().int().optional(),
 });
+
+/**
+ * PUT upload/{transfer_id}/data: the data of a staged upload, a file's raw bytes or a directory's
+ * tar stream. Not on v2 servers.
+ */
+export const data = dataCall<{ transfer_id: number }, typeof dataAnswer>('upload/:transfer_id/data', dataAnswer);
 
 /** What the server holds of a staged upload, for resuming an HTTP upload. Not on v2 servers. */
 export const status = call(

@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { uploads } from '../../src/protocol';
 import type { LibrarianClient } from '../../src/protocol/client';
 import { checksumOf, closeChecksums, listTree, makeFile, tarBody, type TarMember, tmpDir } from '../support/data';
 import { apiError } from '../support/http';
@@ -21,8 +22,9 @@ interface Staged {
 }
 
 function put(client: LibrarianClient, transferId: number, body: Buffer) {
-  return client.put<{ received_bytes: number; received_files: number; complete: boolean }>(
-    `upload/${transferId}/data`,
+  return client.send(
+    uploads.data,
+    { transfer_id: transferId },
     (async function* () {
       yield body;
     })(),

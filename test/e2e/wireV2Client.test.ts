@@ -4,7 +4,7 @@
  * over HTTP to a real Librarian, and the answers checked for what that client reads: the fields
  * its response models require and the statuses and reasons it tells apart (§1.5).
  */
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeFile, checksumOf, tmpDir } from '../support/data';
@@ -192,6 +192,60 @@ describe.each(PROVIDERS)('the v2 Python client against this server, on %s', (pro
     const del = await v2('admin/instance/delete_remote', { instance_id: 999999, delete_file: false });
     expect(del.status).toBe(400);
     expect(del.body).toMatchObject({ success: false, instance_id: 999999, reason: expect.stringContaining('Instance does not exist') });
+  });
+
+  test('administration answers as the client reads them: users, add_file, peers, remote and local instances', async () => {
+    // users/delete and users/password_update (on the caller's own account, old password checked here).
+    expect((await v2('users/create', { username: 'v2-gone', password: 'gone-password', permission: 1 })).status).toBe(201);
+    expect(await v2('users/delete', { username: 'v2-gone' })).toEqual({ status: 200, body: { success: true, username: 'v2-gone' } });
+    expect((await v2('ping/logged', {}, 'v2-gone:gone-password')).status).toBe(401);
+    expect((await v2('users/create', { username: 'v2-pw', password: 'old-password', permission: 1 })).status).toBe(201);
+    expect(await v2('users/password_update', { password: 'old-password', new_password: 'new-password' }, 'v2-pw:old-password')).toEqual({ status: 200, body: { success: true, username: 'v2-pw' } });
+    expect((await v2('ping/logged', {}, 'v2-pw:new-password')).status).toBe(200);
+    expect((await v2('ping/logged', {}, 'v2-pw:old-password')).status).toBe(401);
+
+    // admin/add_file: every field the client's model requires; the file is in the store already.
+    const storeRoot = path.join(lib.dir, 'stores/main/store');
+    const data = makeFile(path.join(storeRoot, 'v2/added/x.dat'), 2048);
+    const { checksum } = await checksumOf(data);
+    const add = { name: 'v2/added/x.dat', create_time: '2024-05-01T12:00:00', size: 2048, checksum, uploader: 'v2-uploader', source: 'admin', path: data, store_name: 'main' };
+    expect(await v2('admin/add_file', add)).toEqual({ status: 200, body: { already_exists: false, file_exists: true, success: true } });
+    expect(await v2('admin/add_file', add)).toEqual({ status: 200, body: { already_exists: true, file_exists: false, success: true } });
+    const svc = await lib.domain();
+    const file = await svc.db.file.findUniqueOrThrow({ where: { name: 'v2/added/x.dat' }, include: { instances: true } });
+    expect([file.size, file.checksum, file.uploader, file.createTime.toISOString()]).toEqual([2048n, checksum, 'v2-uploader', '2024-05-01T12:00:00.000Z']);
+    expect(file.instances.map((i) => [i.path, i.available])).toEqual([['v2/added/x.dat', true]]);
+    const noStore = await v2('admin/add_file', { ...add, store_name: 'nope' });
+    expect([noStore.status, noStore.body.reason]).toEqual([400, expect.stringContaining('nope')]);
+
+    // Peers: add without checking the connection, list without pinging (available null), as the client sends them.
+    expect(await v2('admin/librarians/add', { librarian_name: 'v2-peer', url: 'http://127.0.0.1', port: 9, authenticator: 'u:p', check_connection: false })).toEqual({
+      status: 200,
+      body: expect.objectContaining({ success: true, already_exists: false, ping_success: null }),
+    });
+    const listed = await v2('admin/librarians/list', { ping: false });
+    expect(listed.status).toBe(200);
+    expect(listed.body.librarians).toEqual([expect.objectContaining({ name: 'v2-peer', url: 'http://127.0.0.1', port: 9, available: null, enabled: true })]);
+
+    // A copy recorded at that peer: search/instance_remote finds it with the fields its model has.
+    const peer = await svc.db.librarian.findUniqueOrThrow({ where: { name: 'v2-peer' } });
+    const remote = await svc.db.remoteInstance.create({ data: { fileName: 'v2/added/x.dat', librarianId: peer.id, storeId: 7, sender: lib.name } });
+    const found = await v2('search/instance_remote', { id: null, file_name: 'v2/added/x.dat', store_id: null, librarian_id: null, copy_time: null, sender: null, max_results: 64 });
+    expect(found).toEqual({ status: 200, body: [{ id: remote.id, file_name: 'v2/added/x.dat', store_id: 7, librarian_name: 'v2-peer', copy_time: expect.any(String), sender: lib.name }] });
+
+    // delete_local without delete_file: the row goes (the copy at the peer is another), the data stays.
+    const local = file.instances[0]!;
+    expect(await v2('admin/instance/delete_local', { instance_id: local.id, delete_file: null })).toEqual({ status: 200, body: { success: true, instance_id: local.id } });
+    expect(await svc.db.instance.findUnique({ where: { id: local.id } })).toBeNull();
+    expect(readFileSync(data).length).toBe(2048);
+    // The copy at the peer is now the only one: forgetting it is allowed (it is a record), removing the peer then too.
+    expect(await v2('admin/instance/delete_remote', { instance_id: remote.id, delete_file: false })).toEqual({ status: 200, body: { success: true, instance_id: remote.id } });
+    expect(await svc.db.remoteInstance.findUnique({ where: { id: remote.id } })).toBeNull();
+    expect(await v2('admin/librarians/remove', { librarian_name: 'v2-peer', remove_outgoing_transfers: false })).toEqual({
+      status: 200,
+      body: expect.objectContaining({ success: true, number_of_transfers_removed: 0 }),
+    });
+    expect(await svc.db.librarian.findUnique({ where: { name: 'v2-peer' } })).toBeNull();
   });
 
   test('search_errors and clear_error: alerts are recorded; the exact reasons the client matches', async () => {

@@ -35,7 +35,8 @@ test('every route answers one call of the protocol module with its schemas, and 
   }
   expect(json.map((e) => e.path).sort()).toEqual([...byPath.keys()].sort());
   // The one raw-data endpoint (HTTP upload) documents its answer from the module too.
-  expect(endpoints.filter((e) => e.method === 'put').map((e) => [e.path, e.response === protocol.uploads.dataAnswer])).toEqual([['/upload/:transfer_id/data', true]]);
+  expect(endpoints.filter((e) => e.method === 'put').map((e) => [e.path, e.response === protocol.uploads.data.response])).toEqual([[`/${protocol.uploads.data.path}`, true]]);
+  expect(protocol.uploads.data.at({ transfer_id: 42 })).toBe('upload/42/data');
 });
 
 test('every v2 endpoint is served', () => {

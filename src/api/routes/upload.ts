@@ -51,11 +51,11 @@ export const uploadEndpoints = [
   }),
   endpoint({
     method: 'put',
-    path: '/upload/:transfer_id/data',
+    path: `/${uploads.data.path}`,
     level: 'READAPPEND',
     summary:
       'Send the data of a staged upload. A file is the raw body (resume with Upload-Offset: <bytes the server holds>); a directory is a tar stream of its contents (Content-Type: application/x-tar; resume by sending the files not yet listed by upload/status).',
-    response: uploads.dataAnswer,
+    response: uploads.data.response,
     errors: [403, 404, 409, 507],
     handler: async ({ req, flows, principal }): Promise<z.input<typeof uploads.dataAnswer>> => {
       const transferId = uploads.transferIdParam.safeParse(req.params.transfer_id);

@@ -1,5 +1,5 @@
 /**
- * Calls to another Librarian, typed by the wire protocol (shared/wire). Failures are classified
+ * Calls to another Librarian, typed by the protocol module (src/protocol). Failures are classified
  * for Temporal: connection problems, server errors and refused logins may heal (the peer is down
  * or being fixed) and are thrown as plain errors, which activities retry; a 400, 404 or 422 means
  * we sent something the peer will never accept, and is thrown as a LibrarianError (not retried).
