@@ -86,8 +86,23 @@ export const status = call(
 
 export const commit = call(
   'upload/commit',
-  // v2 clients send the whole staging answer back (and v2 servers require it); we read two fields.
-  z.object({ transfer_id: transferId, deletion_policy: deletionPolicy }).passthrough(),
+  // v2 clients send the whole staging answer back, and v2 servers require it; we read the first two.
+  z
+    .object({
+      transfer_id: transferId,
+      deletion_policy: deletionPolicy,
+      store_name: z.string().optional(),
+      staging_name: z.string().optional(),
+      staging_location: z.string().optional(),
+      upload_name: z.string().optional(),
+      destination_location: z.string().optional(),
+      transfer_provider_name: z.string().optional(),
+      transfer_provider: z.record(z.string(), z.unknown()).optional(),
+      meta_mode: z.string().optional(),
+      uploader: z.string().optional(),
+      null_obsid: z.boolean().optional(),
+    })
+    .passthrough(),
   z
     .object({
       success: z.literal(true),
