@@ -52,6 +52,12 @@ function nullableOptionals(schema: unknown): unknown {
   return s;
 }
 
+/** The responses of an operation without a body cannot be 413 or 415. */
+function withoutBodyErrors(responses: Record<string, unknown>): Record<string, unknown> {
+  const { 413: _large, 415: _type, ...rest } = responses;
+  return rest;
+}
+
 /** OpenAPI 3.1 document generated from the endpoint definitions. */
 export function buildOpenApi(endpoints: Endpoint[], config: Pick<Config, 'displayedSiteName' | 'api'>) {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -69,17 +75,22 @@ export function buildOpenApi(endpoints: Endpoint[], config: Pick<Config, 'displa
       responses[String(code)] = { description: STATUS_TEXT[code] ?? 'Error', content: { 'application/json': { schema: errorBody } } };
     }
     const key = `/api/v2${ep.path.replace(/:(\w+)/g, '{$1}')}`;
+    const operation = {
+      summary: ep.summary,
+      // Path parameters are ids (upload/{transfer_id}/data).
+      ...(ep.path.includes(':') ? { parameters: [...ep.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'integer', minimum: 1, maximum: 2_147_483_647 } })) } : {}),
+      'x-librarian-permission': ep.level,
+      security: ep.level === 'NONE' ? [{}, { basic: [] }] : [{ basic: [] }],
+      ...(ep.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(ep.body, 'input') } } } } : {}),
+      // The raw-data endpoint (HTTP upload): a file's bytes, or a directory's tar stream.
+      ...(ep.method === 'put' && !ep.body ? { requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, 'application/x-tar': { schema: { type: 'string', format: 'binary' } } } } } : {}),
+      responses,
+    };
     paths[key] = {
       ...(paths[key] ?? {}),
-      [ep.method ?? 'post']: {
-        summary: ep.summary,
-        // Path parameters are ids (upload/{transfer_id}/data).
-        ...(ep.path.includes(':') ? { parameters: [...ep.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'integer', minimum: 1, maximum: 2_147_483_647 } })) } : {}),
-        'x-librarian-permission': ep.level,
-        security: ep.level === 'NONE' ? [{}, { basic: [] }] : [{ basic: [] }],
-        ...(ep.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(ep.body, 'input') } } } } : {}),
-        responses,
-      },
+      [ep.method ?? 'post']: operation,
+      // Endpoints open to anyone (ping) also answer GET, without a body (health checks, peers).
+      ...(ep.level === 'NONE' && (ep.method ?? 'post') === 'post' ? { get: { ...operation, requestBody: undefined, responses: withoutBodyErrors(responses) } } : {}),
     };
   }
   return {
