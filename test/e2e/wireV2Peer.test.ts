@@ -5,7 +5,7 @@
  * transfer manager does, and answers the callbacks this Librarian makes (clone/complete,
  * checkin/update, checkin/status) as v2 does, recording them.
  */
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +17,17 @@ import { startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../supp
 import { waitFor } from '../support/ports';
 
 const SO = 'so-telescope';
+/** v2's FileValidationResponseItem: every field required and non-null (wire-v2.md §2.9). */
+const V2_ITEM = {
+  librarian: expect.any(String),
+  store: expect.any(Number),
+  instance_id: expect.any(Number),
+  original_checksum: expect.any(String),
+  original_size: expect.any(Number),
+  current_checksum: expect.any(String),
+  current_size: expect.any(Number),
+  computed_same_checksum: expect.any(Boolean),
+};
 const SO_PASSWORD = 'so-password-at-b';
 
 type Call = StandInCall;
@@ -415,7 +426,17 @@ describe('this Librarian sending to a v2 peer', () => {
     const asked = await asV2('validate/file', { file_name: sent.fileName });
     expect(asked.status).toBe(200);
     expect(asked.body).toEqual([expect.objectContaining({ librarian: a.name, computed_same_checksum: true, original_checksum: sent.file.checksum, current_checksum: sent.file.checksum })]);
+    // Every item parses as v2's FileValidationResponseItem (no nulls where it types str and int).
+    expect(asked.body).toEqual([expect.objectContaining(V2_ITEM)]);
     expect(calls.filter((c) => c.endpoint === 'validate/file').length).toBe(before);
+    // A lost copy (its data gone) has no current checksum: v2 callers are not given it, as v2 gives
+    // no item for missing data; our callers (who send any of our fields, force: false too) are.
+    const [lost] = await fill(a, { files: 1, books: 0, prefix: 'v2-lost' });
+    rmSync(path.join(a.dir, 'stores/main/store', lost!.name));
+    expect(await asV2('validate/file', { file_name: lost!.name })).toEqual({ status: 200, body: [] });
+    expect(await a.client().post('validate/file', { file_name: lost!.name, force: false })).toEqual([
+      expect.objectContaining({ librarian: a.name, state: 'lost', current_checksum: null, current_size: null, computed_same_checksum: false }),
+    ]);
     // Our recursion reaches it, reads its v2 items (no state), and tells good from corrupt.
     corruptHere.add(sent.fileName);
     const all = await a.client().post<{ librarian: string; computed_same_checksum: boolean; state?: string }[]>('validate/file', { file_name: sent.fileName, peers: true });
