@@ -81,6 +81,17 @@ export abstract class ClientCommand extends BaseCommand {
       this.error((e as Error).message, { exit: 1 });
     }
   }
+
+  /**
+   * Whether the server is a Librarian v2 one, whose ping gives no librarian_name: known from the
+   * connection when `connections add` pinged it, else asked now (one ping/logged).
+   */
+  protected async isV2Server(connection: Connection, client: LibrarianClient): Promise<boolean> {
+    if (connection.librarianName !== undefined) return false;
+    if (connection.v2 !== undefined) return connection.v2;
+    const { logged } = await import('../protocol/ping');
+    return (await client.call(logged, {})).librarian_name === undefined;
+  }
 }
 
 /** Commands that run server parts in this process from a configuration file. */

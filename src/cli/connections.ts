@@ -16,6 +16,8 @@ export const connectionSchema = z.object({
   password: z.string(),
   /** The server's Librarian name (filled in from its ping when the connection is added). */
   librarianName: z.string().optional(),
+  /** The server's ping, when the connection was added, gave no name: a Librarian v2 server. */
+  v2: z.boolean().optional(),
   /** Temporal frontend and namespace, for `librarian workflows`. */
   temporalAddress: z.string().optional(),
   temporalNamespace: z.string().optional(),

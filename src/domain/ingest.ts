@@ -130,7 +130,7 @@ export class Ingest {
     try {
       instance = await this.db.$transaction(async (tx: Prisma.TransactionClient) => {
         await tx.file.create({
-          data: { name: t.storePath, createTime: t.fileCreateTime ?? now, size: t.transferSize, checksum: t.transferChecksum, uploader: t.uploader, source: t.source },
+          data: { name: t.storePath, createTime: t.fileCreateTime ?? now, size: t.transferSize, checksum: t.transferChecksum, uploader: t.uploader, source: t.fileSource ?? t.source },
           select: { name: true },
         });
         const created = await tx.instance.create({

@@ -51,14 +51,14 @@ export class CloneFlow {
   // ---- receiving ----
 
   /** clone/batch_stage and clone/stage: stage the items, and start a receive workflow for each new transfer. */
-  async stageIncoming(principal: Principal, source: string, items: CloneItem[], opts: { allOrNothing?: boolean; askCreateTime?: boolean } = {}): Promise<BatchStageResult> {
+  async stageIncoming(principal: Principal, source: string, items: CloneItem[], opts: { allOrNothing?: boolean; askCreateTime?: boolean; uploaderAsPeer?: boolean } = {}): Promise<BatchStageResult> {
     const r = await this.domain.cloneReceiver.batchStage(principal, source, items, opts);
     if (r.created.length) {
       const client = await this.temporal.client();
       const queue = [...r.created];
       await Promise.all(
         Array.from({ length: Math.min(16, queue.length) }, async () => {
-          for (let id = queue.shift(); id !== undefined; id = queue.shift()) await client.workflow.start<typeof receiveClone>('receiveClone', this.receiveStart(id, source, opts.askCreateTime));
+          for (let id = queue.shift(); id !== undefined; id = queue.shift()) await client.workflow.start<typeof receiveClone>('receiveClone', this.receiveStart(id, r.source, opts.askCreateTime));
         }),
       );
     }

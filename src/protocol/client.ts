@@ -154,7 +154,8 @@ export class LibrarianClient {
 /**
  * The reason and remedy of an error body, in every shape a v2 server sends: top level
  * {reason, suggested_remedy}; {detail: string}; {detail: "<that object as JSON>"};
- * {detail: {reason, suggested_remedy}} (corrupt/*); {detail: [{loc, msg}, ...]} (422).
+ * {detail: {reason, suggested_remedy}} (corrupt/*); {detail: [{loc, msg}, ...]} (422); and a
+ * user change's {success: false, username} (users/create, delete: no reason at all).
  */
 export function failureOf(body: unknown): { reason?: string; remedy?: string } {
   if (typeof body === 'string') return body ? { reason: body.slice(0, 300) } : {};
@@ -162,6 +163,9 @@ export function failureOf(body: unknown): { reason?: string; remedy?: string } {
   const b = body as { reason?: unknown; suggested_remedy?: unknown; detail?: unknown };
   if (typeof b.reason === 'string') return { reason: b.reason, remedy: typeof b.suggested_remedy === 'string' ? b.suggested_remedy : undefined };
   const d = b.detail;
+  // v2's user changes fail in their answer's shape, {success: false, username}, with no reason (wire-v2.md §2.6).
+  const u = body as { success?: unknown; username?: unknown };
+  if (d === undefined && u.success === false && typeof u.username === 'string') return { reason: `The server refused the change to user "${u.username}" and gave no reason (success: false).` };
   if (typeof d === 'string') {
     try {
       const inner: unknown = JSON.parse(d);

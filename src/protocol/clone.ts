@@ -30,7 +30,7 @@ export const item = z.object({
 const localOffer = z.object({ hostnames: z.array(z.string()) });
 const globusOffer = z.object({ endpoint_id: z.string(), root: z.string() });
 
-/** How a destination offers to receive one file's data (clone/stage). */
+/** How a destination offers to receive one file's data (clone/stage; Globus only to callers sending extensions). */
 export const providers = z.object({ local: localOffer.optional(), globus: globusOffer.optional() });
 
 /**
@@ -102,6 +102,8 @@ export const stage = call(
     destination_location: fileName,
     uploader: accountName,
     source: accountName,
+    /** CLONE_EXTENSIONS: the caller reads a Globus offer too (v2 callers, without it, only local). */
+    extensions: z.number().int().optional(),
   }),
   stagedItem.extend({ available_bytes_on_store: z.number(), store_name: z.string().nullable(), transfer_providers: providers }),
 );

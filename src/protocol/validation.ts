@@ -30,7 +30,11 @@ export const file = call(
   'validate/file',
   z.object({
     file_name: z.string(),
-    /** Hash again even when a verified checksum is younger than the cache lifetime. */
+    /**
+     * Hash again even when a verified checksum is younger than the cache lifetime. Our callers
+     * always send it (false too): a request with file_name alone is a v2 caller's, which is not
+     * given copies without a current checksum (v2 types current_checksum/current_size non-null).
+     */
     force: z.boolean().optional(),
     /** Also ask every peer that holds a copy (they ask theirs, down to `depth` hops). */
     peers: z.boolean().optional(),

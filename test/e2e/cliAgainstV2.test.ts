@@ -38,7 +38,8 @@ beforeAll(async () => {
       case 'ping/logged':
         return reply(200, { name: 'SO site', description: 'v2 server' });
       case 'search/file': {
-        const found = files.filter((f) => body.name === undefined || body.name === null || f.name === body.name);
+        // At most max_results, capped at its max_search_results (64 by default), and never a cursor.
+        const found = files.filter((f) => body.name === undefined || body.name === null || f.name === body.name).slice(0, Math.max(Math.min(body.max_results ?? 64, 64), 0));
         if (!found.length) return reply(404, { reason: 'No files found.', suggested_remedy: 'x' });
         return reply(200, found.map((f) => ({ ...f, create_time: '2026-11-30T22:20:34.179729', uploader: 'u', source: 'u', instances: [{ path: `/store/${f.name}`, deletion_policy: 0, created_time: '2026-11-30T22:20:34', available: true, id: null, file_name: null, store_id: 1 }], remote_instances: [] })));
       }
@@ -66,6 +67,9 @@ beforeAll(async () => {
         files.unshift({ name: body.destination_location, checksum: got.checksum, size: got.size });
         return reply(200);
       }
+      case 'users/delete':
+        // An unknown user: 400 in the answer's own shape, no reason (wire-v2.md §2.6 #19).
+        return body.username === 'bob' ? reply(200, { success: true, username: body.username }) : reply(400, { success: false, username: body.username });
       case 'users/update':
         // v2 answers an unknown user with 200 and success false (wire-v2.md §2.6 #18).
         return reply(200, { success: body.username === 'bob', username: body.username });
@@ -94,6 +98,9 @@ test('connections add and ping say it is a v2 server, never "undefined"', async 
   expect(add.status).toBe(0);
   expect(add.stdout).toContain('Reached "SO site" at http://127.0.0.1:');
   expect(add.stdout).toContain('a Librarian v2 server');
+  // Remembered, so commands that must know need not ask again.
+  expect(JSON.parse(readFileSync(env.LIBRARIAN_CLIENT_CONFIG!, 'utf8')).connections.so).toMatchObject({ v2: true });
+  expect(JSON.parse(readFileSync(env.LIBRARIAN_CLIENT_CONFIG!, 'utf8')).connections.so.librarianName).toBeUndefined();
   const ping = await runCli(['ping'], { env });
   expect([ping.status, ping.stdout]).toEqual([0, expect.stringMatching(/^SO site \(a Librarian v2 server: it does not say its name\) at http:\/\/127\.0\.0\.1:\d+ answered in \d+ ms\.\n$/)]);
   expect(ping.stdout).not.toContain('undefined');
@@ -105,9 +112,37 @@ test('search: exact names work; --name-prefix, which v2 ignores, is refused inst
   expect(exact.json<{ name: string }[]>().map((f) => f.name)).toEqual(['other/newest.dat']);
   const table = await runCli(['search', '--name', 'other/newest.dat'], { env });
   expect(table.stdout).toContain('store 1');
+  // Refused before searching: the connection is known to reach a v2 server.
+  const searches = () => calls.filter((c) => c.endpoint === 'search/file').length;
+  const before = searches();
   const prefix = await runCli(['search', '--name-prefix', 'obs/'], { env });
-  expect(prefix.status).not.toBe(0);
-  expect(prefix.stderr).toContain('ignores --name-prefix');
+  expect([prefix.status, prefix.stderr]).toEqual([1, expect.stringContaining('is a Librarian v2 server, which ignores --name-prefix')]);
+  expect(searches()).toBe(before);
+  // A connection added without a check: its ping tells, still before any search.
+  const port = (server.address() as AddressInfo).port;
+  expect((await runCli(['connections', 'add', 'so-unchecked', '--host', '127.0.0.1', '--port', String(port), '--user', 'admin', '--password', 'pw', '--no-check'], { env })).status).toBe(0);
+  const pings = calls.filter((c) => c.endpoint === 'ping/logged').length;
+  const unchecked = await runCli(['search', '--name-prefix', 'obs/', '-c', 'so-unchecked'], { env });
+  expect([unchecked.status, unchecked.stderr]).toEqual([1, expect.stringContaining('is a Librarian v2 server, which ignores --name-prefix')]);
+  expect([calls.filter((c) => c.endpoint === 'ping/logged').length, searches()]).toEqual([pings + 1, before]);
+});
+
+test('search --all: v2 has no cursor, so a full page (64 by default) is printed with a warning that the list may be incomplete, and exit status 1', async () => {
+  const bulk = Array.from({ length: 70 }, (_, i) => ({ name: `bulk/${String(i).padStart(3, '0')}.dat`, checksum: 'xxh3:::01', size: 2 }));
+  files.push(...bulk);
+  try {
+    const all = await runCli(['search', '--all', '--json'], { env });
+    expect(all.status).toBe(1);
+    expect(all.json<unknown[]>()).toHaveLength(64);
+    expect(all.stderr).toMatch(/^Warning: the list may be incomplete\. http:\/\/127\.0\.0\.1:\d+ is a Librarian v2 server, which cannot page \(it sends no cursor\) and answers at most 64 files per search by default; it answered 64\. Narrow the search \(--name, --uploader, --source, --since\/--until\), e\.g\. --until 2026-11-30T22:20:34\.179729 for the older ones\.\n/);
+    // A smaller page asked for and filled: the same; a page that is not full is all there is.
+    expect((await runCli(['search', '--all', '--limit', '10'], { env })).status).toBe(1);
+    const one = await runCli(['search', '--all', '--name', 'bulk/007.dat'], { env });
+    expect([one.status, one.stderr]).toEqual([0, '']);
+    expect(one.stdout).toContain('bulk/007.dat');
+  } finally {
+    files.splice(files.length - bulk.length, bulk.length);
+  }
 });
 
 test('upload: staged with an uploader, copied into staging, committed with every field v2 requires', async () => {
@@ -140,7 +175,7 @@ test('users create sends the level as the number v2 accepts; a 422 shows FastAPI
   expect(calls.length).toBe(before + 1);
 });
 
-test('users update and stores list/disable against v2: its answers read right, its 200 "success: false" is an error, and what it lacks is said', async () => {
+test('users update|delete and stores list/disable against v2: its answers read right, its 200 "success: false" is an error, and what it lacks is said', async () => {
   const updated = await runCli(['users', 'update', 'bob', '--level', 'READAPPEND'], { env });
   expect([updated.status, updated.stdout]).toEqual([0, 'User "bob" is now READAPPEND.\n']);
   expect(calls.filter((c) => c.endpoint === 'users/update').map((c) => c.body)).toEqual([{ username: 'bob', permission: 3 }]);
@@ -157,6 +192,13 @@ test('users update and stores list/disable against v2: its answers read right, i
   expect(disabled.status).toBe(0);
   const missing = await runCli(['stores', 'disable', 'nope'], { env });
   expect([missing.status, missing.stderr]).toEqual([1, expect.stringContaining('Store nope does not exist.')]);
+
+  // users delete: v2's 400 for an unknown user has neither reason nor detail: said, not "Bad Request".
+  const gone = await runCli(['users', 'delete', 'nobody'], { env });
+  expect([gone.status, gone.stderr]).toEqual([1, expect.stringMatching(/did not delete "nobody" and gave no reason \(400, success: false\); a Librarian v2 server answers so when no user has that name/)]);
+  expect(gone.stderr).not.toContain('Bad Request');
+  expect(await runCli(['users', 'delete', 'bob'], { env })).toMatchObject({ status: 0, stdout: 'Deleted user "bob".\n' });
+  expect(calls.filter((c) => c.endpoint === 'users/delete').map((c) => c.body)).toEqual([{ username: 'nobody' }, { username: 'bob' }]);
 
   // v2 has no users/list: said as such, not as a bare "Not Found".
   const users = await runCli(['users', 'list'], { env });

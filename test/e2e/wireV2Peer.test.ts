@@ -5,7 +5,7 @@
  * transfer manager does, and answers the callbacks this Librarian makes (clone/complete,
  * checkin/update, checkin/status) as v2 does, recording them.
  */
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +17,17 @@ import { startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../supp
 import { waitFor } from '../support/ports';
 
 const SO = 'so-telescope';
+/** v2's FileValidationResponseItem: every field required and non-null (wire-v2.md §2.9). */
+const V2_ITEM = {
+  librarian: expect.any(String),
+  store: expect.any(Number),
+  instance_id: expect.any(Number),
+  original_checksum: expect.any(String),
+  original_size: expect.any(Number),
+  current_checksum: expect.any(String),
+  current_size: expect.any(Number),
+  computed_same_checksum: expect.any(Boolean),
+};
 const SO_PASSWORD = 'so-password-at-b';
 
 type Call = StandInCall;
@@ -71,8 +82,18 @@ function standIn() {
 let b: LibrarianHandle;
 let so: ReturnType<typeof standIn>;
 
+/** The Globus collection of B's second store (offered to senders; no transfer goes through it here). */
+const B_GLOBUS_ENDPOINT = '5e1f3b4a-0c2d-4e6f-8a9b-1c2d3e4f5a6b';
+
 beforeAll(async () => {
-  b = await startLibrarian({ provider: 'sqlite' });
+  b = await startLibrarian({
+    provider: 'sqlite',
+    stores: [
+      { name: 'main', stagingPath: 'stores/main/staging', storePath: 'stores/main/store' },
+      // A store reachable by Globus too: the SneakerNet test stages on it.
+      { name: 'drives', stagingPath: 'stores/drives/staging', storePath: 'stores/drives/store', transferMethods: { local: {}, globus: { endpointId: B_GLOBUS_ENDPOINT, root: 'stores/drives' } } },
+    ],
+  });
   so = standIn();
   await new Promise<void>((resolve) => so.server.listen(0, '127.0.0.1', resolve));
   const admin = b.client();
@@ -189,7 +210,7 @@ test('a file whose bytes differ from what the v2 peer declared is refused, and t
   expect((await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: u.destination_transfer_id } })).status).toBe('FAILED');
 });
 
-test("v2's SneakerNet ingest (wire-v2.md §3.9): clone/stage, clone/ongoing, copy, clone/staged; catalogued, and the source told with clone/complete", async () => {
+test("v2's SneakerNet ingest (wire-v2.md §3.9): clone/stage with the file's source and the sending Librarian as uploader, only a local offer, clone/ongoing, copy, clone/staged; catalogued with that source, and the sending Librarian told with clone/complete", async () => {
   const [f] = await files(['so/drive/x.dat'], 401);
   // The manifest made this transfer ONGOING at the source.
   so.outgoing.set(401, 1);
@@ -202,31 +223,60 @@ test("v2's SneakerNet ingest (wire-v2.md §3.9): clone/stage, clone/ongoing, cop
     });
     return { status: res.status, body: await res.json() };
   };
-  const entry = { upload_size: f!.size, upload_checksum: f!.checksum, upload_name: 'x.dat', destination_location: f!.name, uploader: SO, source: SO, source_transfer_id: 401 };
-  const staged = await asAdmin('clone/stage', entry);
-  expect(staged.status).toBe(201);
-  // What the ingest reads: the ids, the staging path and a sync provider naming this host.
-  expect(staged.body).toMatchObject({ source_transfer_id: 401, destination_transfer_id: expect.any(Number), staging_location: expect.stringMatching(/^\//), store_name: expect.any(String) });
-  expect(staged.body.transfer_providers.local.hostnames).toContain(os.hostname());
-  const ids = { source_transfer_id: 401, destination_transfer_id: staged.body.destination_transfer_id as number };
-  expect(await asAdmin('clone/ongoing', ids)).toEqual({ status: 200, body: { ...ids, success: true } });
-  cpSync(f!.local, staged.body.staging_location);
-  expect(await asAdmin('clone/staged', ids)).toEqual({ status: 200, body: { ...ids, success: true } });
+  // Received on the store that offers Globus as well.
+  const admin = b.client();
+  await admin.post('admin/stores/state_change', { store_name: 'main', enabled: false });
+  try {
+    // As v2's ingest_manifest sends each entry: source is the file's own source (who uploaded it
+    // at the sending site, not a Librarian), uploader the manifest's librarian_name.
+    const entry = { upload_size: f!.size, upload_checksum: f!.checksum, upload_name: 'x.dat', destination_location: f!.name, uploader: SO, source: 'so-pipeline', source_transfer_id: 401 };
+    const staged = await asAdmin('clone/stage', entry);
+    expect(staged.status).toBe(201);
+    // What the ingest reads: the ids, the staging path and a sync provider naming this host. v2
+    // parses transfer_providers as local managers only: the store's Globus offer is left out.
+    expect(staged.body).toMatchObject({ source_transfer_id: 401, destination_transfer_id: expect.any(Number), staging_location: expect.stringMatching(/^\//), store_name: 'drives' });
+    expect(staged.body.transfer_providers).toEqual({ local: { hostnames: [os.hostname()] } });
+    const ids = { source_transfer_id: 401, destination_transfer_id: staged.body.destination_transfer_id as number };
+    // The sending Librarian (the uploader, a peer) is told; the file keeps its source.
+    const svc = await b.domain();
+    expect(await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: ids.destination_transfer_id } })).toMatchObject({ source: SO, fileSource: 'so-pipeline', uploader: SO, status: 'INITIATED' });
+    // Asked again by a caller sending our extensions: the same transfer, with the Globus offer.
+    const ours = await asAdmin('clone/stage', { ...entry, extensions: 1 });
+    expect([ours.status, ours.body.destination_transfer_id]).toEqual([201, ids.destination_transfer_id]);
+    expect(ours.body.transfer_providers).toEqual({ local: { hostnames: [os.hostname()] }, globus: { endpoint_id: B_GLOBUS_ENDPOINT, root: path.join(b.dir, 'stores/drives') } });
+    expect(await asAdmin('clone/ongoing', ids)).toEqual({ status: 200, body: { ...ids, success: true } });
+    cpSync(f!.local, staged.body.staging_location);
+    expect(await asAdmin('clone/staged', ids)).toEqual({ status: 200, body: { ...ids, success: true } });
 
-  await waitFor('clone/complete at the source', async () => so.outgoing.get(401) === 3, 60_000);
-  const svc = await b.domain();
-  const file = await svc.db.file.findUniqueOrThrow({ where: { name: f!.name }, include: { instances: true } });
-  expect([file.checksum, Number(file.size)]).toEqual([f!.checksum, f!.size]);
-  expect(so.calls.filter((c) => c.endpoint === 'clone/complete').map((c) => c.body)).toContainEqual({ ...ids, store_id: file.instances[0]!.storeId });
-  // The drive ingested again: "already exists", which the ingest counts as done.
-  const again = await asAdmin('clone/stage', entry);
-  expect([again.status, again.body.reason]).toEqual([409, 'File already exists on librarian.']);
-  // Out of order: staged before ongoing is refused, and the transfer is left as it was.
-  const [g] = await files(['so/drive/y.dat'], 402);
-  const second = await asAdmin('clone/stage', { ...entry, upload_size: g!.size, upload_checksum: g!.checksum, upload_name: 'y.dat', destination_location: g!.name, source_transfer_id: 402 });
-  const early = await asAdmin('clone/staged', { source_transfer_id: 402, destination_transfer_id: second.body.destination_transfer_id });
-  expect(early.status).toBe(406);
-  expect((await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: second.body.destination_transfer_id } })).status).toBe('INITIATED');
+    await waitFor('clone/complete at the source', async () => so.outgoing.get(401) === 3, 60_000);
+    const file = await svc.db.file.findUniqueOrThrow({ where: { name: f!.name }, include: { instances: { include: { store: true } } } });
+    expect([file.checksum, Number(file.size), file.source, file.uploader, file.instances.map((i) => i.store.name)]).toEqual([f!.checksum, f!.size, 'so-pipeline', SO, ['drives']]);
+    expect(so.calls.filter((c) => c.endpoint === 'clone/complete').map((c) => c.body)).toContainEqual({ ...ids, store_id: file.instances[0]!.storeId });
+    // The drive ingested again: "already exists", which the ingest counts as done.
+    const again = await asAdmin('clone/stage', entry);
+    expect([again.status, again.body.reason]).toEqual([409, 'File already exists on librarian.']);
+    // Out of order: staged before ongoing is refused, and the transfer is left as it was.
+    const [g] = await files(['so/drive/y.dat'], 402);
+    const second = await asAdmin('clone/stage', { ...entry, upload_size: g!.size, upload_checksum: g!.checksum, upload_name: 'y.dat', destination_location: g!.name, source_transfer_id: 402 });
+    const early = await asAdmin('clone/staged', { source_transfer_id: 402, destination_transfer_id: second.body.destination_transfer_id });
+    expect(early.status).toBe(406);
+    expect((await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: second.body.destination_transfer_id } })).status).toBe('INITIATED');
+    // Neither the source nor the uploader a peer: nobody could be told, so refused, nothing staged.
+    const before = await svc.db.incomingTransfer.count();
+    const nobody = await asAdmin('clone/stage', { ...entry, upload_name: 'w.dat', destination_location: 'so/drive/w.dat', uploader: 'unknown-site', source_transfer_id: 403 });
+    expect([nobody.status, nobody.body.reason]).toEqual([
+      400,
+      'Neither the source "so-pipeline" nor the uploader "unknown-site" is a peer of this Librarian, so no Librarian could be told when the file arrives.',
+    ]);
+    expect(await svc.db.incomingTransfer.count()).toBe(before);
+    // Transfers that do not exist: 404, as v2 answers ("Could not find transfer.").
+    for (const endpoint of ['clone/ongoing', 'clone/staged']) {
+      const unknown = await asAdmin(endpoint, { source_transfer_id: 401, destination_transfer_id: 999_999 });
+      expect([endpoint, unknown.status, unknown.body.reason]).toEqual([endpoint, 404, 'No incoming transfer with id 999999.']);
+    }
+  } finally {
+    await admin.post('admin/stores/state_change', { store_name: 'main', enabled: true });
+  }
 });
 
 test('checkin/update and checkin/status from a v2 peer: unknown ids, transfers not its own and forbidden transitions are left alone, with reasons; always 200', async () => {
@@ -415,7 +465,17 @@ describe('this Librarian sending to a v2 peer', () => {
     const asked = await asV2('validate/file', { file_name: sent.fileName });
     expect(asked.status).toBe(200);
     expect(asked.body).toEqual([expect.objectContaining({ librarian: a.name, computed_same_checksum: true, original_checksum: sent.file.checksum, current_checksum: sent.file.checksum })]);
+    // Every item parses as v2's FileValidationResponseItem (no nulls where it types str and int).
+    expect(asked.body).toEqual([expect.objectContaining(V2_ITEM)]);
     expect(calls.filter((c) => c.endpoint === 'validate/file').length).toBe(before);
+    // A lost copy (its data gone) has no current checksum: v2 callers are not given it, as v2 gives
+    // no item for missing data; our callers (who send any of our fields, force: false too) are.
+    const [lost] = await fill(a, { files: 1, books: 0, prefix: 'v2-lost' });
+    rmSync(path.join(a.dir, 'stores/main/store', lost!.name));
+    expect(await asV2('validate/file', { file_name: lost!.name })).toEqual({ status: 200, body: [] });
+    expect(await a.client().post('validate/file', { file_name: lost!.name, force: false })).toEqual([
+      expect.objectContaining({ librarian: a.name, state: 'lost', current_checksum: null, current_size: null, computed_same_checksum: false }),
+    ]);
     // Our recursion reaches it, reads its v2 items (no state), and tells good from corrupt.
     corruptHere.add(sent.fileName);
     const all = await a.client().post<{ librarian: string; computed_same_checksum: boolean; state?: string }[]>('validate/file', { file_name: sent.fileName, peers: true });

@@ -14,11 +14,16 @@ const toItem = (u: z.output<typeof clone.item>): CloneItem => ({
   createTime: u.create_time,
 });
 
-/** clone/stage's offers: v2's SneakerNet ingest copies only when its host is named (as its upload does). */
-function providers(r: BatchStageResult): z.input<typeof clone.providers> {
+/**
+ * clone/stage's offers: v2's SneakerNet ingest copies only when its host is named (as its upload
+ * does). v2 callers (without our `extensions`) parse every offer as a local one (its
+ * transfer_providers are dict[str, LocalTransferManager], wire-v2.md §2.3 #6), so a Globus offer
+ * would break their parse: they get the local offer only, as upload/stage gives everyone.
+ */
+function providers(r: BatchStageResult, v2: boolean): z.input<typeof clone.providers> {
   return {
     ...(r.transferMethods.local ? { local: v2Providers({ local: r.transferMethods.local }).local! } : {}),
-    ...(r.transferMethods.globus ? { globus: { endpoint_id: r.transferMethods.globus.endpointId, root: r.transferMethods.globus.root } } : {}),
+    ...(r.transferMethods.globus && !v2 ? { globus: { endpoint_id: r.transferMethods.globus.endpointId, root: r.transferMethods.globus.root } } : {}),
   };
 }
 
@@ -99,14 +104,15 @@ export const cloneEndpoints = [
   }),
   route(clone.stage, {
     level: 'READAPPEND',
-    summary: 'Destination side: stage one file a peer is about to send.',
+    summary:
+      "Destination side: stage one file a peer is about to send (v2's SneakerNet ingest calls it for each file of a drive). source is the peer told of the outcome; when an admin names a source that is not a peer, the uploader is that peer if it is one (v2's ingest sends the file's original source as source, kept as the File's source, and the sending Librarian as uploader). transfer_providers: the local offer, and the Globus one only to callers that send extensions: 1 (v2 parses every offer as local).",
     status: 201,
     errors: [403, 409, 413, 425],
     handler: async ({ body, flows, principal }) => {
-      const r = await flows.clone.stageIncoming(principal!, body.source, [toItem(body)]);
+      const r = await flows.clone.stageIncoming(principal!, body.source, [toItem(body)], { uploaderAsPeer: true });
       if (r.alreadyPresent[0]) throw new LibrarianError(409, 'File already exists on librarian.', 'Nothing to send: the destination has it with the same checksum.', { store_id: r.alreadyPresent[0].storeId, already_present: true });
       if (r.refused[0]) throw new LibrarianError(r.refused[0].status, r.refused[0].reason, 'See the reason; the file may be offered again later.');
-      return { available_bytes_on_store: r.availableBytes, store_name: r.storeName, transfer_providers: providers(r), ...stagedOut(r.staged[0]!) };
+      return { available_bytes_on_store: r.availableBytes, store_name: r.storeName, transfer_providers: providers(r, body.extensions === undefined), ...stagedOut(r.staged[0]!) };
     },
   }),
   route(clone.ongoing, {

@@ -95,11 +95,15 @@ export const searchEndpoints = [
   route(validation.file, {
     level: 'READONLY',
     summary:
-      "Recompute the checksums of the file's local instances (a checksum verified within checksums.cacheLifetime is reused unless force) and report each against the catalogued one; a damaged copy is recorded and its repair starts. With peers: true, every peer holding a copy is asked too (and asks its own), at most depth hops (default 3, at most 5), never a Librarian already on the path (visited); a peer that does not answer is an item with state unreachable. The status does not say whether they match: computed_same_checksum does.",
+      "Recompute the checksums of the file's local instances (a checksum verified within checksums.cacheLifetime is reused unless force) and report each against the catalogued one; a damaged copy is recorded and its repair starts. With peers: true, every peer holding a copy is asked too (and asks its own), at most depth hops (default 3, at most 5), never a Librarian already on the path (visited); a peer that does not answer is an item with state unreachable. The status does not say whether they match: computed_same_checksum does. A request with file_name alone (as v2 Librarians ask) gets only the copies that have a current checksum, since v2 reads current_checksum and current_size as a string and an integer; lost and unreachable copies (null there) are listed when any other field is sent (force: false included).",
     errors: [404, 503],
     handler: async ({ body, flows }) => {
       const r = await flows.runNow.validateFile(body.file_name, body.force ?? false, body.peers ? { depth: body.depth ?? 3, visited: body.visited ?? [] } : undefined);
-      return [
+      // v2 callers (its client, recursion and rolling deletion) send file_name alone and parse
+      // current_checksum and current_size as a string and an integer: a copy with none (lost, or
+      // its store unmounted) is left out for them, as v2 leaves out missing data (wire-v2.md §2.9).
+      const v2 = body.force === undefined && body.peers === undefined && body.depth === undefined && body.visited === undefined;
+      const items = [
         ...r.local.map((v) => ({
           librarian: v.librarian,
           store: v.store,
@@ -118,6 +122,7 @@ export const searchEndpoints = [
         })),
         ...r.remote,
       ];
+      return v2 ? items.filter((i) => i.current_checksum !== null && i.current_size !== null) : items;
     },
   }),
 ];

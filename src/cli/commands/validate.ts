@@ -18,7 +18,8 @@ export default class Validate extends ClientCommand {
   async run() {
     const { args, flags } = await this.parse(Validate);
     const { client } = this.connect(flags.connection);
-    const body = { file_name: args.name, force: flags.force, ...(flags.peers ? { peers: true, depth: flags.depth } : {}) };
+    // force is always sent: a request with file_name alone is answered as to a v2 Librarian (no lost copies).
+    const body = { file_name: args.name, force: flags.force ?? false, ...(flags.peers ? { peers: true, depth: flags.depth } : {}) };
     const results = await client.call(validation.file, body, 24 * 3600_000);
     this.table(
       ['LIBRARIAN', 'STORE', 'INSTANCE', 'STATE', 'MATCH', 'EXPECTED', 'CURRENT', 'VERIFIED'],

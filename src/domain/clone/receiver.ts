@@ -39,6 +39,8 @@ export interface StagedItem {
 }
 
 export interface BatchStageResult {
+  /** The peer the items come from (told of their outcome). */
+  source: string;
   storeName: string | null;
   storeId: number | null;
   availableBytes: number;
@@ -82,26 +84,48 @@ export class CloneReceiver {
     private readonly log: Logger,
   ) {}
 
-  /** Clones come from a registered peer, through that peer's own account. */
-  private async checkSource(principal: Principal, source: string): Promise<void> {
+  private async isPeer(name: string): Promise<boolean> {
+    return this.peers.row(name).then(
+      () => true,
+      (e: unknown) => {
+        if (isLibrarianError(e) && e.status === 404) return false;
+        throw e;
+      },
+    );
+  }
+
+  /**
+   * Clones come from a registered peer, through that peer's own account; the peer is the one told
+   * of the outcome. `uploaderAsPeer` (clone/stage, one item): v2's SneakerNet ingest, run by an
+   * admin, sends as `source` the file's original source (an account or pipeline at the sending
+   * site) and as `uploader` the sending Librarian's name (wire-v2.md §3.9, §5.9). When an admin
+   * names a source that is not a peer, that uploader is the peer if it is one, and the source
+   * stays the File's source.
+   */
+  private async checkSource(principal: Principal, source: string, uploaderAsPeer?: string): Promise<{ peer: string; fileSource?: string }> {
     if (!isAdmin(principal) && principal.username !== source) {
       throw forbidden(`Account "${principal.username}" cannot send clones on behalf of "${source}".`, 'A peer sends through the account named after it.');
     }
-    await this.peers.row(source).catch((e) => {
-      if (isLibrarianError(e) && e.status === 404) {
-        throw badRequest(`"${source}" is not a peer of this Librarian, so it could not be told when its files arrive.`, `Add it first: librarian peers add ${source} ...`);
-      }
-      throw e;
-    });
+    if (await this.isPeer(source)) return { peer: source };
+    if (isAdmin(principal) && uploaderAsPeer !== undefined && uploaderAsPeer !== source) {
+      if (await this.isPeer(uploaderAsPeer)) return { peer: uploaderAsPeer, fileSource: source };
+      throw badRequest(
+        `Neither the source "${source}" nor the uploader "${uploaderAsPeer}" is a peer of this Librarian, so no Librarian could be told when the file arrives.`,
+        `Add the sending Librarian first (librarian peers add NAME ...) and name it as the source or, as v2's SneakerNet ingest does, as the uploader.`,
+      );
+    }
+    throw badRequest(`"${source}" is not a peer of this Librarian, so it could not be told when its files arrive.`, `Add it first: librarian peers add ${source} ...`);
   }
 
   /**
    * Stages what can be staged; the rest is `alreadyPresent` or `refused`, per item. With
-   * `allOrNothing` (v2 senders), nothing is staged unless every item can be.
+   * `allOrNothing` (v2 senders), nothing is staged unless every item can be. With
+   * `uploaderAsPeer` (clone/stage: one item), an admin's source that is not a peer may name the
+   * File's source, the item's uploader then being the peer (see checkSource).
    */
-  async batchStage(principal: Principal, source: string, items: CloneItem[], opts: { allOrNothing?: boolean } = {}): Promise<BatchStageResult> {
-    await this.checkSource(principal, source);
-    const result: BatchStageResult = { storeName: null, storeId: null, availableBytes: 0, staged: [], alreadyPresent: [], refused: [], transferMethods: {}, created: [] };
+  async batchStage(principal: Principal, requestedSource: string, items: CloneItem[], opts: { allOrNothing?: boolean; uploaderAsPeer?: boolean } = {}): Promise<BatchStageResult> {
+    const { peer: source, fileSource } = await this.checkSource(principal, requestedSource, opts.uploaderAsPeer && items.length === 1 ? items[0]!.uploader : undefined);
+    const result: BatchStageResult = { source, storeName: null, storeId: null, availableBytes: 0, staged: [], alreadyPresent: [], refused: [], transferMethods: {}, created: [] };
     const toStage: CloneItem[] = [];
     const repairItems: { item: CloneItem; storeId: number }[] = [];
     for (const item of items) {
@@ -166,6 +190,7 @@ export class CloneReceiver {
             stagingName: randomUUID(),
             uploader: item.uploader,
             source,
+            fileSource,
             createdBy: principal.username,
             uploadName: path.posix.basename(item.destination),
             destination: item.destination,

@@ -29,6 +29,8 @@ export interface StageIncoming {
   stagingName: string;
   uploader: string;
   source: string;
+  /** The File's source, when it is not `source` (see IncomingTransfer.fileSource). */
+  fileSource?: string;
   createdBy: string;
   /** Name of the data inside the staging directory. */
   uploadName: string;
@@ -108,6 +110,7 @@ export class IncomingTransfers {
           status: 'INITIATED',
           uploader: s.uploader,
           source: s.source,
+          fileSource: s.fileSource,
           createdBy: s.createdBy,
           uploadName: s.uploadName,
           transferSize: BigInt(s.size),

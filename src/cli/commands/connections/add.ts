@@ -40,6 +40,7 @@ export default class ConnectionsAdd extends BaseCommand {
         connection.librarianName = r.librarian_name;
         this.log(`Reached Librarian "${r.librarian_name}" at ${client.url} as ${connection.user}.`);
       } else {
+        connection.v2 = true;
         this.log(`Reached "${r.name}" at ${client.url} as ${connection.user}: a Librarian v2 server (it does not say its name).`);
       }
     }
