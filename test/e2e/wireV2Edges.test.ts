@@ -267,7 +267,7 @@ async function deliver(items: Sent[], uploads: { source_transfer_id: number; des
 }
 
 describe('a v2 peer sending here (clone/batch_stage without extensions)', () => {
-  test('a file being received: 425 for the batch, listing only that file ahead of one we have; nothing staged', async () => {
+  test('a file being received: 425 listing only it (ahead of one we have), nothing staged; its clone/fail then fails that transfer and frees its staging', async () => {
     const [f, g] = await v2Files(['so/busy/f.dat', 'so/busy/g.dat']);
     const first = await asV2('clone/batch_stage', batchOf([f!]));
     expect(first.status).toBe(201);
