@@ -53,6 +53,7 @@ export class CloneFlow {
   /** clone/batch_stage and clone/stage: stage the items, and start a receive workflow for each new transfer. */
   async stageIncoming(principal: Principal, source: string, items: CloneItem[], opts: { allOrNothing?: boolean; askCreateTime?: boolean; uploaderAsPeer?: boolean } = {}): Promise<BatchStageResult> {
     const r = await this.domain.cloneReceiver.batchStage(principal, source, items, opts);
+    await this.tellReceivers(r.superseded.map((id) => ({ id, from: 'INITIATED', to: 'FAILED', changed: true })));
     if (r.created.length) {
       const client = await this.temporal.client();
       const queue = [...r.created];

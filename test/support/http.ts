@@ -32,9 +32,14 @@ export interface StandInCall {
 
 export type Reply = (status: number, json?: unknown) => void;
 
+/** A plain-text answer body (as v2's unhandled errors: `Internal Server Error`, text/plain). */
+export class PlainText {
+  constructor(readonly text: string) {}
+}
+
 /**
  * A stand-in for another Librarian: an HTTP server that records every POST /api/v2/<endpoint>
- * with its JSON body in `calls` and lets `answer` reply (no JSON: an empty body).
+ * with its JSON body in `calls` and lets `answer` reply (no JSON: an empty body; a PlainText: text).
  */
 export function standInServer(calls: StandInCall[], answer: (endpoint: string, body: any, reply: Reply) => unknown): http.Server { // eslint-disable-line @typescript-eslint/no-explicit-any
   return http.createServer((req, res) => {
@@ -45,6 +50,10 @@ export function standInServer(calls: StandInCall[], answer: (endpoint: string, b
       const body = raw ? JSON.parse(raw) : {};
       calls.push({ endpoint, body });
       const reply: Reply = (status, json) => {
+        if (json instanceof PlainText) {
+          res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+          return res.end(json.text);
+        }
         res.writeHead(status, json === undefined ? {} : { 'Content-Type': 'application/json' });
         res.end(json === undefined ? '' : JSON.stringify(json));
       };

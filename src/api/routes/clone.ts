@@ -50,17 +50,21 @@ function asyncProviders(r: BatchStageResult): z.input<typeof clone.asyncProvider
 
 /**
  * A v2 sender's batch that cannot be staged whole: v2's answer (wire-v2.md §2.3 #7), one
- * top-level error, ongoing (425) before already here (409) before the rest. On a 409 the sender
- * checks each listed file with search/file and records our copy, so it is not sent again.
+ * top-level error, ongoing (425) before already here (409) before its stale transfer failed
+ * (406) before the rest. On a 409 the sender checks each listed file with search/file and
+ * records our copy, so it is not sent again.
  */
 function v2BatchRefusal(r: BatchStageResult): LibrarianError {
-  const ongoing = r.refused.filter((x) => x.status === 425);
-  const [status, reason, ids] =
-    ongoing.length > 0
-      ? [425, 'Transfer is ongoing.', ongoing.map((x) => x.sourceTransferId)]
-      : r.alreadyPresent.length > 0
-        ? [409, 'File already exists on librarian.', [...r.alreadyPresent.map((p) => p.sourceTransferId), ...r.refused.filter((x) => x.status === 409).map((x) => x.sourceTransferId)]]
-        : [r.refused[0]!.status, r.refused[0]!.reason, r.refused.map((x) => x.sourceTransferId)];
+  const withStatus = (s: number) => r.refused.filter((x) => x.status === s).map((x) => x.sourceTransferId);
+  const exists = [...r.alreadyPresent.map((p) => p.sourceTransferId), ...withStatus(409)];
+  const [status, reason, ids]: [number, string, number[]] =
+    withStatus(425).length > 0
+      ? [425, 'Transfer is ongoing.', withStatus(425)]
+      : exists.length > 0
+        ? [409, 'File already exists on librarian.', exists]
+        : withStatus(406).length > 0
+          ? [406, 'Transfer was already initiated or staged.', withStatus(406)]
+          : [r.refused[0]!.status, r.refused[0]!.reason, r.refused.map((x) => x.sourceTransferId)];
   const detail = [...r.alreadyPresent.map((p) => `${p.sourceTransferId}: already here`), ...r.refused.map((x) => `${x.sourceTransferId}: ${x.reason}`)].join('; ');
   return new LibrarianError(status, reason, `Nothing of this batch was staged (${detail}); send the other files again without these.`, {
     source_transfer_ids: ids,

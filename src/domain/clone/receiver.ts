@@ -50,6 +50,8 @@ export interface BatchStageResult {
   transferMethods: { local?: { hostnames: string[] }; globus?: { endpointId: string; root: string } };
   /** Incoming transfers created now (their receive workflows must be started). */
   created: number[];
+  /** Stale incoming transfers failed now (their receive workflows must be told). */
+  superseded: number[];
 }
 
 export interface IncomingUpdate {
@@ -125,7 +127,7 @@ export class CloneReceiver {
    */
   async batchStage(principal: Principal, requestedSource: string, items: CloneItem[], opts: { allOrNothing?: boolean; uploaderAsPeer?: boolean } = {}): Promise<BatchStageResult> {
     const { peer: source, fileSource } = await this.checkSource(principal, requestedSource, opts.uploaderAsPeer && items.length === 1 ? items[0]!.uploader : undefined);
-    const result: BatchStageResult = { source, storeName: null, storeId: null, availableBytes: 0, staged: [], alreadyPresent: [], refused: [], transferMethods: {}, created: [] };
+    const result: BatchStageResult = { source, storeName: null, storeId: null, availableBytes: 0, staged: [], alreadyPresent: [], refused: [], transferMethods: {}, created: [], superseded: [] };
     const toStage: CloneItem[] = [];
     const repairItems: { item: CloneItem; storeId: number }[] = [];
     for (const item of items) {
@@ -162,7 +164,19 @@ export class CloneReceiver {
       }
       if (active.length) {
         const t = active[0]!;
-        result.refused.push({ sourceTransferId: item.sourceTransferId, status: t.status === 'INITIATED' ? 409 : 425, reason: `"${item.destination}" is already being received (transfer ${t.id} from ${t.source}, ${t.status}).` });
+        if (opts.allOrNothing && t.status === 'INITIATED' && t.source === source) {
+          // A v2 sender's earlier transfer of the file, still waiting for data: it offers a file
+          // again only once its own transfer has ended, so ours is stale. As v2 does (wire-v2.md
+          // §2.3 #6-7), it is failed and the batch answered 406; the sender stages it next time.
+          await this.incoming.failed(t.id, `${source} offered the file again (its transfer ${item.sourceTransferId}).`, 406);
+          result.superseded.push(t.id);
+          result.refused.push({ sourceTransferId: item.sourceTransferId, status: 406, reason: `"${item.destination}" was already staged for ${source} (transfer ${t.id}, now failed); offer it again.` });
+          continue;
+        }
+        // To a v2 sender a 409 means "we have the file" (it looks for our copy): another source's
+        // INITIATED transfer is "ongoing" to it, and left alone.
+        const status = t.status === 'INITIATED' && !opts.allOrNothing ? 409 : 425;
+        result.refused.push({ sourceTransferId: item.sourceTransferId, status, reason: `"${item.destination}" is already being received (transfer ${t.id} from ${t.source}, ${t.status}).` });
         continue;
       }
       if (repairs === undefined) toStage.push(item);

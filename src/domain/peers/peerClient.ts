@@ -142,8 +142,13 @@ export class PeerClient {
     return this.repairCall(repair.corruptResend, body, 10 * 60_000);
   }
 
-  /** corrupt/*: a 4xx (401: our account is not named after us there; 409: no good copy, or cannot send) is its answer. */
-  private async repairCall<C extends Call>(c: C, body: RequestOf<C>, timeoutMs: number): Promise<ResponseOf<C>> {
+  /**
+   * corrupt/*: a 4xx (401: our account is not named after us there; 409: no good copy, or cannot
+   * send) is its answer. So is a v2 Librarian's 500 for a file it lacks or holds no available copy
+   * of (its intended 409 is mis-coded: wire-v2.md §2.10, step 3), told from a passing fault by its
+   * search/file; any other failure is thrown to be retried.
+   */
+  private async repairCall<C extends typeof repair.corruptPrepare | typeof repair.corruptResend>(c: C, body: RequestOf<C>, timeoutMs: number): Promise<ResponseOf<C>> {
     try {
       return await this.http.call(c, body, timeoutMs);
     } catch (e) {
@@ -151,6 +156,13 @@ export class PeerClient {
       if (e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 429) {
         const noCopy = (e.body as { no_copy?: unknown } | null)?.no_copy === true || NO_COPY.test(e.reason);
         throw new RepairRefused(this.name, e.status, e.reason, noCopy);
+      }
+      if (e instanceof ApiError && e.status === 500) {
+        const theirs = await this.findFile(body.file_name).catch(() => undefined);
+        if (theirs === null || (theirs && !theirs.instances.some((i) => i.available))) {
+          const has = theirs ? 'lists no available copy' : 'does not list the file';
+          throw new RepairRefused(this.name, 500, `No copy there: ${c.path} answered HTTP 500 and its search/file ${has}.`, true);
+        }
       }
       return this.fail(c.path, e);
     }
