@@ -1,7 +1,7 @@
 import type { Domain } from '../domain';
 import type { ManifestEntry } from '../domain/sneakernet/manifest';
 import type { Flows } from '../flows';
-import { run, withHeartbeat } from './support';
+import { run, runCatalogAndDisk, withHeartbeat } from './support';
 
 export function sneakernetActivities(domain: Domain, flows: Flows) {
   return {
@@ -16,7 +16,8 @@ export function sneakernetActivities(domain: Domain, flows: Flows) {
 
     // ---- drive ingest (destination) ----
     manifestEntries: (checksum: string, offset: number, limit: number) => run(() => domain.driveIngest.entries(checksum, offset, limit)),
-    stageDriveEntry: (source: string, operator: string, entry: ManifestEntry) => run(() => domain.driveIngest.stageEntry(source, operator, entry)),
+    /** Run under CATALOG_UNTIL_IT_ANSWERS; it also makes the staging directory. */
+    stageDriveEntry: (source: string, operator: string, entry: ManifestEntry) => runCatalogAndDisk(() => domain.driveIngest.stageEntry(source, operator, entry)),
     copyFromDrive: (transferId: number, driveRoot: string, instancePath: string) => withHeartbeat(() => domain.driveIngest.copyFromDrive(transferId, driveRoot, instancePath)),
   };
 }

@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
-import { isLibrarianError } from '../shared/errors';
-import { permanentFsError } from '../shared/fsErrors';
+import { isLibrarianError, type LibrarianError } from '../shared/errors';
+import { diskKeptFailing, isFsError, permanentFsError } from '../shared/fsErrors';
 import { librarianFailure } from '../workflows/failures';
+import { DISK_WORK } from '../workflows/retries';
 
 /**
  * Runs a domain call as an activity body: a LibrarianError becomes an ApplicationFailure that
@@ -14,9 +15,28 @@ export async function run<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    const le = isLibrarianError(e) ? e : permanentFsError(e);
-    if (le) throw librarianFailure(le.status, le.reason, le.suggestedRemedy, le.details, le.retryable);
-    throw e;
+    throw asFailure(isLibrarianError(e) ? e : permanentFsError(e)) ?? e;
+  }
+}
+
+function asFailure(le: LibrarianError | undefined) {
+  return le && librarianFailure(le.status, le.reason, le.suggestedRemedy, le.details, le.retryable);
+}
+
+/**
+ * `run` for a catalog step that also writes the disk (staging a drive's entry), which runs under
+ * CATALOG_UNTIL_IT_ANSWERS: retried without end, to wait out an outage of the catalog, but not a
+ * disk that keeps failing. A filesystem error that may pass (EIO, EBUSY...) is retried as many
+ * times as DISK_WORK would (8, by the attempt number Temporal gives), then fails the step: 503,
+ * not retried.
+ */
+export async function runCatalogAndDisk<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const { attempt } = Context.current().info;
+    const le = isLibrarianError(e) ? e : (permanentFsError(e) ?? (isFsError(e) && attempt >= DISK_WORK.maximumAttempts! ? diskKeptFailing(e, attempt) : undefined));
+    throw asFailure(le) ?? e;
   }
 }
 

@@ -63,3 +63,28 @@ export function permanentFsError(e: unknown, context?: string): LibrarianError |
   const reason = `${what} (${(e as Error).message}).`;
   return new LibrarianError(kind.status, reason, kind.remedy, { errno: code }, { retryable: false });
 }
+
+/**
+ * Whether an error came from the filesystem (a system call on a path: the disk), not from a
+ * network connection (the catalog database, a peer), which carries an errno code too.
+ */
+export function isFsError(e: unknown): boolean {
+  return errnoCode(e) !== undefined && typeof (e as { path?: unknown }).path === 'string';
+}
+
+/**
+ * A filesystem error that may pass (EIO, EBUSY...) met on the `attempts`th try of a step whose
+ * retry policy has no end (workflows/retries.ts CATALOG_UNTIL_IT_ANSWERS: it waits out an outage
+ * of the catalog, not a failing disk; activities/support.ts runCatalogAndDisk): as a
+ * LibrarianError 503 that is not retried, saying so.
+ */
+export function diskKeptFailing(e: unknown, attempts: number, context?: string): LibrarianError {
+  const what = context ? `${context}: the disk kept failing` : 'The disk kept failing';
+  return new LibrarianError(
+    503,
+    `${what} (${attempts} attempts; the last met ${(e as Error).message}).`,
+    'Operators: check the store\'s disk ("librarian stores check", the system log); then send the data again.',
+    { errno: errnoCode(e) },
+    { retryable: false },
+  );
+}

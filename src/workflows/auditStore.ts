@@ -15,7 +15,7 @@
  */
 import { continueAsNew, defineQuery, ParentClosePolicy, proxyActivities, setHandler, sleep, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { BACKGROUND_DISK_WORK } from './retries';
+import { BACKGROUND_DISK_WORK, CATALOG_FOR_MINUTES } from './retries';
 import { PHASE, STORE } from './searchAttributes';
 
 export interface AuditStoreInput {
@@ -52,7 +52,7 @@ export const auditProgressQuery = defineQuery<AuditProgress>('progress');
 const CHUNK_SECONDS = 60;
 
 export async function auditStore(input: AuditStoreInput): Promise<AuditProgress> {
-  const quick = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumInterval: '1m' } });
+  const quick = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: CATALOG_FOR_MINUTES });
   const hashing = proxyActivities<Activities>({ startToCloseTimeout: '6h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: BACKGROUND_DISK_WORK });
   const p: AuditProgress = input.progress ?? {
     store: input.store,

@@ -34,7 +34,7 @@ import {
 import type { Activities } from '../activities';
 import type { CloneBatchSettings } from '../domain/clone/planner';
 import { describeFailure, failureDetails } from './failures';
-import { BACKGROUND_DISK_WORK } from './retries';
+import { BACKGROUND_DISK_WORK, BEST_EFFORT, CATALOG_UNTIL_IT_ANSWERS, pollEvery, untilGiveUp } from './retries';
 import { PHASE } from './searchAttributes';
 
 export interface CloneBatchInput {
@@ -71,19 +71,18 @@ export const itemsChangedSignal = defineSignal('itemsChanged');
 export const batchStateQuery = defineQuery<CloneBatchState>('state');
 
 export async function cloneBatch({ peer, batchId, settings, staged: stagedBefore }: CloneBatchInput): Promise<CloneBatchResult> {
-  const retry = { initialInterval: settings.retry.initialInterval, maximumInterval: settings.retry.maximumInterval, backoffCoefficient: 2 };
-  const peerCalls = proxyActivities<Activities>({ startToCloseTimeout: '2m', heartbeatTimeout: settings.heartbeatTimeoutMs, scheduleToCloseTimeout: settings.giveUpAfterMs, retry });
-  const copying = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: settings.heartbeatTimeoutMs, scheduleToCloseTimeout: settings.giveUpAfterMs, retry });
+  const peerCalls = proxyActivities<Activities>({ startToCloseTimeout: '2m', heartbeatTimeout: settings.heartbeatTimeoutMs, scheduleToCloseTimeout: settings.giveUpAfterMs, retry: untilGiveUp(settings.retry) });
+  const copying = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: settings.heartbeatTimeoutMs, scheduleToCloseTimeout: settings.giveUpAfterMs, retry: untilGiveUp(settings.retry) });
   const polling = proxyActivities<Activities>({
     startToCloseTimeout: settings.pollIntervalMs * (settings.fatalFaultPolls + 1) + 120_000,
     heartbeatTimeout: Math.max(settings.pollIntervalMs * 2, settings.heartbeatTimeoutMs),
     scheduleToCloseTimeout: settings.giveUpAfterMs,
-    retry: { initialInterval: settings.pollIntervalMs, maximumInterval: settings.pollIntervalMs, backoffCoefficient: 1 },
+    retry: pollEvery(settings.pollIntervalMs),
   });
-  const local = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '1m' } });
+  const local = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: CATALOG_UNTIL_IT_ANSWERS });
   const hashing = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: settings.heartbeatTimeoutMs, retry: BACKGROUND_DISK_WORK });
   // Clean-up after a cancellation: a few quick tries, so a peer or Globus that is down cannot hold it.
-  const cleanup = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumAttempts: 3 } });
+  const cleanup = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: BEST_EFFORT });
 
   const state: CloneBatchState = { phase: 'starting', paused: false };
   let changes = 0;

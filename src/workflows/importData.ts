@@ -8,6 +8,7 @@ import { ActivityFailure, proxyActivities, upsertSearchAttributes } from '@tempo
 import type { Activities } from '../activities';
 import type { Imported } from '../domain/stores/imports';
 import { describeFailure } from './failures';
+import { BACKGROUND_DISK_WORK, DISK_WORK } from './retries';
 import { PHASE, STORE } from './searchAttributes';
 
 export interface ImportDataInput {
@@ -34,8 +35,9 @@ export interface ImportSummary {
 const PAGE = 500;
 
 export async function importData(input: ImportDataInput): Promise<ImportSummary> {
-  const quick = proxyActivities<Activities>({ startToCloseTimeout: '10m', retry: { initialInterval: '1s', maximumInterval: '1m', maximumAttempts: 5 } });
-  const hashing = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: { initialInterval: '10s', maximumInterval: '10m', maximumAttempts: 10 } });
+  // Listing the entries (on the disk) while the operator waits; hashing each in the background.
+  const quick = proxyActivities<Activities>({ startToCloseTimeout: '10m', retry: DISK_WORK });
+  const hashing = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: BACKGROUND_DISK_WORK });
   upsertSearchAttributes([
     { key: STORE, value: input.store },
     { key: PHASE, value: 'importing' },

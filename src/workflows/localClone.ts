@@ -5,6 +5,7 @@
  */
 import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { BACKGROUND_DISK_WORK, CATALOG_FOR_MINUTES } from './retries';
 import { PHASE } from './searchAttributes';
 
 export interface LocalCloneInput {
@@ -13,8 +14,8 @@ export interface LocalCloneInput {
 }
 
 export async function localClone({ name, heartbeatTimeoutMs }: LocalCloneInput) {
-  const db = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumInterval: '1m', maximumAttempts: 10 } });
-  const copy = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: heartbeatTimeoutMs, retry: { initialInterval: '1s', maximumInterval: '1m', maximumAttempts: 10 } });
+  const db = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: CATALOG_FOR_MINUTES });
+  const copy = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: heartbeatTimeoutMs, retry: BACKGROUND_DISK_WORK });
   const ids = await db.planLocalClone(name);
   const result = { copied: 0, present: 0, failed: [] as string[], full: [] as string[], stoppedBecause: null as string | null };
   upsertSearchAttributes([{ key: PHASE, value: `copying ${ids.length}` }]);

@@ -14,7 +14,7 @@ import { ActivityFailure, condition, defineSignal, getExternalWorkflowHandle, is
 import type { Activities } from '../activities';
 import type { DeletionPolicyName } from '../domain/ingest';
 import { describeFailure, failureDetails } from './failures';
-import { CATALOG, DISK_WORK } from './retries';
+import { BEST_EFFORT, CATALOG_UNTIL_IT_ANSWERS, DISK_WORK, untilGiveUp } from './retries';
 import { PHASE } from './searchAttributes';
 
 export interface ReceiveCloneInput {
@@ -49,12 +49,11 @@ export const stagedSignal = defineSignal('staged');
 export const failedSignal = defineSignal<[string]>('failed');
 
 export async function receiveClone(input: ReceiveCloneInput) {
-  const retry = { initialInterval: input.retry.initialInterval, maximumInterval: input.retry.maximumInterval, backoffCoefficient: 2 };
-  const source = proxyActivities<Activities>({ startToCloseTimeout: '2m', heartbeatTimeout: input.heartbeatTimeoutMs, scheduleToCloseTimeout: input.giveUpAfterMs, retry });
+  const source = proxyActivities<Activities>({ startToCloseTimeout: '2m', heartbeatTimeout: input.heartbeatTimeoutMs, scheduleToCloseTimeout: input.giveUpAfterMs, retry: untilGiveUp(input.retry) });
   // Verifying and committing: a filesystem error that waiting cannot mend fails at once, others
   // after about two minutes of retries; either way the transfer fails and the source is told.
   const long = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: DISK_WORK });
-  const local = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: CATALOG });
+  const local = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: CATALOG_UNTIL_IT_ANSWERS });
   const setPhase = (p: string) => upsertSearchAttributes([{ key: PHASE, value: p }]);
   const tell = async (done: Omit<EntryDone, 'transferId'>) => {
     if (input.notify) await getExternalWorkflowHandle(input.notify).signal(entryDoneSignal, { transferId: input.transferId, ...done });
@@ -100,7 +99,7 @@ export async function receiveClone(input: ReceiveCloneInput) {
       setPhase('committing');
       if (input.askCreateTime) {
         // Best effort: without an answer the file is catalogued with the time it arrived.
-        await proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumAttempts: 3 } })
+        await proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: BEST_EFFORT })
           .learnCreateTime(input.transferId)
           .catch(() => undefined);
       }
@@ -147,7 +146,7 @@ export async function tellSource(input: TellSourceInput) {
     startToCloseTimeout: '2m',
     heartbeatTimeout: input.heartbeatTimeoutMs,
     scheduleToCloseTimeout: input.giveUpAfterMs,
-    retry: { initialInterval: input.retry.initialInterval, maximumInterval: input.retry.maximumInterval, backoffCoefficient: 2 },
+    retry: untilGiveUp(input.retry),
   });
   if (input.kind === 'present') await source.confirmPresentToSource(input.source, input.sourceTransferId, input.storeId);
   else await source.notifySourceFailed(input.transferId, input.reason);

@@ -15,7 +15,7 @@
 import { ActivityFailure, defineQuery, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { describeFailure } from './failures';
-import { BACKGROUND_DISK_WORK } from './retries';
+import { BACKGROUND_DISK_WORK, CATALOG_UNTIL_IT_ANSWERS, PEER_ASKED_AGAIN_LATER } from './retries';
 import { FILE_NAME, PHASE } from './searchAttributes';
 
 export interface RepairInput {
@@ -48,14 +48,11 @@ const ARRIVAL_POLL_MAX_MS = 15 * 60_000;
 
 export async function repairInstance(input: RepairInput): Promise<RepairResult> {
   const { instanceId } = input;
-  const quick = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumInterval: '1m' } });
+  // A repair waits for days and nothing would start it again: its catalog steps wait out an outage.
+  const quick = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: CATALOG_UNTIL_IT_ANSWERS });
   const hashing = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: BACKGROUND_DISK_WORK });
   // A peer that does not answer after a few tries is passed over for now (asked again later).
-  const asking = proxyActivities<Activities>({
-    startToCloseTimeout: '7h',
-    heartbeatTimeout: input.heartbeatTimeoutMs,
-    retry: { initialInterval: '10s', backoffCoefficient: 2, maximumAttempts: 4 },
-  });
+  const asking = proxyActivities<Activities>({ startToCloseTimeout: '7h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: PEER_ASKED_AGAIN_LATER });
 
   const state: RepairState = { phase: 'planning', attempts: 0, answers: [] };
   setHandler(repairStateQuery, () => state);

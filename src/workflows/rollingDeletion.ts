@@ -8,7 +8,7 @@
 import { continueAsNew, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DeletionDecision } from '../domain/audit/deletions';
-import { BACKGROUND_DISK_WORK } from './retries';
+import { BACKGROUND_DISK_WORK, CATALOG_FOR_MINUTES, DISK_WORK } from './retries';
 import { PHASE } from './searchAttributes';
 
 export interface RollingDeletionInput {
@@ -40,7 +40,7 @@ const AT_ONCE = 4;
 const KEEP_DECISIONS = 1000;
 
 export async function rollingDeletion(input: RollingDeletionInput): Promise<RollingDeletionSummary> {
-  const quick = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumInterval: '1m' } });
+  const quick = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: CATALOG_FOR_MINUTES });
   // Peers may hash their copies again before they answer.
   const deciding = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: BACKGROUND_DISK_WORK });
   const s: RollingDeletionSummary = input.progress ?? { policy: input.policy, dryRun: input.dryRun, considered: 0, deleted: 0, wouldDelete: 0, kept: 0, decisions: [], afterId: 0, finished: false };
@@ -78,6 +78,6 @@ export interface DeleteInstanceInput {
 
 /** An operator's deletion of one instance (delete-instance/<librarian>/<instance id>), with the same guard. */
 export async function deleteInstance(input: DeleteInstanceInput): Promise<DeletionDecision> {
-  const deciding = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: { initialInterval: '10s', maximumInterval: '10m', maximumAttempts: 5 } });
+  const deciding = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: DISK_WORK });
   return deciding.decideInstanceDeletion(input.instanceId, input.guard, { by: input.by, force: input.force, dryRun: input.dryRun });
 }

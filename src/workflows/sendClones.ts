@@ -7,6 +7,7 @@
 import { ParentClosePolicy, proxyActivities, startChild, upsertSearchAttributes, workflowInfo, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { cloneBatch } from './cloneBatch';
+import { CATALOG_FOR_MINUTES } from './retries';
 import { BYTES, FILE_COUNT, LIBRARIAN, PEER, PHASE } from './searchAttributes';
 
 export interface SendClonesInput {
@@ -14,7 +15,7 @@ export interface SendClonesInput {
 }
 
 export async function sendClones({ peer }: SendClonesInput) {
-  const db = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { initialInterval: '1s', maximumInterval: '1m', maximumAttempts: 20 } });
+  const db = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: CATALOG_FOR_MINUTES });
   const st = await db.cloneSchedulingState(peer);
   // The caps are checked where the batches are recorded, under one lock (see planBatches).
   const plan = st.enabled ? await db.planCloneBatches(peer, workflowInfo().runId) : { batches: [], waiting: 'peer paused' };

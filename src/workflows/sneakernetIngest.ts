@@ -9,9 +9,11 @@
  * of any number of files stays within Temporal's history limits.
  */
 import {
+  ActivityFailure,
   condition,
   continueAsNew,
   defineQuery,
+  isCancellation,
   ParentClosePolicy,
   proxyActivities,
   setHandler,
@@ -22,8 +24,9 @@ import {
 import type { Activities } from '../activities';
 import type { ManifestEntry } from '../domain/sneakernet/manifest';
 import { workflowIds } from '../shared/workflowIds';
-import { failureDetails } from './failures';
+import { describeFailure, failureDetails } from './failures';
 import { entryDoneSignal, receiveClone, tellSource, type EntryDone, type ReceiveSettings } from './receiveClone';
+import { CATALOG_UNTIL_IT_ANSWERS, untilGiveUp } from './retries';
 import { LIBRARIAN, PEER, PHASE } from './searchAttributes';
 
 const PAGE = 200;
@@ -61,9 +64,16 @@ export interface SneakernetIngestInput {
 export const ingestProgressQuery = defineQuery<IngestProgress>('progress');
 
 export async function sneakernetIngest(input: SneakernetIngestInput): Promise<IngestProgress> {
-  const retry = { initialInterval: input.receive.retry.initialInterval, maximumInterval: input.receive.retry.maximumInterval, backoffCoefficient: 2 };
-  const db = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '1m' } });
-  const drive = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: input.receive.heartbeatTimeoutMs, scheduleToCloseTimeout: input.receive.giveUpAfterMs, retry });
+  // The catalog steps (staging an entry included) wait out an outage of the catalog: nothing would
+  // start the ingest again. Staging also makes a directory: a disk error there is retried as
+  // DISK_WORK would, then rejects that entry (activities/support.ts), and the ingest goes on.
+  const db = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: CATALOG_UNTIL_IT_ANSWERS });
+  const drive = proxyActivities<Activities>({
+    startToCloseTimeout: '12h',
+    heartbeatTimeout: input.receive.heartbeatTimeoutMs,
+    scheduleToCloseTimeout: input.receive.giveUpAfterMs,
+    retry: untilGiveUp(input.receive.retry),
+  });
   const p: IngestProgress = input.progress ?? {
     total: input.total,
     done: 0,
@@ -94,7 +104,16 @@ export async function sneakernetIngest(input: SneakernetIngestInput): Promise<In
   const tellArgs = { retry: input.receive.retry, giveUpAfterMs: input.receive.giveUpAfterMs, heartbeatTimeoutMs: input.receive.heartbeatTimeoutMs };
 
   const ingestOne = async (e: ManifestEntry) => {
-    const staged = await db.stageDriveEntry(input.source, input.operator, e);
+    let staged: Awaited<ReturnType<Activities['stageDriveEntry']>>;
+    try {
+      staged = await db.stageDriveEntry(input.source, input.operator, e);
+    } catch (err) {
+      // Not staged (a store that cannot take it, a disk that kept failing): nothing was recorded
+      // for it here; the source offers the file again, over the network or on its next drive.
+      if (!(err instanceof ActivityFailure) || isCancellation(err)) throw err;
+      const d = failureDetails(err);
+      staged = { kind: 'refused', status: d?.status ?? 503, reason: d?.reason ?? `Staging failed repeatedly: ${describeFailure(err.cause)}.` };
+    }
     if (staged.kind === 'present') {
       await startChild(tellSource, { ...children, workflowId: ids.ingestPresent(me, e.outgoing_transfer_id), args: [{ kind: 'present', source: input.source, sourceTransferId: e.outgoing_transfer_id, storeId: staged.storeId, ...tellArgs }] });
       p.present++;

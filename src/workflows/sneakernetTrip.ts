@@ -11,6 +11,7 @@
 import { condition, defineQuery, defineSignal, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { itemsChangedSignal } from './cloneBatch';
+import { CATALOG_UNTIL_IT_ANSWERS } from './retries';
 import { PEER, PHASE } from './searchAttributes';
 
 export const driveFullSignal = defineSignal('driveFull');
@@ -27,7 +28,8 @@ export interface TripState {
 export const tripStateQuery = defineQuery<TripState>('state');
 
 export async function sneakernetTrip({ store }: { store: string }) {
-  const db = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '1m' } });
+  // A trip lasts weeks and nothing would start it again: its catalog steps wait out an outage.
+  const db = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: CATALOG_UNTIL_IT_ANSWERS });
   const trip = workflowInfo().workflowId;
   const s: TripState = { state: 'filling', store, destination: null, progress: null };
   let full = false;

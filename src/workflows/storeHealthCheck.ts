@@ -1,10 +1,11 @@
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { CATALOG_FOR_MINUTES } from './retries';
 import { PHASE, STORE } from './searchAttributes';
 
 const { listStoreNames, checkStoreHealth, recordStoreHealth } = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
-  retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 5 },
+  retry: CATALOG_FOR_MINUTES,
 });
 
 export interface StoreHealthCheckInput {

@@ -27,7 +27,7 @@ import type { Activities } from '../activities';
 import type { Catalogued, DeletionPolicyName } from '../domain/ingest';
 import type { StageResult } from '../domain/uploads/uploads';
 import { describeFailure, failureDetails, librarianFailure, rethrowForCaller, type FailureDetails } from './failures';
-import { CATALOG, DISK_WORK } from './retries';
+import { CATALOG_UNTIL_IT_ANSWERS, DISK_WORK, STAGING, STAGING_GIVE_UP } from './retries';
 import { BYTES, FILE_NAME, PHASE } from './searchAttributes';
 
 export interface UploadInput {
@@ -64,10 +64,11 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
   const quick = proxyActivities<Activities>({
     startToCloseTimeout: '30s',
     // The stage call holds an HTTP request open: give up after two minutes rather than hang.
-    scheduleToCloseTimeout: '2m',
-    retry: { initialInterval: '1s', maximumInterval: '10s' },
+    scheduleToCloseTimeout: STAGING_GIVE_UP,
+    retry: STAGING,
   });
-  const cleanup = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: CATALOG });
+  // Ending the transfer waits out an outage of the catalog (see retries.ts).
+  const cleanup = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: CATALOG_UNTIL_IT_ANSWERS });
   // Verifying and committing: a filesystem error that waiting cannot mend fails at once; others
   // are retried for about two minutes (the client is waiting for the verdict).
   const long = proxyActivities<Activities>({ startToCloseTimeout: '12h', heartbeatTimeout: input.heartbeatTimeoutMs, retry: DISK_WORK });

@@ -7,6 +7,7 @@
 import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ValidationItem } from '../protocol/validation';
+import { CATALOG_FOR_MINUTES, DISK_WORK } from './retries';
 import { FILE_NAME, PHASE } from './searchAttributes';
 
 export interface ValidateFileInput {
@@ -19,11 +20,11 @@ export interface ValidateFileInput {
 }
 
 export async function validateFile(input: ValidateFileInput) {
-  const { listInstancesToValidate, startAwaitingRepairs, peersHoldingCopies } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 5 } });
+  const { listInstancesToValidate, startAwaitingRepairs, peersHoldingCopies } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: CATALOG_FOR_MINUTES });
   const { validateInstance, validateAtPeer } = proxyActivities<Activities>({
     startToCloseTimeout: '12h',
     heartbeatTimeout: input.heartbeatTimeoutMs,
-    retry: { initialInterval: '1s', maximumInterval: '1m', maximumAttempts: 10 },
+    retry: DISK_WORK,
   });
   upsertSearchAttributes([
     { key: FILE_NAME, value: input.fileName },

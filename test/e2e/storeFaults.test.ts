@@ -3,8 +3,8 @@
  * (503, cleaned up) instead of being retried forever, and the store is disabled with an alert
  * (by that commit, or by the health check), so uploads go elsewhere until an operator enables it
  * again. The store root is a small tmpfs remounted read-only (needs root to mount; skipped with a
- * message where that is not allowed); staging stays on the ordinary disk, as when the two are
- * separate filesystems.
+ * message where that is not allowed, but failed where the environment variable CI is set, as
+ * .ci/run sets it); staging stays on the ordinary disk, as when the two are separate filesystems.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
@@ -19,7 +19,13 @@ const mounted = mounts.every((m) => {
   mkdirSync(m);
   return spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', m]).status === 0;
 });
-if (!mounted) console.warn('storeFaults.test.ts: cannot mount a tmpfs here (not root?); its tests are skipped.');
+/** Where CI is set (.ci/run sets it), these tests must run: not being able to mount fails the file instead of skipping it. */
+const inCi = !!process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase());
+if (!mounted && inCi) {
+  test('a tmpfs can be mounted (CI is set: the store-fault tests must run, so run the suite as root)', () => {
+    throw new Error(`storeFaults.test.ts: cannot mount a tmpfs at ${mounts.join(', ')} (not root?), and CI=${process.env.CI}: these tests may not be skipped in CI.`);
+  });
+} else if (!mounted) console.warn('storeFaults.test.ts: cannot mount a tmpfs here (not root?); its tests are skipped (CI is not set).');
 
 const remount = (m: string, mode: 'ro' | 'rw') => execFileSync('mount', ['-o', `remount,${mode}`, m]);
 
@@ -89,6 +95,25 @@ interface Staged {
     remount(mount, 'rw');
     await lib.client().post('admin/stores/state_change', { store_name: 'disk', enabled: true });
     await lib.client().post('error/clear', { id: (await lib.client().post<{ id: number }[]>('search/error', {}))[0]!.id });
+  });
+
+  test('staging that cannot be removed (a busy mount point in it) does not hold up the end of a transfer: the failed commit answers at once, the directory is left and logged', async () => {
+    const { s } = await stage('obs/busy.bin');
+    const busy = path.join(path.dirname(s.staging_location), 'busy');
+    mkdirSync(busy);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', busy]);
+    try {
+      // No data was sent: verification fails, and ending the transfer meets EBUSY removing its staging.
+      const e = await apiError(lib.client().post('upload/commit', { transfer_id: s.transfer_id }));
+      expect([e.status, e.reason]).toEqual([404, `Nothing was found in the staging area at ${s.staging_location}.`]);
+      const svc = await lib.domain();
+      expect(await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: s.transfer_id } })).toMatchObject({ status: 'FAILED', failureReason: e.reason });
+      expect(existsSync(busy)).toBe(true);
+      const logged = lib.logOf('worker').split('\n').find((l) => l.includes('the staging directory of an ended transfer cannot be removed; remove it by hand once the disk allows it'));
+      expect(logged).toContain(`EBUSY: resource busy or locked, rmdir '${busy}'`);
+    } finally {
+      spawnSync('umount', [busy]);
+    }
   });
 
   test('the health check disables a read-only store and alerts; uploads go to the next store until an operator enables it again', async () => {

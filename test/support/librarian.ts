@@ -57,6 +57,12 @@ export interface LibrarianOptions {
 
 type Part = 'server' | 'worker' | 'start';
 
+/** How a process of a Librarian ended: its exit code, or the signal that killed it. */
+export interface PartExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 export class LibrarianHandle {
   private readonly children = new Map<Part, ChildProcess>();
   private domainP?: Promise<Domain>;
@@ -153,24 +159,25 @@ export class LibrarianHandle {
     if (!this.separate) throw new Error(`${what}: start the Librarian with separate: true to run its API and worker as two processes`);
   }
 
-  private async stopPart(part: Part, signal: NodeJS.Signals): Promise<void> {
+  /** Sends `signal` at once and resolves with how the process ended (undefined: it was not running). */
+  private async stopPart(part: Part, signal: NodeJS.Signals): Promise<PartExit | undefined> {
     const child = this.children.get(part);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
+    if (!child || child.exitCode !== null || child.signalCode !== null) return undefined;
+    return new Promise<PartExit>((resolve) => {
+      child.once('exit', (code, sig) => resolve({ code, signal: sig }));
       child.kill(signal);
       if (signal !== 'SIGKILL') setTimeout(() => child.kill('SIGKILL'), 40_000).unref();
     });
   }
 
-  async stopApi(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  stopApi(signal: NodeJS.Signals = 'SIGTERM'): Promise<PartExit | undefined> {
     this.needsSeparate('stopApi');
-    await this.stopPart('server', signal);
+    return this.stopPart('server', signal);
   }
 
-  async stopWorker(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  stopWorker(signal: NodeJS.Signals = 'SIGTERM'): Promise<PartExit | undefined> {
     this.needsSeparate('stopWorker');
-    await this.stopPart('worker', signal);
+    return this.stopPart('worker', signal);
   }
 
   /** Stops every process of this Librarian (the configuration and catalog stay). */

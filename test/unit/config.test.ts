@@ -34,6 +34,15 @@ describe('configuration', () => {
     expect(c.api.maxUploadSizeBytes).toBe(50_000_000_000);
     expect(c.checksums.cacheLifetime).toBe(86_400_000);
     expect(c.healthCheck.every).toBe(600_000);
+    expect(c.logins).toEqual({ freeFailuresPerAccount: 5, freeFailuresPerAddress: 20, firstBackoff: 1_000, maxBackoff: 900_000, forgiveEvery: 600_000, concurrentChecks: 4, waitingChecks: 256 });
+  });
+
+  test('logins: durations as words, 0 to never forget; a throttle that lets no failure through is refused', () => {
+    const file = write('librarian.yaml', 'logins:\n  freeFailuresPerAccount: 3\n  maxBackoff: 1h\n  forgiveEvery: 0\n');
+    expect(loadConfig(file, {}).logins).toEqual({ freeFailuresPerAccount: 3, freeFailuresPerAddress: 20, firstBackoff: 1_000, maxBackoff: 3_600_000, forgiveEvery: 0, concurrentChecks: 4, waitingChecks: 256 });
+    expect(loadConfig(file, { LIBRARIAN_LOGINS__CONCURRENT_CHECKS: '2' }).logins.concurrentChecks).toBe(2);
+    expect(errorOf(() => loadConfig(write('l.yaml', 'logins:\n  freeFailuresPerAddress: 0\n'), {}))).toMatch(/logins\.freeFailuresPerAddress: /);
+    expect(errorOf(() => loadConfig(write('m.yaml', 'logins:\n  firstBackoff: soon\n'), {}))).toMatch(/logins\.firstBackoff: "soon" is not a duration/);
   });
 
   test('store paths are resolved against the configuration file and options get defaults', () => {

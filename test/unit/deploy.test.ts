@@ -411,6 +411,20 @@ describe('deploy/librarian.example.yaml', () => {
     expect(config.stores.length).toBeGreaterThanOrEqual(2);
     expect((config as Obj).worker).toEqual(expect.objectContaining({ healthPort: 9090 }));
   });
+
+  test('its commented logins section, uncommented, loads and is the defaults it says it is', () => {
+    const text = readFileSync(path.join(DEPLOY, 'librarian.example.yaml'), 'utf8');
+    const lines = text.split('\n');
+    const start = lines.indexOf('# logins:');
+    expect(start).toBeGreaterThan(0);
+    const section = lines.slice(start, lines.indexOf('', start)).map((l) => l.replace(/^# ?/, ''));
+    expect(section.length).toBe(8);
+    const uncommented = [...lines.slice(0, start), ...section, ...lines.slice(start + section.length)].join('\n');
+    const defaults = loadWithSecrets(text, '/etc/librarian/secrets/', SECRETS).config.logins;
+    const loaded = loadWithSecrets(uncommented, '/etc/librarian/secrets/', SECRETS).config.logins;
+    expect(Object.keys(loaded).sort()).toEqual(section.slice(1).map((l) => l.trim().split(':')[0]).sort());
+    expect(loaded).toEqual(defaults);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { permanentFsError } from '../../src/shared/fsErrors';
+import { createConnection } from 'node:net';
+import { diskKeptFailing, isFsError, permanentFsError } from '../../src/shared/fsErrors';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fs-errors-'));
 writeFileSync(path.join(dir, 'a-file'), 'x');
@@ -40,4 +41,19 @@ test('read-only, permission and full-disk errors are permanent 503 and 507; othe
   expect(permanentFsError(err('EROFS'))!.retryable).toBe(false);
   for (const code of ['EIO', 'ENOENT', 'EBUSY', 'ESTALE', 'EAGAIN', 'EMFILE']) expect(permanentFsError(err(code))).toBeUndefined();
   expect(permanentFsError(new Error('not from the filesystem'))).toBeUndefined();
+});
+
+test('a filesystem error names a path; a network error (the catalog, a peer) does not, though it has an errno code too', async () => {
+  const disk = await errorOf(fs.readFile(path.join(dir, 'missing')));
+  expect(isFsError(disk)).toBe(true);
+  const net = await errorOf(
+    new Promise((_resolve, reject) => {
+      const s = createConnection({ host: '127.0.0.1', port: 1 });
+      s.on('error', reject);
+    }),
+  );
+  expect([net.code, isFsError(net)]).toEqual(['ECONNREFUSED', false]);
+  expect(isFsError(new Error('no code'))).toBe(false);
+  const spent = diskKeptFailing(Object.assign(new Error("EIO: i/o error, mkdir '/s/x'"), { code: 'EIO', path: '/s/x' }), 8);
+  expect([spent.status, spent.retryable, spent.reason, spent.details]).toEqual([503, false, "The disk kept failing (8 attempts; the last met EIO: i/o error, mkdir '/s/x').", { errno: 'EIO' }]);
 });

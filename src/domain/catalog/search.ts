@@ -41,6 +41,8 @@ function decodeCursor(cursor: string): { t: Date; n: string } {
  * Unlike LIKE, `%` and `_` are plain characters and case counts, and the range keeps using the
  * name's index: SQLite compares TEXT bytewise (BINARY), and on PostgreSQL files.name is collated
  * "C" (migration 20261215000000_file_names_byte_order); in UTF-8, byte order is code point order.
+ * The stage's path-clash check (uploads.ts) uses it too, also on incoming_transfers.store_path
+ * (collated "C" by 20261217000000_incoming_store_path_byte_order).
  */
 export function prefixRange(prefix: string): { gte: string; lt?: string } {
   const points = [...prefix].map((c) => c.codePointAt(0)!);

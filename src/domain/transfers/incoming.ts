@@ -14,7 +14,7 @@
 import path from 'node:path';
 import type { Logger } from '../../logger';
 import { LibrarianError, conflict, notAcceptable, notFound } from '../../shared/errors';
-import { isPermanentFsError } from '../../shared/fsErrors';
+import { isFsError, isPermanentFsError } from '../../shared/fsErrors';
 import { sourcesOf, TERMINAL_STATUSES, type TransferStatus } from '../../shared/transferStatus';
 import type { Db, Prisma, Query } from '../catalog/db';
 import { removeTree } from '../stores/files';
@@ -188,24 +188,27 @@ export class IncomingTransfers {
       where: { id, status: { notIn: TERMINAL_STATUSES } },
       data: { status: to, endTime: new Date(), failureReason: reason, failureStatus: status },
     });
-    await this.removeStaging(t);
+    // The end is recorded: removing the staging is best effort, so a disk that keeps failing
+    // cannot hold up (or fail) the step that ends the transfer, which waits out only an outage of
+    // the catalog (workflows/retries.ts CATALOG_UNTIL_IT_ANSWERS).
+    await this.removeStaging(t, { bestEffort: true });
     if (r.count) this.log.info({ transfer: id, status: to, reason }, 'incoming transfer ended');
   }
 
   /**
    * Removes a transfer's staging directory. Where that cannot be done at all (a read-only or
-   * inaccessible disk), it is logged for operators rather than tried forever; the transfer has
-   * ended either way.
+   * inaccessible disk), or at all now when `bestEffort` (any error of the disk), it is logged
+   * for operators rather than tried again; the transfer has ended either way.
    */
-  async removeStaging(t: IncomingTransfer): Promise<void> {
+  async removeStaging(t: IncomingTransfer, opts: { bestEffort?: boolean } = {}): Promise<void> {
     if (t.storeId === null || !t.stagingPath) return;
     const { store } = await this.storeOf(t);
     const dir = store.stagingDirFor(t.stagingPath);
     try {
       await removeTree(dir);
     } catch (e) {
-      if (!isPermanentFsError(e)) throw e;
-      this.log.error({ transfer: t.id, dir, err: (e as Error).message }, 'the staging directory of an ended transfer cannot be removed; remove it by hand once the disk is writable');
+      if (!isPermanentFsError(e) && !(opts.bestEffort && isFsError(e))) throw e;
+      this.log.error({ transfer: t.id, dir, err: (e as Error).message }, 'the staging directory of an ended transfer cannot be removed; remove it by hand once the disk allows it');
     }
   }
 

@@ -18,6 +18,7 @@ import { conflict, forbidden, tooLarge } from '../../shared/errors';
 import { checkFileName, checkUploadName } from '../../shared/names';
 import { TERMINAL_STATUSES } from '../../shared/transferStatus';
 import type { Db } from '../catalog/db';
+import { prefixRange } from '../catalog/search';
 import type { Ingest, Progress, Verdict } from '../ingest';
 import { exists } from '../stores/files';
 import type { LocalStore } from '../stores/localStore';
@@ -106,17 +107,19 @@ export class UploadService {
         );
       }
     }
-    const below = `${destination}/`;
-    // LIKE narrows the search (with its wildcards escaped); the exact, case-sensitive test is ours.
-    const pattern = `${below.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const files = await this.db.$queryRaw<{ name: string }[]>`SELECT "name" FROM "files" WHERE "name" LIKE ${pattern} ESCAPE '\\' ORDER BY "name" LIMIT 100`;
-    const inside = files.find((f) => f.name.startsWith(below));
+    // Names below, byte for byte ("A/x", "a_b/x" or "a%b/x" are not below "a/" or "aXb/"): the
+    // range of search/file's name_prefix, which the name indexes answer (collated "C" on
+    // PostgreSQL, BINARY on SQLite), so one row tells, however many names are near it.
+    const below = prefixRange(`${destination}/`);
+    const inside = await this.db.file.findFirst({ where: { name: { gte: below.gte, lt: below.lt } }, select: { name: true }, orderBy: { name: 'asc' } });
     if (inside) {
       throw conflict(`"${destination}" holds files on this Librarian (such as "${inside.name}"), so it cannot be a file itself.`, 'Choose another destination name.');
     }
-    const arriving = (await this.db.incomingTransfer.findMany({ where: { storePath: { startsWith: below }, status: { notIn: TERMINAL_STATUSES } }, select: { id: true, storePath: true }, take: 100 })).find((t) =>
-      t.storePath.startsWith(below),
-    );
+    const arriving = await this.db.incomingTransfer.findFirst({
+      where: { storePath: { gte: below.gte, lt: below.lt }, status: { notIn: TERMINAL_STATUSES } },
+      select: { id: true, storePath: true },
+      orderBy: { storePath: 'asc' },
+    });
     if (arriving) {
       throw conflict(`"${arriving.storePath}" is being received (transfer ${arriving.id}), so "${destination}" cannot be a file.`, 'Choose another destination name.');
     }
