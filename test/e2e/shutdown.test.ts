@@ -15,16 +15,16 @@
  * when the requests during the stop are made, however fast the machine hashes; it is resumed
  * (SIGCONT) within a second or two, far inside the heartbeat timeout.
  */
-import { closeSync, ftruncateSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { checksumOf, closeChecksums, tmpDir } from '../support/data';
-import { lastAttempt, pendingActivity } from '../support/history';
+import { activityStarted, lastAttempt } from '../support/history';
 import { startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
 import { testTemporalClient } from '../support/temporalServer';
+import { stageZeros, type StagedZeros, zerosChecksum } from '../support/zeros';
 
 const SIZE = 2 * 1024 ** 3;
 
@@ -34,12 +34,7 @@ let lib: LibrarianHandle;
 
 beforeAll(async () => {
   temporal = await testTemporalClient();
-  const probe = path.join(os.tmpdir(), `zeros-${process.pid}`);
-  const fd = openSync(probe, 'w');
-  ftruncateSync(fd, SIZE);
-  closeSync(fd);
-  zeros = await checksumOf(probe, 'md5');
-  rmSync(probe);
+  zeros = await zerosChecksum(SIZE);
   lib = await startLibrarian({ provider: 'postgresql', separate: true, config: { checksums: { threads: 1 } } });
 });
 afterAll(async () => {
@@ -47,24 +42,6 @@ afterAll(async () => {
   await temporal.connection.close();
   await closeChecksums();
 });
-
-interface Staged {
-  transfer_id: number;
-  staging_location: string;
-}
-
-/** Stages a sparse 2 GiB file and puts it in staging (the local-copy method): its md5 takes seconds. */
-async function stageZeros(dest: string): Promise<Staged> {
-  const s = await lib.client().post<Staged>('upload/stage', { upload_size: SIZE, upload_checksum: zeros.checksum, upload_name: path.basename(dest), destination_location: dest });
-  const fd = openSync(s.staging_location, 'w');
-  ftruncateSync(fd, SIZE);
-  closeSync(fd);
-  return s;
-}
-
-async function activityRunning(workflowId: string, activity: string): Promise<void> {
-  await waitFor(`${activity} to run in ${workflowId}`, async () => (await pendingActivity(temporal, workflowId, activity))?.state === 'STARTED', 120_000, 100);
-}
 
 /** What the history says of an activity type's attempts: how each ended ('completed', 'failed'...). */
 async function activityOutcomes(workflowId: string, activity: string): Promise<string[]> {
@@ -124,12 +101,12 @@ test('SIGTERM to the API with a commit and a data upload in flight: both finish,
   const svc = await lib.domain();
   // A small upload staged (staging needs the worker, paused below).
   const data = Buffer.from('0123456789');
-  const small = await lib.client().post<Staged>('upload/stage', { upload_size: data.length, upload_checksum: (await checksumOfBuffer(data)).checksum, upload_name: 'small.txt', destination_location: 'stop/small.txt' });
+  const small = await lib.client().post<StagedZeros>('upload/stage', { upload_size: data.length, upload_checksum: (await checksumOfBuffer(data)).checksum, upload_name: 'small.txt', destination_location: 'stop/small.txt' });
   // A commit whose verification runs (its client waits for the verdict).
-  const x = await stageZeros('stop/api.bin');
+  const x = await stageZeros(lib, 'stop/api.bin', zeros);
   const commit = lib.client().post<{ success: boolean; file_name: string }>('upload/commit', { transfer_id: x.transfer_id }, 600_000);
   commit.catch(() => undefined); // awaited below; not an unhandled rejection if an assertion fails first
-  await activityRunning(`upload/${lib.name}/stop/api.bin`, 'verifyUpload');
+  await activityStarted(temporal, `upload/${lib.name}/stop/api.bin`, 'verifyUpload');
   const worker = lib.pid('worker')!;
   process.kill(worker, 'SIGSTOP');
   let resumed = false;
@@ -186,11 +163,11 @@ test('SIGTERM to the API with a commit and a data upload in flight: both finish,
 
 test('SIGTERM to the worker while it hashes: it stops polling, the running step completes (not retried), exit 0; the next worker finishes the upload', async () => {
   await lib.startApi();
-  const y = await stageZeros('stop/worker.bin');
+  const y = await stageZeros(lib, 'stop/worker.bin', zeros);
   const wf = `upload/${lib.name}/stop/worker.bin`;
   const commit = lib.client().post<{ success: boolean; file_name: string }>('upload/commit', { transfer_id: y.transfer_id }, 600_000);
   commit.catch(() => undefined); // awaited below; not an unhandled rejection if an assertion fails first
-  await activityRunning(wf, 'verifyUpload');
+  await activityStarted(temporal, wf, 'verifyUpload');
   expect(await lib.stopWorker('SIGTERM')).toEqual({ code: 0, signal: null });
   // Drained: the verification's one attempt completed; the commit step waits for a worker.
   expect(await activityOutcomes(wf, 'verifyUpload')).toEqual(['completed']);

@@ -8,17 +8,18 @@
  * running, in the middle of that work. The heartbeat timeout is 3 s, so Temporal notices the dead
  * worker quickly.
  */
-import { closeSync, ftruncateSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { checksumOf, closeChecksums, listTree } from '../support/data';
 import { apiError } from '../support/http';
 import type { ApiError } from '../../src/protocol/client';
-import { lastAttempt, pendingActivity } from '../support/history';
+import { activityStarted, lastAttempt } from '../support/history';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
 import { testTemporalClient } from '../support/temporalServer';
+import { stageZeros, zerosChecksum } from '../support/zeros';
 
 const SIZE = 2 * 1024 ** 3;
 
@@ -32,12 +33,7 @@ let zeros: { checksum: string; size: number };
 
 beforeAll(async () => {
   temporal = await testTemporalClient();
-  const probe = path.join(os.tmpdir(), `zeros-${process.pid}`);
-  const fd = openSync(probe, 'w');
-  ftruncateSync(fd, SIZE);
-  closeSync(fd);
-  zeros = await checksumOf(probe, 'md5');
-  rmSync(probe);
+  zeros = await zerosChecksum(SIZE);
 });
 afterAll(async () => {
   await stopAllLibrarians();
@@ -45,19 +41,6 @@ afterAll(async () => {
   await closeChecksums();
 });
 
-/** Stages a sparse 2 GiB file and writes it into staging (the local-copy method). */
-async function stageZeros(lib: LibrarianHandle, dest: string): Promise<Staged> {
-  const s = await lib.client().post<Staged>('upload/stage', { upload_size: SIZE, upload_checksum: zeros.checksum, upload_name: path.basename(dest), destination_location: dest });
-  const fd = openSync(s.staging_location, 'w');
-  ftruncateSync(fd, SIZE);
-  closeSync(fd);
-  return s;
-}
-
-/** Waits until Temporal shows the activity running (its first attempt started, on the worker). */
-async function waitForRunning(workflowId: string, activity: string): Promise<void> {
-  await waitFor(`${activity} to run in ${workflowId}`, async () => (await pendingActivity(temporal, workflowId, activity))?.state === 'STARTED', 120_000, 100);
-}
 
 async function expectExactlyOne(lib: LibrarianHandle, dest: string, storeName: string): Promise<void> {
   const svc = await lib.domain();
@@ -91,7 +74,7 @@ describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
   });
 
   test('during a commit, upload/status says how far the verification has got; after it, nothing', async () => {
-    const s = await stageZeros(lib, 'crash/progress.bin');
+    const s = await stageZeros(lib, 'crash/progress.bin', zeros);
     const commit = lib.client().post('upload/commit', { transfer_id: s.transfer_id }, 600_000);
     type Status = { verification: { step: string; done: number; total: number } | null };
     const status = () => lib.client().post<Status>('upload/status', { transfer_id: s.transfer_id });
@@ -107,10 +90,10 @@ describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
   });
 
   test('kill -9 of the worker while it hashes: the verification is retried and the upload completes once', async () => {
-    const s = await stageZeros(lib, 'crash/hashing.bin');
+    const s = await stageZeros(lib, 'crash/hashing.bin', zeros);
     const commit = lib.client().post('upload/commit', { transfer_id: s.transfer_id }, 600_000);
     const wf = `upload/${lib.name}/crash/hashing.bin`;
-    await waitForRunning(wf, 'verifyUpload');
+    await activityStarted(temporal, wf, 'verifyUpload');
     await lib.stopWorker('SIGKILL');
     await lib.startWorker();
     await expect(commit).resolves.toMatchObject({ success: true, file_name: 'crash/hashing.bin' });
@@ -122,12 +105,12 @@ describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
     const ro = lib;
     await ro.client().post('admin/stores/state_change', { store_name: 'ro', enabled: true });
     await ro.client().post('admin/stores/state_change', { store_name: 'main', enabled: false });
-    const s = await stageZeros(ro, 'crash/commit.bin');
+    const s = await stageZeros(ro, 'crash/commit.bin', zeros);
     await ro.client().post('admin/stores/state_change', { store_name: 'main', enabled: true });
     await ro.client().post('admin/stores/state_change', { store_name: 'ro', enabled: false });
     const commit = ro.client().post('upload/commit', { transfer_id: s.transfer_id }, 600_000);
     const wf = `upload/${ro.name}/crash/commit.bin`;
-    await waitForRunning(wf, 'commitUpload');
+    await activityStarted(temporal, wf, 'commitUpload');
     await ro.stopWorker('SIGKILL');
     await ro.startWorker();
     await expect(commit).resolves.toMatchObject({ success: true, file_name: 'crash/commit.bin', store_name: 'ro' });

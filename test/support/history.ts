@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { waitFor } from './ports';
 
 /** Attempt number of the last start of an activity in a workflow: > 1 proves it was retried. */
 export async function lastAttempt(temporal: Client, workflowId: string, activity: string): Promise<number> {
@@ -24,4 +25,9 @@ export async function pendingActivity(
   if (!p) return undefined;
   const states: ('UNKNOWN' | 'SCHEDULED' | 'STARTED' | 'CANCEL_REQUESTED' | 'PAUSED')[] = ['UNKNOWN', 'SCHEDULED', 'STARTED', 'CANCEL_REQUESTED', 'PAUSED'];
   return { state: states[Number(p.state ?? 0)] ?? 'UNKNOWN', attempt: p.attempt ?? 0, lastFailure: p.lastFailure?.message ?? null };
+}
+
+/** Waits until Temporal shows the activity running (an attempt started, on a worker). */
+export async function activityStarted(temporal: Client, workflowId: string, activity: string): Promise<void> {
+  await waitFor(`${activity} to run in ${workflowId}`, async () => (await pendingActivity(temporal, workflowId, activity))?.state === 'STARTED', 120_000, 100);
 }
