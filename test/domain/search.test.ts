@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { sqlitePath } from '../../src/domain/catalog/db';
-import { SearchService, type FileSearch } from '../../src/domain/catalog/search';
+import { PREFIX_LIMITS, SearchService, type FileSearch, type PrefixLimits } from '../../src/domain/catalog/search';
 import { testDomain, type TestDomain } from '../support/domain';
 import { PROVIDERS } from '../support/librarian';
 
@@ -101,9 +101,9 @@ describe.each(PROVIDERS)('name_prefix on %s', (provider) => {
 
 /**
  * Paging: every matching file exactly once, newest first then by name in byte order, whichever
- * range the pages walk (the prefix's names sorted, or the time index: on SQLite a limit of 0
- * names makes every prefix search walk; PostgreSQL chooses by its statistics), with names that
- * share creation times, are prefixes of each other, hold "%", "_" and multi-byte characters.
+ * way a prefix's pages are found (its names sorted, the time index walked, its directories merged;
+ * lowered limits force each), with names that share creation times, are prefixes of each other,
+ * hold "%", "_" and multi-byte characters, and directories whose times interleave.
  */
 describe.each(PROVIDERS)('paging search/file on %s', (provider) => {
   let t: TestDomain;
@@ -126,6 +126,13 @@ describe.each(PROVIDERS)('paging search/file on %s', (provider) => {
     ['pa', 5],
     ['p_x', 5],
     ['q/a', 5],
+    // Directories below the prefix whose times interleave (merged from directories).
+    ['p/d1/x', 6],
+    ['p/d1/y', 1],
+    ['p/d2/x', 5],
+    ['p/d2/y', 2],
+    ['p/d3/z', 0],
+    ['p/d3/zz', 6],
   ];
   const bytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
   beforeAll(async () => {
@@ -152,13 +159,29 @@ describe.each(PROVIDERS)('paging search/file on %s', (provider) => {
       .sort(([a, x], [b, y]) => y - x || bytes(a, b))
       .map(([n]) => n);
 
-  test.each([
-    ['sorting the prefix\'s names', 10_000],
-    ['walking the time index', 0],
-  ])('by prefix, %s, in pages of 1, 2 and 3', async (_, sortLimit) => {
-    const search = new SearchService(t.domain.db, t.domain.stores, provider, sortLimit);
-    for (const prefix of ['p/a', 'p/a_', 'p', 'p/', 'p/a\u{1F600}', 'p/a\uD7FF']) {
+  const ways: [string, PrefixLimits, string][] = [
+    ['sorting the prefix\'s names', PREFIX_LIMITS, 'sort'],
+    ['walking the time index', { ...PREFIX_LIMITS, sortNames: 0 }, 'walk'],
+    ['merging its directories', { ...PREFIX_LIMITS, sortNames: 0, walkEntries: 0 }, 'directories'],
+    ['walking the time index after too many directories', { sortNames: 0, walkEntries: 0, directories: 0 }, 'walk'],
+  ];
+  test.each(ways)('by prefix, %s, in pages of 1, 2 and 3', async (_, limits, way) => {
+    const search = new SearchService(t.domain.db, t.domain.stores, provider, limits);
+    for (const prefix of ['p/a', 'p/a_', 'p', 'p/', 'p/d', 'p/d1/', 'p/a\u{1F600}', 'p/a\uD7FF']) {
       for (const limit of [1, 2, 3]) expect([prefix, limit, await pages(search, { namePrefix: prefix }, limit)]).toEqual([prefix, limit, expected((n) => n.startsWith(prefix))]);
+    }
+    // The way it says it took is the way tested (a walk of 0 entries finds nothing).
+    const ways = new Set<string>();
+    for (const prefix of ['p', 'p/d', 'p/a']) ways.add((await search.names({ namePrefix: prefix, limit: 2 })).way);
+    expect([...ways]).toEqual([way]);
+  });
+
+  test.each(ways)('by prefix and time window, %s, in pages of 2', async (_, limits) => {
+    const search = new SearchService(t.domain.db, t.domain.stores, provider, limits);
+    for (const prefix of ['p', 'p/d', 'p/a']) {
+      expect(await pages(search, { createdAfter: T(2), createdBefore: T(5), namePrefix: prefix }, 2)).toEqual(expected((n, s) => s >= 2 && s <= 5 && n.startsWith(prefix)));
+      expect(await pages(search, { createdBefore: T(4), namePrefix: prefix, uploader: 'u' }, 2)).toEqual(expected((n, s) => s <= 4 && n.startsWith(prefix)));
+      expect(await pages(search, { namePrefix: prefix, uploader: 'nobody' }, 2)).toEqual([]);
     }
   });
 

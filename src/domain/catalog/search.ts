@@ -77,66 +77,183 @@ export interface RemoteInstanceSearch {
   limit: number;
 }
 
-/** See SearchService.walks. */
-const PREFIX_SORT_LIMIT = 10_000;
+/** How a name prefix search finds a page; see SearchService.names. Tests lower them to force each way. */
+export interface PrefixLimits {
+  /** At most this many names in the prefix: read them all and sort. */
+  sortNames: number;
+  /** Else first walk this many entries of the time index, keeping the prefix's names. */
+  walkEntries: number;
+  /** Else, for a prefix of at most this many directories, merge the directories' newest files. */
+  directories: number;
+}
+
+export const PREFIX_LIMITS: PrefixLimits = { sortNames: 10_000, walkEntries: 2_000, directories: 1_000 };
+
+type Way = 'sort' | 'walk' | 'directories';
 
 export class SearchService {
   constructor(
     private readonly db: Db,
     private readonly stores: StoreService,
     private readonly provider: 'sqlite' | 'postgresql',
-    private readonly prefixSortLimit = PREFIX_SORT_LIMIT,
+    private readonly limits: PrefixLimits = PREFIX_LIMITS,
   ) {}
 
-  /**
-   * The SQL of one page's names (newest first, then by name), as `files` runs it: the keyset
-   * after the cursor is `create_time <= t AND (create_time < t OR name > n)`, whose first term is
-   * a range of the index on (create_time DESC, name) (an OR alone makes SQLite read every match
-   * and sort). A name prefix is a range of the primary key; which of the two ranges a page walks
-   * is `walk`'s choice (see files). Exported for bench/catalog.ts, which shows its plans.
-   */
-  pageSql(q: FileSearch, walk: boolean): Prisma.Sql {
+  /** A name's directory: up to and including its last "/" ('' for none), as the index files_directory_time_idx holds it. */
+  private get directory(): Prisma.Sql {
+    return this.provider === 'sqlite' ? Prisma.raw(`rtrim("name", replace("name", '/', ''))`) : Prisma.raw(`regexp_replace("name", '[^/]*$', '')`);
+  }
+
+  private indexed(name: string): Prisma.Sql {
+    return this.provider === 'sqlite' ? Prisma.raw(` INDEXED BY "${name}"`) : Prisma.empty;
+  }
+
+  /** The search's conditions on time (the window and the cursor), and on everything else. */
+  private conditions(q: FileSearch): { time: Prisma.Sql[]; other: Prisma.Sql[] } {
     const c = q.cursor ? decodeCursor(q.cursor) : undefined;
-    const conds: Prisma.Sql[] = [];
-    if (q.name !== undefined) conds.push(Prisma.sql`"name" = ${q.name}`);
+    const time: Prisma.Sql[] = [];
+    const other: Prisma.Sql[] = [];
+    if (q.name !== undefined) other.push(Prisma.sql`"name" = ${q.name}`);
     if (q.namePrefix !== undefined) {
       const r = prefixRange(q.namePrefix);
-      conds.push(Prisma.sql`"name" >= ${r.gte}`);
-      if (r.lt !== undefined) conds.push(Prisma.sql`"name" < ${r.lt}`);
+      other.push(Prisma.sql`"name" >= ${r.gte}`);
+      if (r.lt !== undefined) other.push(Prisma.sql`"name" < ${r.lt}`);
     }
-    if (q.uploader !== undefined) conds.push(Prisma.sql`"uploader" = ${q.uploader}`);
-    if (q.source !== undefined) conds.push(Prisma.sql`"source" = ${q.source}`);
-    if (q.createdAfter) conds.push(Prisma.sql`"create_time" >= ${q.createdAfter}`);
+    if (q.uploader !== undefined) other.push(Prisma.sql`"uploader" = ${q.uploader}`);
+    if (q.source !== undefined) other.push(Prisma.sql`"source" = ${q.source}`);
+    if (q.createdAfter) time.push(Prisma.sql`"create_time" >= ${q.createdAfter}`);
     // One upper bound: given two, SQLite ranges over the first and filters by the second.
     const upper = c && (!q.createdBefore || c.t < q.createdBefore) ? c.t : q.createdBefore;
-    if (upper) conds.push(Prisma.sql`"create_time" <= ${upper}`);
-    if (c) conds.push(Prisma.sql`("create_time" < ${c.t} OR "name" > ${c.n})`);
-    const where = conds.length ? Prisma.sql`WHERE ${Prisma.join(conds, ' AND ')}` : Prisma.empty;
-    // SQLite needs telling (without statistics it takes the name range whenever there is one, and
-    // the time range whenever there is one too); PostgreSQL weighs them by its statistics.
-    const index = this.provider === 'sqlite' && q.namePrefix !== undefined && q.name === undefined ? Prisma.raw(` INDEXED BY "${walk ? 'files_create_time_name_idx' : 'sqlite_autoindex_files_1'}"`) : Prisma.empty;
-    return Prisma.sql`SELECT "name" FROM "files"${index} ${where} ORDER BY "create_time" DESC, "name" LIMIT ${q.limit + 1}`;
+    if (upper) time.push(Prisma.sql`"create_time" <= ${upper}`);
+    if (c) time.push(Prisma.sql`("create_time" < ${c.t} OR "name" > ${c.n})`);
+    return { time, other };
   }
 
   /**
-   * Whether a page of a name prefix search walks the time index (filtering names as it goes)
-   * rather than reading every name in the prefix's range and sorting them: yes, when the prefix
-   * has more than prefixSortLimit names (counted from the primary key, stopping there), where
-   * the walk meets a page's worth soon and sorting would cost more (docs/benchmarks.md, "Catalog
-   * at 1M files"). Asked on SQLite only, which has no statistics to choose by; PostgreSQL
-   * chooses by its statistics of names. Other searches take the database's choice.
+   * The SQL of one page's names (newest first, then by name): the keyset after the cursor is
+   * `create_time <= t AND (create_time < t OR name > n)`, whose first term is a range of the
+   * index on (create_time DESC, name) (an OR alone makes SQLite read every match and sort). A
+   * name prefix is a range of the primary key, which `sort` reads and sorts; `walk` walks the
+   * time index instead, keeping the names in the range, at most `entries` of it when given.
    */
-  async walks(q: FileSearch): Promise<boolean> {
-    if (this.provider !== 'sqlite' || q.namePrefix === undefined || q.name !== undefined) return false;
-    const r = prefixRange(q.namePrefix);
+  pageSql(q: FileSearch, way: 'sort' | 'walk' = 'sort', entries?: number): Prisma.Sql {
+    const { time, other } = this.conditions(q);
+    const where = (conds: Prisma.Sql[]) => (conds.length ? Prisma.sql`WHERE ${Prisma.join(conds, ' AND ')}` : Prisma.empty);
+    const order = Prisma.sql`ORDER BY "create_time" DESC, "name"`;
+    const prefix = q.namePrefix !== undefined && q.name === undefined;
+    if (prefix && way === 'walk' && entries !== undefined) {
+      // A subquery with a LIMIT is not merged into the outer query by either database.
+      // Only the columns filtered on: the time index alone covers name and time.
+      const columns = Prisma.raw(['"name"', '"create_time"', ...(q.uploader !== undefined ? ['"uploader"'] : []), ...(q.source !== undefined ? ['"source"'] : [])].join(', '));
+      return Prisma.sql`SELECT "name" FROM (SELECT ${columns} FROM "files"${this.indexed('files_create_time_name_idx')} ${where(time)} ${order} LIMIT ${entries}) w ${where(other)} ${order} LIMIT ${q.limit + 1}`;
+    }
+    // SQLite needs telling (without statistics it takes the name range whenever there is one, and
+    // the time range whenever there is one too); PostgreSQL weighs them by its statistics.
+    const index = prefix ? this.indexed(way === 'walk' ? 'files_create_time_name_idx' : 'sqlite_autoindex_files_1') : Prisma.empty;
+    return Prisma.sql`SELECT "name" FROM "files"${index} ${where([...other, ...time])} ${order} LIMIT ${q.limit + 1}`;
+  }
+
+  /** Whether the prefix holds more than limits.sortNames names (counted from the primary key, stopping there). */
+  private async manyNames(prefix: string): Promise<boolean> {
+    const r = prefixRange(prefix);
     const [row] = await this.db.$queryRaw<{ n: number | bigint }[]>`
-      SELECT COUNT(*) AS "n" FROM (SELECT 1 FROM "files" WHERE "name" >= ${r.gte} ${r.lt !== undefined ? Prisma.sql`AND "name" < ${r.lt}` : Prisma.empty} LIMIT ${this.prefixSortLimit + 1}) s`;
-    return Number(row?.n ?? 0) > this.prefixSortLimit;
+      SELECT COUNT(*) AS "n" FROM (SELECT 1 FROM "files" WHERE "name" >= ${r.gte} ${r.lt !== undefined ? Prisma.sql`AND "name" < ${r.lt}` : Prisma.empty} LIMIT ${this.limits.sortNames + 1}) s`;
+    return Number(row?.n ?? 0) > this.limits.sortNames;
+  }
+
+  private async run(sql: Prisma.Sql, trace?: (sql: Prisma.Sql) => void): Promise<string[]> {
+    trace?.(sql);
+    return (await this.db.$queryRaw<{ name: string }[]>(sql)).map((r) => r.name);
+  }
+
+  /**
+   * One page's names, and which way they were found. A search by name prefix can be answered
+   * by reading the prefix's names and sorting them (costs what the prefix holds), or by walking
+   * the time index and keeping the names in the prefix (costs how far back the prefix's newest
+   * files are). Neither alone is cheap for a large prefix of old files (docs/benchmarks.md,
+   * "Catalog at 1M files"), so: a prefix of few names is sorted; else a short walk is tried; if
+   * it meets no page, the page is merged from the prefix's directories (directories); only a
+   * prefix of very many directories is walked to the end. `trace` sees each statement run.
+   */
+  async names(q: FileSearch, trace?: (sql: Prisma.Sql) => void): Promise<{ names: string[]; way: Way }> {
+    if (q.namePrefix === undefined || q.name !== undefined) return { names: await this.run(this.pageSql(q), trace), way: 'sort' };
+    if (!(await this.manyNames(q.namePrefix))) return { names: await this.run(this.pageSql(q, 'sort'), trace), way: 'sort' };
+    const walked = await this.run(this.pageSql(q, 'walk', this.limits.walkEntries), trace);
+    if (walked.length > q.limit || (await this.walkedToTheEnd(q, trace))) return { names: walked, way: 'walk' };
+    const merged = await this.fromDirectories(q, trace);
+    if (merged) return { names: merged, way: 'directories' };
+    return { names: await this.run(this.pageSql(q, 'walk'), trace), way: 'walk' };
+  }
+
+  /** Whether the search's time range holds at most limits.walkEntries files, all of which a short walk saw. */
+  private async walkedToTheEnd(q: FileSearch, trace?: (sql: Prisma.Sql) => void): Promise<boolean> {
+    const { time } = this.conditions(q);
+    const where = time.length ? Prisma.sql`WHERE ${Prisma.join(time, ' AND ')}` : Prisma.empty;
+    const sql = Prisma.sql`SELECT "name" FROM "files"${this.indexed('files_create_time_name_idx')} ${where} ORDER BY "create_time" DESC, "name" LIMIT 1 OFFSET ${this.limits.walkEntries}`;
+    return (await this.run(sql, trace)).length === 0;
+  }
+
+  /**
+   * A page of a name prefix merged from its directories, through the index on (directory,
+   * create_time DESC, name): the prefix's directories are found by skipping from one to the next
+   * in that index, each with its newest time in the search's window (one index lookup each);
+   * the newest directories' files give the page's oldest possible time W; then one query reads,
+   * in each directory whose newest time is W or later, only its files from W on. undefined
+   * when the prefix has more than limits.directories directories.
+   */
+  private async fromDirectories(q: FileSearch, trace?: (sql: Prisma.Sql) => void): Promise<string[] | undefined> {
+    const r = prefixRange(q.namePrefix!);
+    const dir = this.directory;
+    const { time, other } = this.conditions(q);
+    const below = r.lt !== undefined ? Prisma.sql`AND ${dir} < ${r.lt}` : Prisma.empty;
+    const window = time.length ? Prisma.sql`AND ${Prisma.join(time, ' AND ')}` : Prisma.empty;
+    const dirsSql = Prisma.sql`WITH RECURSIVE d(x) AS (
+        SELECT min(${dir}) FROM "files" WHERE ${dir} >= ${r.gte} ${below}
+        UNION ALL
+        SELECT (SELECT min(${dir}) FROM "files" WHERE ${dir} > d.x ${below}) FROM d WHERE d.x IS NOT NULL)
+      SELECT x AS "dir", (SELECT max("create_time") FROM "files" WHERE ${dir} = d.x ${window}) AS "t" FROM d WHERE x IS NOT NULL LIMIT ${this.limits.directories + 1}`;
+    trace?.(dirsSql);
+    const found = await this.db.$queryRaw<{ dir: string; t: Date | string | null }[]>(dirsSql);
+    if (found.length > this.limits.directories) return undefined;
+    const dirs = found.filter((d) => d.t !== null).map((d) => ({ dir: d.dir, t: new Date(d.t!) }));
+    // The names in the prefix's own directory (the prefix ends inside a name: "a/b" is in "a/"),
+    // which sorts before the prefix and so is not among those found above.
+    const own = q.namePrefix!.slice(0, q.namePrefix!.lastIndexOf('/') + 1);
+    if (own !== q.namePrefix) {
+      // Its newest name in the prefix, walking the directory from its newest file (a directory of
+      // many names outside the prefix makes this a walk; see docs/benchmarks.md).
+      const ownSql = Prisma.sql`SELECT "create_time" AS "t" FROM "files"${this.indexed('files_directory_time_idx')} WHERE ${Prisma.join([Prisma.sql`${dir} = ${own}`, ...other, ...time], ' AND ')} ORDER BY "create_time" DESC LIMIT 1`;
+      trace?.(ownSql);
+      const [row] = await this.db.$queryRaw<{ t: Date | string | null }[]>(ownSql);
+      if (row?.t !== null && row?.t !== undefined) dirs.push({ dir: own, t: new Date(row.t) });
+    }
+    dirs.sort((a, b) => b.t.getTime() - a.t.getTime());
+    const want = q.limit + 1;
+    const page = (names: string[], from?: Date) => {
+      const conds = [Prisma.sql`${dir} IN (${Prisma.join(names)})`, ...other, ...time];
+      if (from) conds.push(Prisma.sql`"create_time" >= ${from}`);
+      return Prisma.sql`SELECT "name", "create_time" AS "t" FROM "files"${this.indexed('files_directory_time_idx')} WHERE ${Prisma.join(conds, ' AND ')} ORDER BY "create_time" DESC, "name" LIMIT ${want}`;
+    };
+    // The newest directories first, more of them each time, until they hold a page's worth.
+    const times: number[] = [];
+    let next = 0;
+    for (let take = 1; next < dirs.length && times.length < want; take *= 2) {
+      const sql = page(dirs.slice(next, next + take).map((d) => d.dir));
+      trace?.(sql);
+      for (const row of await this.db.$queryRaw<{ t: Date | string }[]>(sql)) times.push(new Date(row.t).getTime());
+      next += take;
+    }
+    if (times.length === 0) return [];
+    times.sort((a, b) => b - a);
+    // No file older than the want-th newest seen so far can be on the page.
+    const from = times.length >= want ? new Date(times[want - 1]!) : undefined;
+    const candidates = dirs.filter((d) => from === undefined || d.t >= from).map((d) => d.dir);
+    return this.run(page(candidates, from), trace);
   }
 
   /** Newest first (then by name); `nextCursor` is set when more results exist. */
   async files(q: FileSearch) {
-    const names = (await this.db.$queryRaw<{ name: string }[]>(this.pageSql(q, await this.walks(q)))).map((r) => r.name);
+    const { names } = await this.names(q);
     const found = await this.db.file.findMany({
       where: { name: { in: names } },
       include: { instances: { include: { store: true }, orderBy: { id: 'asc' } }, remoteInstances: { include: { librarian: true }, orderBy: { id: 'asc' } } },
