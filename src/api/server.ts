@@ -45,7 +45,7 @@ export async function startApi(domain: Domain, flows: Flows, worker?: HealthStat
   server.on('clientError', answerClientError);
   // Uploads of large books take long; only idle connections are timed out.
   server.requestTimeout = 0;
-  // Keep idle connections longer than clients do (undici drops them after ~4 s), so a client
+  // Keep idle connections longer than clients do (Node's agent and undici drop them after 4-5 s), so a client
   // never sends a request on a socket the server is just closing.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

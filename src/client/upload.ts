@@ -12,7 +12,7 @@ import tar from 'tar-stream';
 import { ChecksumPool, DEFAULT_ALGORITHM, listDataFiles, type Algorithm, type DataFile } from '../shared/checksums';
 import { LibrarianError } from '../shared/errors';
 import { ApiError, ConnectionError, type LibrarianClient } from '../protocol/client';
-import { uploads } from '../protocol';
+import * as uploads from '../protocol/uploads';
 import type { ResponseOf } from '../protocol/call';
 import { copyInto } from './copy';
 import { ResumeJournal } from './resumeJournal';

@@ -77,7 +77,7 @@ export class LibrarianClient {
   }
 
   /** The same, with the response headers (search pages carry X-Next-Cursor). */
-  async callWithHeaders<C extends Call>(c: C, body: RequestOf<C>, timeoutMs?: number): Promise<{ body: ResponseOf<C>; headers: Headers }> {
+  async callWithHeaders<C extends Call>(c: C, body: RequestOf<C>, timeoutMs?: number): Promise<{ body: ResponseOf<C>; headers: AnswerHeaders }> {
     const r = await this.request<unknown>(c.path, body, timeoutMs);
     const parsed = c.response.safeParse(r.body);
     if (!parsed.success) throw new UnexpectedAnswer(this.endpoint(c.path), describeIssues(parsed.error));
@@ -89,20 +89,11 @@ export class LibrarianClient {
   }
 
   /** POST returning the response headers too (search pages carry X-Next-Cursor). */
-  async request<T = unknown>(path: string, body: unknown = {}, timeoutMs = this.opts.timeoutMs ?? 60_000): Promise<{ body: T; headers: Headers }> {
+  async request<T = unknown>(path: string, body: unknown = {}, timeoutMs = this.opts.timeoutMs ?? 60_000): Promise<{ body: T; headers: AnswerHeaders }> {
     const url = this.endpoint(path);
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...this.authHeader() },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (e) {
-      throw new ConnectionError(url, e);
-    }
-    return { body: await LibrarianClient.parse<T>(res, url), headers: res.headers };
+    const json = JSON.stringify(body);
+    const answer = await exchange(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(json)), Accept: 'application/json', ...this.authHeader() }, signal: AbortSignal.timeout(timeoutMs) }, (req) => req.end(json));
+    return { body: LibrarianClient.parse<T>(answer, url), headers: answer.headers };
   }
 
   /** A data stream to a data call of the protocol module: its answer parsed (and checked) by the call's schema. */
@@ -114,41 +105,71 @@ export class LibrarianClient {
     return parsed.data;
   }
 
-  /**
-   * PUT of a data stream (HTTP upload). Uses node:http rather than fetch: streaming a request
-   * body through fetch runs at half the speed (docs/benchmarks.md).
-   */
+  /** PUT of a data stream (HTTP upload). */
   async put<T = unknown>(path: string, body: AsyncIterable<Uint8Array>, headers: Record<string, string>): Promise<T> {
     const url = this.endpoint(path);
-    const transport = url.startsWith('https:') ? https : http;
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = transport.request(url, { method: 'PUT', headers: { Accept: 'application/json', ...this.authHeader(), ...headers } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
-      req.on('error', (e) => reject(new ConnectionError(url, e)));
-      // A server that refuses early answers before reading everything: the response wins.
-      pipeline(Readable.from(body), req).catch(() => undefined);
-    });
-    return LibrarianClient.parse<T>(new Response(text, { status }), url);
+    // A server that refuses early answers before reading everything: the answer wins.
+    const answer = await exchange(url, { method: 'PUT', headers: { Accept: 'application/json', ...this.authHeader(), ...headers } }, (req) => void pipeline(Readable.from(body), req).catch(() => undefined));
+    return LibrarianClient.parse<T>(answer, url);
   }
 
-  static async parse<T>(res: Response, url: string): Promise<T> {
-    const text = await res.text();
-    let parsed: unknown = text;
+  static parse<T>(answer: Answer, url: string): T {
+    let parsed: unknown = answer.text;
     try {
-      parsed = text ? JSON.parse(text) : null;
+      parsed = answer.text ? JSON.parse(answer.text) : null;
     } catch {
       /* not JSON: keep the text */
     }
-    if (!res.ok) {
+    if (answer.status < 200 || answer.status > 299) {
       const { reason, remedy } = failureOf(parsed);
-      throw new ApiError(res.status, reason ?? res.statusText, remedy ?? '', parsed, url);
+      throw new ApiError(answer.status, reason ?? answer.statusText, remedy ?? '', parsed, url);
     }
     return parsed as T;
   }
+}
+
+/** An answer's headers, looked up by name in any case. */
+export interface AnswerHeaders {
+  get(name: string): string | null;
+}
+
+interface Answer {
+  status: number;
+  statusText: string;
+  text: string;
+  headers: AnswerHeaders;
+}
+
+/**
+ * One request through node:http(s), its answer read whole. Not fetch: the first fetch in a
+ * process loads undici (30-50 ms of CPU, paid by every CLI command), and streaming a request
+ * body through fetch ran at half the speed (docs/benchmarks.md).
+ */
+function exchange(url: string, options: http.RequestOptions, write: (req: http.ClientRequest) => void): Promise<Answer> {
+  const transport = url.startsWith('https:') ? https : http;
+  return new Promise<Answer>((resolve, reject) => {
+    const req = transport.request(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const raw = res.headers;
+        resolve({
+          status: res.statusCode ?? 0,
+          statusText: res.statusMessage ?? '',
+          text: Buffer.concat(chunks).toString('utf8'),
+          headers: {
+            get: (name) => {
+              const v = raw[name.toLowerCase()];
+              return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+            },
+          },
+        });
+      });
+      res.on('error', (e) => reject(new ConnectionError(url, e)));
+    });
+    req.on('error', (e) => reject(new ConnectionError(url, e)));
+    write(req);
+  });
 }
 
 /**

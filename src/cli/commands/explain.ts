@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { explain } from '../../protocol';
+import * as explain from '../../protocol/explain';
 import { ClientCommand, connectionFlag } from '../base';
 import { formatBytes, formatTime } from '../format';
 

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { imports } from '../../protocol';
+import * as imports from '../../protocol/imports';
 import { ClientCommand, connectionFlag } from '../base';
 import { formatBytes } from '../format';
 

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { ping } from '../../protocol';
+import * as ping from '../../protocol/ping';
 import { ClientCommand, connectionFlag } from '../base';
 
 export default class Ping extends ClientCommand {

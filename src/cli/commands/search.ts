@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { search } from '../../protocol';
+import * as search from '../../protocol/search';
 import type { ResponseOf } from '../../protocol/call';
 import { ClientCommand, connectionFlag } from '../base';
 import { formatBytes, formatTime } from '../format';

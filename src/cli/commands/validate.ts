@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { validation } from '../../protocol';
+import * as validation from '../../protocol/validation';
 import type { ValidationItem } from '../../protocol/validation';
 import { ClientCommand, connectionFlag } from '../base';
 

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { audit } from '../../../protocol';
+import * as audit from '../../../protocol/audit';
 import { ClientCommand, connectionFlag } from '../../base';
 import { formatTime } from '../../format';
 

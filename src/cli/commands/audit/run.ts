@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Flags } from '@oclif/core';
-import { audit } from '../../../protocol';
+import * as audit from '../../../protocol/audit';
 import type { ResponseOf } from '../../../protocol/call';
 import { ClientCommand, connectionFlag } from '../../base';
 import { formatBytes } from '../../format';

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { peers } from '../../../protocol';
+import * as peers from '../../../protocol/peers';
 import { ClientCommand, connectionFlag } from '../../base';
 import { formatBytes, formatTime } from '../../format';
 

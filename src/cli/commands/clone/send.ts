@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { peers } from '../../../protocol';
+import * as peers from '../../../protocol/peers';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class CloneSend extends ClientCommand {

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { ping } from '../../../protocol';
+import * as ping from '../../../protocol/ping';
 import { LibrarianClient } from '../../../protocol/client';
 import { BaseCommand } from '../../base';
 import { connectionsPath, connectionUrl, loadConnections, saveConnections, type Connection } from '../../connections';

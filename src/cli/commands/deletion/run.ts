@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { deletion } from '../../../protocol';
+import * as deletion from '../../../protocol/deletion';
 import type { ResponseOf } from '../../../protocol/call';
 import { ClientCommand, connectionFlag } from '../../base';
 

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { errors } from '../../../protocol';
+import * as errors from '../../../protocol/errors';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class ErrorsClear extends ClientCommand {

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { errors } from '../../../protocol';
+import * as errors from '../../../protocol/errors';
 import type { ResponseOf } from '../../../protocol/call';
 import { ERROR_CATEGORIES, ERROR_SEVERITIES, type ErrorCategory, type ErrorSeverity } from '../../../protocol/errors';
 import { ApiError } from '../../../protocol/client';

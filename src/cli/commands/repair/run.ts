@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { repair } from '../../../protocol';
+import * as repair from '../../../protocol/repair';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class RepairRun extends ClientCommand {

@@ -1,4 +1,4 @@
-import { repair } from '../../../protocol';
+import * as repair from '../../../protocol/repair';
 import { ClientCommand, connectionFlag } from '../../base';
 import { formatTime } from '../../format';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { sneakernet } from '../../../protocol';
+import * as sneakernet from '../../../protocol/sneakernet';
 import type { ResponseOf } from '../../../protocol/call';
 import { ClientCommand, connectionFlag } from '../../base';
 import { phaseBars } from '../../progress';

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
-import { sneakernet } from '../../../protocol';
+import * as sneakernet from '../../../protocol/sneakernet';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class SneakernetManifest extends ClientCommand {

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { sneakernet } from '../../../protocol';
+import * as sneakernet from '../../../protocol/sneakernet';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class SneakernetSeal extends ClientCommand {

@@ -1,4 +1,4 @@
-import { sneakernet } from '../../../protocol';
+import * as sneakernet from '../../../protocol/sneakernet';
 import { ClientCommand, connectionFlag } from '../../base';
 import { formatBytes, formatTime } from '../../format';
 

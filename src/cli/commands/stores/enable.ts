@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { stores } from '../../../protocol';
+import * as stores from '../../../protocol/stores';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class StoresEnable extends ClientCommand {

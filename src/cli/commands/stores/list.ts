@@ -1,4 +1,4 @@
-import { stores } from '../../../protocol';
+import * as stores from '../../../protocol/stores';
 import { ClientCommand, connectionFlag } from '../../base';
 import { formatBytes } from '../../format';
 

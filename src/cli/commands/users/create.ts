@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { users } from '../../../protocol';
+import * as users from '../../../protocol/users';
 import { AUTH_LEVEL_NAMES, levelValue, type AuthLevelName } from '../../../shared/authLevels';
 import { generatePassword } from '../../../shared/passwords';
 import { ClientCommand, connectionFlag } from '../../base';

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { users } from '../../../protocol';
+import * as users from '../../../protocol/users';
 import { ApiError } from '../../../protocol/client';
 import { ClientCommand, connectionFlag } from '../../base';
 

@@ -1,4 +1,4 @@
-import { users } from '../../../protocol';
+import * as users from '../../../protocol/users';
 import { ClientCommand, connectionFlag } from '../../base';
 
 export default class UsersList extends ClientCommand {

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { users } from '../../../protocol';
+import * as users from '../../../protocol/users';
 import { generatePassword } from '../../../shared/passwords';
 import { ClientCommand, connectionFlag } from '../../base';
 import { loadConnections, saveConnections } from '../../connections';
