@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
-import tar from 'tar-stream';
+import type TarStream from 'tar-stream';
 import { ChecksumPool, DEFAULT_ALGORITHM, listDataFiles, type Algorithm, type DataFile } from '../shared/checksums';
 import { LibrarianError } from '../shared/errors';
 import { ApiError, ConnectionError, type LibrarianClient } from '../protocol/client';
@@ -74,6 +74,8 @@ async function canCopyLocally(staged: ResponseOf<typeof uploads.stage>): Promise
 }
 
 function tarOf(files: DataFile[], onBytes: (n: number) => void): AsyncIterable<Uint8Array> {
+  // Loaded here: only directories sent over HTTP need it.
+  const tar = require('tar-stream') as typeof TarStream;
   const pack = tar.pack();
   (async () => {
     for (const f of files) {

@@ -6,7 +6,7 @@
  */
 import { lstat, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { notAcceptable } from '../errors';
 import { inParallel } from '../inParallel';
 import { combineDigests, formatChecksum } from './format';
@@ -93,7 +93,12 @@ export class ChecksumPool {
   constructor(private readonly threads: number) {}
 
   private get workers(): Piscina {
-    this.pool ??= new Piscina({ filename: WORKER, maxThreads: this.threads, minThreads: 0, idleTimeout: 30_000 });
+    // Loaded when first needed: small jobs never start the pool (INLINE_BYTES), and a command that
+    // hashes one small file should not pay for loading it.
+    if (!this.pool) {
+      const { Piscina: Pool } = require('piscina') as typeof import('piscina');
+      this.pool = new Pool({ filename: WORKER, maxThreads: this.threads, minThreads: 0, idleTimeout: 30_000 });
+    }
     return this.pool;
   }
 
