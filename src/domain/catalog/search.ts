@@ -161,9 +161,13 @@ export class SearchService {
     return Number(row?.n ?? 0) > this.limits.sortNames;
   }
 
-  private async run(sql: Prisma.Sql, trace?: (sql: Prisma.Sql) => void): Promise<string[]> {
+  private query<T>(sql: Prisma.Sql, trace?: (sql: Prisma.Sql) => void): Promise<T[]> {
     trace?.(sql);
-    return (await this.db.$queryRaw<{ name: string }[]>(sql)).map((r) => r.name);
+    return this.db.$queryRaw<T[]>(sql);
+  }
+
+  private async run(sql: Prisma.Sql, trace?: (sql: Prisma.Sql) => void): Promise<string[]> {
+    return (await this.query<{ name: string }>(sql, trace)).map((r) => r.name);
   }
 
   /**
@@ -212,8 +216,7 @@ export class SearchService {
         UNION ALL
         SELECT (SELECT min(${dir}) FROM "files" WHERE ${dir} > d.x ${below}) FROM d WHERE d.x IS NOT NULL)
       SELECT x AS "dir", (SELECT max("create_time") FROM "files" WHERE ${dir} = d.x ${window}) AS "t" FROM d WHERE x IS NOT NULL LIMIT ${this.limits.directories + 1}`;
-    trace?.(dirsSql);
-    const found = await this.db.$queryRaw<{ dir: string; t: Date | string | null }[]>(dirsSql);
+    const found = await this.query<{ dir: string; t: Date | string | null }>(dirsSql, trace);
     if (found.length > this.limits.directories) return undefined;
     const dirs = found.filter((d) => d.t !== null).map((d) => ({ dir: d.dir, t: new Date(d.t!) }));
     // The names in the prefix's own directory (the prefix ends inside a name: "a/b" is in "a/"),
@@ -223,8 +226,7 @@ export class SearchService {
       // Its newest name in the prefix, walking the directory from its newest file (a directory of
       // many names outside the prefix makes this a walk; see docs/benchmarks.md).
       const ownSql = Prisma.sql`SELECT "create_time" AS "t" FROM "files"${this.indexed('files_directory_time_idx')} WHERE ${Prisma.join([Prisma.sql`${dir} = ${own}`, ...other, ...time], ' AND ')} ORDER BY "create_time" DESC LIMIT 1`;
-      trace?.(ownSql);
-      const [row] = await this.db.$queryRaw<{ t: Date | string | null }[]>(ownSql);
+      const [row] = await this.query<{ t: Date | string | null }>(ownSql, trace);
       if (row?.t !== null && row?.t !== undefined) dirs.push({ dir: own, t: new Date(row.t) });
     }
     dirs.sort((a, b) => b.t.getTime() - a.t.getTime());
@@ -238,9 +240,7 @@ export class SearchService {
     const times: number[] = [];
     let next = 0;
     for (let take = 1; next < dirs.length && times.length < want; take *= 2) {
-      const sql = page(dirs.slice(next, next + take).map((d) => d.dir));
-      trace?.(sql);
-      for (const row of await this.db.$queryRaw<{ t: Date | string }[]>(sql)) times.push(new Date(row.t).getTime());
+      for (const row of await this.query<{ t: Date | string }>(page(dirs.slice(next, next + take).map((d) => d.dir)), trace)) times.push(new Date(row.t).getTime());
       next += take;
     }
     if (times.length === 0) return [];
