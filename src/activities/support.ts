@@ -50,9 +50,9 @@ export async function runCatalogAndDisk<T>(fn: () => Promise<T>): Promise<T> {
  * throttle interval anyway. So work that ends within the first interval (most steps of small
  * files) costs no heartbeat round trip, and no write of the workflow's state on the server.
  */
-export async function withHeartbeat<T>(fn: (h: { onProgress: (done: number, total: number) => void; signal: AbortSignal }) => Promise<T>): Promise<T> {
+export async function withHeartbeat<T>(fn: (h: { onProgress: (done: number, total: number) => void; onStep: (step: string) => void; signal: AbortSignal }) => Promise<T>): Promise<T> {
   const ctx = Context.current();
-  let progress: { done: number; total: number } | undefined;
+  let progress: { step?: string; done: number; total: number } | undefined;
   const beat = () => ctx.heartbeat(progress);
   const timeout = ctx.info.heartbeatTimeoutMs ?? 30_000;
   const timer = setInterval(beat, Math.max(Math.min(5_000, timeout / 3), 200));
@@ -60,7 +60,11 @@ export async function withHeartbeat<T>(fn: (h: { onProgress: (done: number, tota
     return await run(() =>
       fn({
         onProgress: (done, total) => {
-          progress = { done, total };
+          progress = { ...(progress?.step === undefined ? {} : { step: progress.step }), done, total };
+        },
+        // A step made of parts (verify, then commit) says which part its progress belongs to.
+        onStep: (step) => {
+          progress = { step, done: 0, total: 0 };
         },
         signal: ctx.cancellationSignal,
       }),

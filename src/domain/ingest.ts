@@ -14,7 +14,7 @@ import { exists } from './stores/files';
 import { safeRelativePath } from './stores/localStore';
 import type { Placement } from './stores/placement';
 import type { StoreService } from './stores/stores';
-import type { IncomingTransfers } from './transfers/incoming';
+import type { IncomingTransfer, IncomingTransfers, Staging } from './transfers/incoming';
 import { readUploadState } from './uploads/uploadState';
 
 export type DeletionPolicyName = 'DISALLOWED' | 'ALLOWED';
@@ -46,12 +46,16 @@ export class Ingest {
    * `upload`: the transfer is a client's upload, whose copy the store may trust (trustClientCopies).
    */
   async verify(transferId: number, opts: Progress = {}, upload = false): Promise<Verdict> {
-    const t = await this.incoming.get(transferId);
+    return this.verifyStaged(await this.incoming.get(transferId), undefined, opts, upload);
+  }
+
+  /** `verify` of a transfer already read from the catalog (and its staging, when at hand). */
+  async verifyStaged(t: IncomingTransfer, staging: Staging | undefined, opts: Progress = {}, upload = false): Promise<Verdict> {
     if (t.status === 'COMPLETED') return { ok: true, size: Number(t.transferSize), checksum: t.transferChecksum };
     if (t.status === 'FAILED' || t.status === 'CANCELLED') {
-      return { ok: false, status: 409, reason: `Transfer ${t.id} is ${t.status}: ${t.failureReason ?? 'no reason recorded'}.`, suggestedRemedy: 'Stage the upload again.' };
+      return { ok: false, status: 409, reason: `Transfer ${t.id} is ${t.status}: ${(t.failureReason ?? 'no reason recorded').replace(/\.$/, '')}.`, suggestedRemedy: 'Stage the upload again.' };
     }
-    const staging = await this.incoming.staging(t);
+    staging ??= await this.incoming.staging(t);
     if (!(await exists(staging.location))) {
       return {
         ok: false,
@@ -108,10 +112,14 @@ export class Ingest {
    */
   async commit(transferId: number, deletionPolicy: DeletionPolicyName, opts: Progress = {}): Promise<Catalogued> {
     const t = await this.incoming.get(transferId);
-    const { location, store, row } = await this.incoming.staging(t);
+    return this.commitStaged(t, await this.incoming.staging(t), deletionPolicy, opts);
+  }
+
+  /** `commit` of a transfer (and its staging) already read from the catalog. */
+  async commitStaged(t: IncomingTransfer, { location, store, row }: Staging, deletionPolicy: DeletionPolicyName, opts: Progress = {}): Promise<Catalogued> {
     if (t.status === 'COMPLETED') {
-      await this.incoming.removeStaging(t);
-      return this.catalogued(transferId);
+      await this.incoming.removeStaging(t, { store });
+      return this.catalogued(t.id);
     }
     if (t.status !== 'STAGED') {
       throw conflict(`Transfer ${t.id} is ${t.status} and cannot be committed.`, 'Only verified (STAGED) transfers are committed; stage the upload again.');
@@ -146,7 +154,7 @@ export class Ingest {
           },
           select: { id: true, path: true },
         });
-        await this.incoming.completed(tx, t.id);
+        await this.incoming.completed(tx, t.id, t.status);
         return created;
       });
     } catch (e) {
@@ -154,7 +162,7 @@ export class Ingest {
       const file = await this.db.file.findUnique({ where: { name: t.storePath } });
       throw conflict(`"${t.storePath}" was catalogued by someone else while this upload was committing${file ? ` (checksum ${file.checksum})` : ''}.`, 'Search for the existing file.');
     }
-    await this.incoming.removeStaging(t);
+    await this.incoming.removeStaging(t, { store });
     // What catalogued() would read back, from the rows just written (three queries fewer per file).
     const done: Catalogued = { fileName: t.storePath, instanceId: instance.id, storeId: row.id, storeName: row.name, path: store.storePathFor(instance.path) };
     this.log.info({ transfer: t.id, file: t.storePath, store: row.name, instance: done.instanceId }, 'transfer committed');

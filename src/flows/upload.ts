@@ -77,10 +77,13 @@ export class UploadFlow {
       const client = await this.temporal.client();
       const d = await client.workflow.getHandle(workflowId).describe();
       for (const a of d.raw.pendingActivities ?? []) {
-        const step = a.activityType?.name ?? '';
-        if (step !== 'verifyUpload' && step !== 'commitUpload') continue;
+        const type = a.activityType?.name ?? '';
+        if (type !== 'verifyAndCommitUpload' && type !== 'verifyUpload' && type !== 'commitUpload') continue;
         const payload = a.heartbeatDetails?.payloads?.[0];
-        const details = payload ? (defaultPayloadConverter.fromPayload(payload) as { done?: unknown; total?: unknown } | undefined) : undefined;
+        const details = payload ? (defaultPayloadConverter.fromPayload(payload) as { step?: unknown; done?: unknown; total?: unknown } | undefined) : undefined;
+        // The one step reports its parts by the names the two steps it replaced had (and still
+        // have in uploads started before it), so status answers read the same.
+        const step = type !== 'verifyAndCommitUpload' ? type : details?.step === 'commit' ? 'commitUpload' : 'verifyUpload';
         if (typeof details?.done === 'number' && typeof details.total === 'number') return { step, done: details.done, total: details.total };
         return { step, done: 0, total: 0 };
       }

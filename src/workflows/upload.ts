@@ -6,7 +6,7 @@
  *   stage (update)   record an IncomingTransfer, pick a store, create the staging directory;
  *                    a new stage of the same name (same account, or an admin) supersedes the stale attempt;
  *   ...              the client copies or streams the bytes in (touch signals keep it alive);
- *   commit (update)  verify size and checksum, move into the store, File + Instance;
+ *   commit (update)  one step: verify size and checksum, move into the store, File + Instance;
  *                    the update returns the verdict;
  *   timeout          never committed: the transfer fails and staging is removed.
  */
@@ -17,6 +17,7 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -54,6 +55,13 @@ export interface CommitInput {
 export type UploadVerdict =
   | { ok: true; transferId: number; result: Catalogued }
   | { ok: false; transferId?: number; status: number; reason: string; suggestedRemedy: string };
+
+/**
+ * Verify and commit run as one activity since this change (one workflow task, one activity and
+ * one search-attribute upsert fewer per upload); uploads whose history predates it replay and
+ * finish with the two steps apart.
+ */
+const ONE_COMMIT_STEP = 'verify-and-commit-in-one-step';
 
 export const stageUpdate = defineUpdate<StageResult, [StageInput]>('stage');
 export const commitUpdate = defineUpdate<Catalogued, [CommitInput]>('commit');
@@ -167,13 +175,20 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
   async function verifyAndCommit(transferId: number, deletionPolicy: DeletionPolicyName): Promise<UploadVerdict> {
     let d: FailureDetails;
     try {
-      setPhase('verifying');
-      const checked = await long.verifyUpload(transferId);
-      if (checked.ok) {
+      if (patched(ONE_COMMIT_STEP)) {
         setPhase('committing');
-        return { ok: true, transferId, result: await long.commitUpload(transferId, deletionPolicy) };
+        const outcome = await long.verifyAndCommitUpload(transferId, deletionPolicy);
+        if (outcome.ok) return { ok: true, transferId, result: outcome.result };
+        d = { status: outcome.status, reason: outcome.reason, suggested_remedy: outcome.suggestedRemedy };
+      } else {
+        setPhase('verifying');
+        const checked = await long.verifyUpload(transferId);
+        if (checked.ok) {
+          setPhase('committing');
+          return { ok: true, transferId, result: await long.commitUpload(transferId, deletionPolicy) };
+        }
+        d = { status: checked.status!, reason: checked.reason!, suggested_remedy: checked.suggestedRemedy! };
       }
-      d = { status: checked.status!, reason: checked.reason!, suggested_remedy: checked.suggestedRemedy! };
     } catch (e) {
       if (!(e instanceof ActivityFailure) || isCancellation(e)) throw e;
       d = failureDetails(e) ?? {

@@ -54,6 +54,37 @@ describe.each(PROVIDERS)('ingest on %s', (provider) => {
     expect(listTree(path.join(t.dir, 'stores/main/staging'))).toEqual([]);
   });
 
+  test('verify and commit as one step (what the upload workflow runs): a mismatch is a verdict; a good copy is catalogued once; repeating it answers the same', async () => {
+    const local = makeFile(path.join(data, 'one-step.bin'), 25_000);
+    const s = await stage(local, 'obs/one-step.bin');
+    const steps: string[] = [];
+    const onStep = (step: string) => steps.push(step);
+    const flipped = readFileSync(local);
+    flipped[7] = flipped[7]! ^ 1;
+    writeFileSync(s.stagingLocation, flipped);
+    expect(await t.domain.uploads.verifyAndCommit(s.transferId, 'DISALLOWED', { onStep })).toMatchObject({ ok: false, status: 406, reason: expect.stringMatching(/^Checksum mismatch/) });
+    expect(steps).toEqual(['verify']);
+    expect((await t.domain.transfers.incoming.get(s.transferId)).status).toBe('INITIATED');
+    expect(await t.domain.db.file.count({ where: { name: 'obs/one-step.bin' } })).toBe(0);
+    cpSync(local, s.stagingLocation);
+    const done = await t.domain.uploads.verifyAndCommit(s.transferId, 'DISALLOWED', { onStep });
+    const result = { fileName: 'obs/one-step.bin', instanceId: expect.any(Number), storeId: s.storeId, storeName: 'main', path: path.join(t.dir, 'stores/main/store/obs/one-step.bin') };
+    expect(done).toEqual({ ok: true, result });
+    expect(steps).toEqual(['verify', 'verify', 'commit']);
+    expect(await t.domain.transfers.incoming.get(s.transferId)).toMatchObject({ status: 'COMPLETED', endTime: expect.any(Date) });
+    expect(readFileSync(result.path)).toEqual(readFileSync(local));
+    expect(listTree(path.join(t.dir, 'stores/main/staging'))).toEqual([]);
+    // A retry after the step had finished (its completion lost): the same answer, without verifying.
+    expect(await t.domain.uploads.verifyAndCommit(s.transferId, 'DISALLOWED', { onStep })).toEqual(done);
+    expect(steps).toEqual(['verify', 'verify', 'commit', 'commit']);
+    expect(await t.domain.db.instance.count({ where: { fileName: 'obs/one-step.bin' } })).toBe(1);
+    // A failed transfer: its reason, nothing touched.
+    await t.domain.transfers.incoming.failed(s.transferId, 'late', 409);
+    const s2 = await stage(local, 'obs/one-step-2.bin');
+    await t.domain.transfers.incoming.failed(s2.transferId, 'Superseded by a new stage of the same destination.');
+    expect(await t.domain.uploads.verifyAndCommit(s2.transferId, 'DISALLOWED')).toMatchObject({ ok: false, status: 409, reason: `Transfer ${s2.transferId} is FAILED: Superseded by a new stage of the same destination.` });
+  });
+
   test('size and checksum mismatches and missing data are verdicts, not errors; nothing becomes STAGED', async () => {
     const local = makeFile(path.join(data, 'm.bin'), 10_000);
     const s = await stage(local, 'obs/m.bin');

@@ -66,6 +66,23 @@ describe.each(PROVIDERS)('transfers on %s', (provider) => {
     expect((await librarianError(incoming.get(999_999))).status).toBe(404);
   });
 
+  test('incoming: a status the caller read that no longer holds is read again, not trusted', async () => {
+    const { incoming } = t.domain.transfers;
+    const x = await stage();
+    await incoming.ongoing(x.id);
+    // Read as INITIATED before the data began to arrive: the transition still says where it came from.
+    expect(await incoming.staged(x.id, undefined, 'INITIATED')).toEqual({ id: x.id, from: 'ONGOING', to: 'STAGED', changed: true });
+    // Read as STAGED, but failed since: refused, the transfer left FAILED.
+    await incoming.failed(x.id, 'cancelled by an operator', 409);
+    const late = await librarianError(t.domain.db.$transaction((tx: Prisma.TransactionClient) => incoming.completed(tx, x.id, 'STAGED')));
+    expect([late.status, late.reason]).toEqual([406, `Transfer ${x.id} is FAILED; it cannot become COMPLETED.`]);
+    expect(await incoming.get(x.id)).toMatchObject({ status: 'FAILED', failureReason: 'cancelled by an operator' });
+    // Read right: one conditional update.
+    const y = await stage();
+    expect(await incoming.staged(y.id, 'copy', 'INITIATED')).toEqual({ id: y.id, from: 'INITIATED', to: 'STAGED', changed: true });
+    expect(await incoming.get(y.id)).toMatchObject({ status: 'STAGED', transferMethod: 'copy' });
+  });
+
   test('incoming: two transitions at once change the transfer once', async () => {
     const x = await stage();
     const results = await Promise.all([t.domain.transfers.incoming.staged(x.id), t.domain.transfers.incoming.staged(x.id)]);

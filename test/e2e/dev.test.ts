@@ -150,7 +150,7 @@ test('SIGTERM with a commit in flight whose client left: the commit finishes, th
     const leaving = new AbortController();
     const commit = fetch(`${url}/upload/commit`, { method: 'POST', headers: auth, body: JSON.stringify({ transfer_id: staged.transfer_id }), signal: leaving.signal }).catch(() => 'left');
     temporal = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${temporalPort}` }) });
-    await waitFor('the verification to run', async () => (await pendingActivity(temporal!, 'upload/devstop/obs/zeros.bin', 'verifyUpload'))?.state === 'STARTED', 60_000, 100);
+    await waitFor('the verification to run', async () => (await pendingActivity(temporal!, 'upload/devstop/obs/zeros.bin', 'verifyAndCommitUpload'))?.state === 'STARTED', 60_000, 100);
     leaving.abort();
     expect(await commit).toBe('left');
     child.kill('SIGTERM');

@@ -106,7 +106,7 @@ test('SIGTERM to the API with a commit and a data upload in flight: both finish,
   const x = await stageZeros(lib, 'stop/api.bin', zeros);
   const commit = lib.client().post<{ success: boolean; file_name: string }>('upload/commit', { transfer_id: x.transfer_id }, 600_000);
   commit.catch(() => undefined); // awaited below; not an unhandled rejection if an assertion fails first
-  await activityStarted(temporal, `upload/${lib.name}/stop/api.bin`, 'verifyUpload');
+  await activityStarted(temporal, `upload/${lib.name}/stop/api.bin`, 'verifyAndCommitUpload');
   const worker = lib.pid('worker')!;
   process.kill(worker, 'SIGSTOP');
   let resumed = false;
@@ -167,12 +167,12 @@ test('SIGTERM to the worker while it hashes: it stops polling, the running step 
   const wf = `upload/${lib.name}/stop/worker.bin`;
   const commit = lib.client().post<{ success: boolean; file_name: string }>('upload/commit', { transfer_id: y.transfer_id }, 600_000);
   commit.catch(() => undefined); // awaited below; not an unhandled rejection if an assertion fails first
-  await activityStarted(temporal, wf, 'verifyUpload');
+  await activityStarted(temporal, wf, 'verifyAndCommitUpload');
   expect(await lib.stopWorker('SIGTERM')).toEqual({ code: 0, signal: null });
-  // Drained: the verification's one attempt completed; the commit step waits for a worker.
-  expect(await activityOutcomes(wf, 'verifyUpload')).toEqual(['completed']);
-  expect(await lastAttempt(temporal, wf, 'verifyUpload')).toBe(1);
-  expect(await lastAttempt(temporal, wf, 'commitUpload')).toBe(0);
+  // Drained: the step's one attempt (verify, then commit) completed; the verdict waits for a worker.
+  expect(await activityOutcomes(wf, 'verifyAndCommitUpload')).toEqual(['completed']);
+  expect(await lastAttempt(temporal, wf, 'verifyAndCommitUpload')).toBe(1);
+  expect(await (await lib.domain()).db.file.findUnique({ where: { name: 'stop/worker.bin' } })).toMatchObject({ size: BigInt(SIZE) });
   const log = lib.logOf('worker');
   expect(log).toMatch(/"reason":"SIGTERM".*"msg":"stopping worker"/);
   expect(log).not.toContain('Channel has been shut down');

@@ -326,11 +326,11 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     // A refused upload is a failed workflow, its reason the failure (the Web UI shows it red).
     expect(shown.json<{ status: string; last_failure: string }>()).toMatchObject({ status: 'FAILED', last_failure: expect.stringMatching(/^Checksum mismatch/) });
     expect(events).toContainEqual(expect.objectContaining({ type: 'WORKFLOW_EXECUTION_UPDATE_ACCEPTED', detail: 'commit' }));
-    expect(events).toContainEqual(expect.objectContaining({ type: 'ACTIVITY_TASK_STARTED', detail: 'verifyUpload: attempt 1' }));
+    expect(events).toContainEqual(expect.objectContaining({ type: 'ACTIVITY_TASK_STARTED', detail: 'verifyAndCommitUpload: attempt 1' }));
     expect(events).toContainEqual(expect.objectContaining({ type: 'WORKFLOW_EXECUTION_UPDATE_COMPLETED', detail: expect.stringMatching(/^Checksum mismatch: the upload declared xxh3:::/) }));
     expect(events).toContainEqual(expect.objectContaining({ type: 'WORKFLOW_EXECUTION_STARTED', detail: 'upload' }));
     const table = await lib.cli(['workflows', 'show', `upload/${lib.name}/obs/flipped.bin`, '--history']);
-    expect(table.stdout).toMatch(/ACTIVITY_TASK_SCHEDULED\s+verifyUpload\s/);
+    expect(table.stdout).toMatch(/ACTIVITY_TASK_SCHEDULED\s+verifyAndCommitUpload\s/);
   });
 
   test("ownership, unknown transfers and committing before any data arrived", async () => {

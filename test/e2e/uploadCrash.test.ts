@@ -42,6 +42,8 @@ afterAll(async () => {
 });
 
 
+type Status = { verification: { step: string; done: number; total: number } | null };
+
 async function expectExactlyOne(lib: LibrarianHandle, dest: string, storeName: string): Promise<void> {
   const svc = await lib.domain();
   const files = await svc.db.file.findMany({ where: { name: dest }, include: { instances: true } });
@@ -76,7 +78,6 @@ describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
   test('during a commit, upload/status says how far the verification has got; after it, nothing', async () => {
     const s = await stageZeros(lib, 'crash/progress.bin', zeros);
     const commit = lib.client().post('upload/commit', { transfer_id: s.transfer_id }, 600_000);
-    type Status = { verification: { step: string; done: number; total: number } | null };
     const status = () => lib.client().post<Status>('upload/status', { transfer_id: s.transfer_id });
     // The step's heartbeats carry its progress (every second here, with a 3 s heartbeat timeout).
     const seen = await waitFor('verification progress', async () => {
@@ -93,11 +94,13 @@ describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
     const s = await stageZeros(lib, 'crash/hashing.bin', zeros);
     const commit = lib.client().post('upload/commit', { transfer_id: s.transfer_id }, 600_000);
     const wf = `upload/${lib.name}/crash/hashing.bin`;
-    await activityStarted(temporal, wf, 'verifyUpload');
+    await activityStarted(temporal, wf, 'verifyAndCommitUpload');
     await lib.stopWorker('SIGKILL');
+    // Killed before the data was verified: the transfer is not STAGED yet, so the retry hashes again.
+    expect((await (await lib.domain()).db.incomingTransfer.findUniqueOrThrow({ where: { id: s.transfer_id } })).status).toBe('INITIATED');
     await lib.startWorker();
     await expect(commit).resolves.toMatchObject({ success: true, file_name: 'crash/hashing.bin' });
-    expect(await lastAttempt(temporal, wf, 'verifyUpload')).toBeGreaterThan(1);
+    expect(await lastAttempt(temporal, wf, 'verifyAndCommitUpload')).toBeGreaterThan(1);
     await expectExactlyOne(lib, 'crash/hashing.bin', 'main');
   });
 
@@ -110,11 +113,13 @@ describe.each(PROVIDERS)('upload crashes on %s', (provider) => {
     await ro.client().post('admin/stores/state_change', { store_name: 'ro', enabled: false });
     const commit = ro.client().post('upload/commit', { transfer_id: s.transfer_id }, 600_000);
     const wf = `upload/${ro.name}/crash/commit.bin`;
-    await activityStarted(temporal, wf, 'commitUpload');
+    // The step's heartbeat says when it has verified the data and is copying it into the store.
+    await waitFor('the commit part of the step', async () => (await ro.client().post<Status>('upload/status', { transfer_id: s.transfer_id })).verification?.step === 'commitUpload', 120_000, 100);
     await ro.stopWorker('SIGKILL');
+    expect((await (await ro.domain()).db.incomingTransfer.findUniqueOrThrow({ where: { id: s.transfer_id } })).status).toBe('STAGED');
     await ro.startWorker();
     await expect(commit).resolves.toMatchObject({ success: true, file_name: 'crash/commit.bin', store_name: 'ro' });
-    expect(await lastAttempt(temporal, wf, 'commitUpload')).toBeGreaterThan(1);
+    expect(await lastAttempt(temporal, wf, 'verifyAndCommitUpload')).toBeGreaterThan(1);
     await expectExactlyOne(ro, 'crash/commit.bin', 'ro');
   });
 

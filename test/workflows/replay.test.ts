@@ -22,6 +22,13 @@ test('histories are recorded for the workflows that run for days or carry the da
   expect(files.map((f) => f.replace(/\.json$/, ''))).toEqual(expect.arrayContaining(['upload', 'cloneBatch', 'receiveClone', 'sendClones']));
 });
 
+test('uploads recorded before and after verify and commit became one step: both replay, each with its own steps', () => {
+  const steps = (f: string) =>
+    (load(f).history as { events: { activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[] }).events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType.name ?? []);
+  expect(steps('upload-two-steps.json')).toEqual(['stageUpload', 'verifyUpload', 'commitUpload']);
+  expect(steps('upload.json')).toEqual(['stageUpload', 'verifyAndCommitUpload']);
+});
+
 test.each(files)('%s replays against the current workflow code', async (file) => {
   const { workflowId, history } = load(file);
   await Worker.runReplayHistory(productWorkflows(), historyFromJSON(history), workflowId);

@@ -88,11 +88,8 @@ test('a commit a day later still verifies and catalogues: the timeout counts fro
   const f = fakes();
   const activities: FakeActivities = {
     ...f.activities,
-    async verifyUpload() {
-      return { ok: true, size: 10, checksum: stageInput.uploadChecksum };
-    },
-    async commitUpload(transferId: number) {
-      return { fileName: 'obs/late.dat', instanceId: transferId, storeId: 1, storeName: 'main', path: '/store/obs/late.dat' };
+    async verifyAndCommitUpload(transferId: number) {
+      return { ok: true, result: { fileName: 'obs/late.dat', instanceId: transferId, storeId: 1, storeName: 'main', path: '/store/obs/late.dat' } };
     },
   };
   await withWorker(env, activities, async (taskQueue) => {
@@ -125,10 +122,7 @@ test('a commit the store refuses for good (read-only disk): not retried; the upl
   let commits = 0;
   const activities: FakeActivities = {
     ...f.activities,
-    async verifyUpload() {
-      return { ok: true, size: 10, checksum: stageInput.uploadChecksum };
-    },
-    commitUpload: () =>
+    verifyAndCommitUpload: () =>
       run(async () => {
         commits++;
         throw fsError('EROFS', "read-only file system, mkdir '/store/obs'");
@@ -147,10 +141,7 @@ test('a disk that keeps failing (EIO): the commit is retried for about two minut
   const tries: number[] = [];
   const activities: FakeActivities = {
     ...f.activities,
-    async verifyUpload() {
-      return { ok: true, size: 10, checksum: stageInput.uploadChecksum };
-    },
-    commitUpload: () =>
+    verifyAndCommitUpload: () =>
       run(async () => {
         tries.push(await env.currentTimeMs());
         throw fsError('EIO', "i/o error, rename '/staging/x' -> '/store/obs/x'");

@@ -23,6 +23,14 @@ import type { StoreRow, StoreService } from '../stores/stores';
 
 export type IncomingTransfer = Prisma.IncomingTransferGetPayload<object>;
 
+/** Where a transfer's data is staged: its directory, the data's path inside it, and its store. */
+export interface Staging {
+  dir: string;
+  location: string;
+  store: LocalStore;
+  row: StoreRow;
+}
+
 export interface StageIncoming {
   store: { row: StoreRow; store: LocalStore };
   /** UUID naming the staging directory; a retried stage with the same name finds its transfer. */
@@ -83,12 +91,12 @@ export class IncomingTransfers {
   }
 
   /** The transfer's staging directory, and where its data goes inside it. */
-  async staging(t: IncomingTransfer): Promise<{ dir: string; location: string; store: LocalStore; row: StoreRow }> {
+  async staging(t: IncomingTransfer): Promise<Staging> {
     return this.stagingOn(t, await this.storeOf(t));
   }
 
   /** The same, on the transfer's store already at hand (no query). */
-  stagingOn(t: IncomingTransfer, { row, store }: { row: StoreRow; store: LocalStore }): { dir: string; location: string; store: LocalStore; row: StoreRow } {
+  stagingOn(t: IncomingTransfer, { row, store }: { row: StoreRow; store: LocalStore }): Staging {
     const dir = store.stagingDirFor(t.stagingPath!);
     return { dir, location: path.join(dir, t.uploadName), store, row };
   }
@@ -149,7 +157,12 @@ export class IncomingTransfers {
    * Moves one transfer to `to` if the table allows it from where it is; already being in `to` is
    * fine. `extra` is written with the status (method, end time, failure).
    */
-  private async move(id: number, to: TransferStatus, extra: Prisma.IncomingTransferUpdateManyMutationInput = {}, q: Query = this.db): Promise<Transition> {
+  private async move(id: number, to: TransferStatus, extra: Prisma.IncomingTransferUpdateManyMutationInput = {}, q: Query = this.db, known?: TransferStatus): Promise<Transition> {
+    // The caller read the status a moment ago: one conditional update, unless it changed since.
+    if (known !== undefined && known !== to && sourcesOf(to).includes(known)) {
+      const r = await q.incomingTransfer.updateMany({ where: { id, status: known }, data: { ...extra, status: to } });
+      if (r.count === 1) return { id, from: known, to, changed: true };
+    }
     for (;;) {
       const t = await q.incomingTransfer.findUnique({ where: { id } });
       if (!t) throw notFound(`No transfer with id ${id}.`, 'Use the transfer id this Librarian gave you.');
@@ -168,13 +181,14 @@ export class IncomingTransfers {
     return this.move(id, 'ONGOING', method ? { transferMethod: method } : {});
   }
 
-  staged(id: number, method?: string): Promise<Transition> {
-    return this.move(id, 'STAGED', method ? { transferMethod: method } : {});
+  /** `known`: the status the caller read, which saves reading it again when it still holds. */
+  staged(id: number, method?: string, known?: TransferStatus): Promise<Transition> {
+    return this.move(id, 'STAGED', method ? { transferMethod: method } : {}, this.db, known);
   }
 
   /** Within the transaction that catalogues the File and Instance. */
-  completed(tx: Prisma.TransactionClient, id: number): Promise<Transition> {
-    return this.move(id, 'COMPLETED', { endTime: new Date() }, tx);
+  completed(tx: Prisma.TransactionClient, id: number, known?: TransferStatus): Promise<Transition> {
+    return this.move(id, 'COMPLETED', { endTime: new Date() }, tx, known);
   }
 
   /**
@@ -200,9 +214,10 @@ export class IncomingTransfers {
    * inaccessible disk), or at all now when `bestEffort` (any error of the disk), it is logged
    * for operators rather than tried again; the transfer has ended either way.
    */
-  async removeStaging(t: IncomingTransfer, opts: { bestEffort?: boolean } = {}): Promise<void> {
+  /** `opts.store`: the transfer's store, when the caller has it at hand (no query). */
+  async removeStaging(t: IncomingTransfer, opts: { bestEffort?: boolean; store?: LocalStore } = {}): Promise<void> {
     if (t.storeId === null || !t.stagingPath) return;
-    const { store } = await this.storeOf(t);
+    const store = opts.store ?? (await this.storeOf(t)).store;
     const dir = store.stagingDirFor(t.stagingPath);
     try {
       await removeTree(dir);

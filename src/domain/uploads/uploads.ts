@@ -4,7 +4,9 @@
  *   stage   an IncomingTransfer and a UUID staging directory on the first store with room
  *           (a new stage of the same name by the same account, or an admin, supersedes a stale attempt);
  *   verify  size and checksum of what is staged; a good verdict makes the transfer STAGED;
- *   commit  into the store and the catalogue (domain/ingest);
+ *   commit  into the store and the catalogue (domain/ingest); verifyAndCommit does both in one
+ *           step (what the upload workflow runs), verify and commit apart serve workflows
+ *           started before it;
  *   fail    FAILED and staging removed.
  *
  * The upload workflow owns one destination name at a time (its id is derived from the name),
@@ -19,13 +21,20 @@ import { checkFileName, checkUploadName } from '../../shared/names';
 import { TERMINAL_STATUSES } from '../../shared/transferStatus';
 import type { Db } from '../catalog/db';
 import { prefixRange } from '../catalog/search';
-import type { Ingest, Progress, Verdict } from '../ingest';
+import type { Catalogued, DeletionPolicyName, Ingest, Progress, Verdict } from '../ingest';
 import { exists } from '../stores/files';
 import type { LocalStore } from '../stores/localStore';
 import type { StoreRow, StoreService } from '../stores/stores';
 import type { IncomingTransfer, IncomingTransfers } from '../transfers/incoming';
 import type { Principal } from '../users/users';
 import { readUploadState } from './uploadState';
+
+/** Progress of the commit step, and which of its two parts runs. */
+export interface CommitProgress extends Progress {
+  onStep?: (step: 'verify' | 'commit') => void;
+}
+
+export type CommitOutcome = { ok: true; result: Catalogued } | Extract<Verdict, { ok: false }>;
 
 export interface StageRequest {
   uploadSize: number;
@@ -221,6 +230,26 @@ export class UploadService {
     const { status } = await this.incoming.get(transferId);
     if (status === 'INITIATED' || status === 'ONGOING') await this.incoming.staged(transferId);
     return verdict;
+  }
+
+  /**
+   * The whole commit as one step: verify what is staged (unless an earlier attempt already made
+   * the transfer STAGED), then move it into the store and catalogue it. Safe to repeat after a
+   * crash in either part: a crash while hashing hashes again; once STAGED, the data is not hashed
+   * again and the move and the catalogue are recognised as an earlier attempt's (Ingest.commit).
+   */
+  async verifyAndCommit(transferId: number, deletionPolicy: DeletionPolicyName, opts: CommitProgress = {}): Promise<CommitOutcome> {
+    const t = await this.incoming.get(transferId);
+    const verified = t.status === 'STAGED' || t.status === 'COMPLETED';
+    const staging = t.status === 'FAILED' || t.status === 'CANCELLED' ? undefined : await this.incoming.staging(t);
+    if (!verified) {
+      opts.onStep?.('verify');
+      const verdict = await this.ingest.verifyStaged(t, staging, opts, true);
+      if (!verdict.ok) return verdict;
+      await this.incoming.staged(t.id, undefined, t.status);
+    }
+    opts.onStep?.('commit');
+    return { ok: true, result: await this.ingest.commitStaged({ ...t, status: verified ? t.status : 'STAGED' }, staging!, deletionPolicy, opts) };
   }
 
   /** What the staging area holds for an HTTP upload, for resuming it. */
