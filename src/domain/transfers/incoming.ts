@@ -212,9 +212,9 @@ export class IncomingTransfers {
   /**
    * Removes a transfer's staging directory. Where that cannot be done at all (a read-only or
    * inaccessible disk), or at all now when `bestEffort` (any error of the disk), it is logged
-   * for operators rather than tried again; the transfer has ended either way.
+   * for operators rather than tried again; the transfer has ended either way. `opts.store`: the
+   * transfer's store, when the caller has it at hand (no query).
    */
-  /** `opts.store`: the transfer's store, when the caller has it at hand (no query). */
   async removeStaging(t: IncomingTransfer, opts: { bestEffort?: boolean; store?: LocalStore } = {}): Promise<void> {
     if (t.storeId === null || !t.stagingPath) return;
     const store = opts.store ?? (await this.storeOf(t)).store;
