@@ -85,6 +85,16 @@ describe.each(PROVIDERS)('path clashes at stage on %s', (provider) => {
     expect(await clash('ended')).toBeNull();
   });
 
+  test('names above: a catalogued file or an unfinished transfer there is a clash, reported before the names below; an ended one is not; the name itself first of all', async () => {
+    expect(await clash('data/zz/inner')).toBe('"data/zz" is a file on this Librarian, so "data/zz/inner" cannot be stored inside it.');
+    expect(await clash('recv/zz/a/b')).toMatch(/^"recv\/zz" is being received as a file \(transfer \d+\), so "recv\/zz\/a\/b" cannot be stored inside it\.$/);
+    expect(await clash('ended/f/x')).toBeNull();
+    expect(await clash('data/zz')).toBe('File "data/zz" already exists on this Librarian.');
+    // Both a file above and files below: the file above is named.
+    await t.domain.db.file.create({ data: { name: 'data/zz/deeper/f', createTime: new Date(0), size: 1n, checksum: CHECKSUM, uploader: 'u', source: 'u' } });
+    expect(await clash('data/zz/deeper')).toBe('"data/zz" is a file on this Librarian, so "data/zz/deeper" cannot be stored inside it.');
+  });
+
   if (provider === 'postgresql') {
     test('incoming destinations are in byte order on PostgreSQL (collation "C"), as file names are', async () => {
       const c = new pg.Client({ connectionString: t.config.database.url });

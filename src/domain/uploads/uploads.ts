@@ -19,7 +19,7 @@ import { parseChecksum, sameChecksum } from '../../shared/checksums';
 import { conflict, forbidden, tooLarge } from '../../shared/errors';
 import { checkFileName, checkUploadName } from '../../shared/names';
 import { TERMINAL_STATUSES } from '../../shared/transferStatus';
-import type { Db } from '../catalog/db';
+import { Prisma, type Db } from '../catalog/db';
 import { prefixRange } from '../catalog/search';
 import type { Catalogued, DeletionPolicyName, Ingest, Progress, Verdict } from '../ingest';
 import { exists } from '../stores/files';
@@ -35,6 +35,10 @@ export interface CommitProgress extends Progress {
 }
 
 export type CommitOutcome = { ok: true; result: Catalogued } | Extract<Verdict, { ok: false }>;
+
+/** What namesAt looks for, numbered in the order precheck reports it. */
+const Probe = { File: 1, FileAbove: 2, ReceivingAbove: 3, FileBelow: 4, ReceivingBelow: 5 } as const;
+type Probe = (typeof Probe)[keyof typeof Probe];
 
 export interface StageRequest {
   uploadSize: number;
@@ -86,52 +90,65 @@ export class UploadService {
     parseChecksum(req.uploadChecksum);
     checkFileName(req.destination);
     checkUploadName(req.uploadName);
-    const file = await this.db.file.findUnique({ where: { name: req.destination } });
+    const found = await this.namesAt(req.destination);
+    const at = (k: Probe) => found.find((r) => Number(r.k) === k);
+    const file = at(Probe.File);
     if (file) {
       throw conflict(`File "${req.destination}" already exists on this Librarian.`, 'Files are immutable: upload under a new name, or search for the existing one.', {
         existing_checksum: file.checksum,
       });
     }
-    await this.assertNoPathClash(req.destination);
+    // A File name is a path in a store: no file can lie inside another ("a/b" a file, "a/b/c"
+    // asked), nor be where files lie below ("a/b/c" a file, "a/b" asked), whichever stores they
+    // are on, catalogued or being received.
+    const outer = at(Probe.FileAbove);
+    if (outer) {
+      throw conflict(`"${outer.name}" is a file on this Librarian, so "${req.destination}" cannot be stored inside it.`, 'Choose a destination name that does not lie inside an existing file.');
+    }
+    const receiving = at(Probe.ReceivingAbove);
+    if (receiving) {
+      throw conflict(
+        `"${receiving.name}" is being received as a file (transfer ${Number(receiving.id)}), so "${req.destination}" cannot be stored inside it.`,
+        'Choose a destination name that does not lie inside that file, or wait until that transfer has failed.',
+      );
+    }
+    const inside = at(Probe.FileBelow);
+    if (inside) {
+      throw conflict(`"${req.destination}" holds files on this Librarian (such as "${inside.name}"), so it cannot be a file itself.`, 'Choose another destination name.');
+    }
+    const arriving = at(Probe.ReceivingBelow);
+    if (arriving) {
+      throw conflict(`"${arriving.name}" is being received (transfer ${Number(arriving.id)}), so "${req.destination}" cannot be a file.`, 'Choose another destination name.');
+    }
   }
 
   /**
-   * A File name is a path in a store: no file can lie inside another ("a/b" a file, "a/b/c"
-   * asked), nor be where files lie below ("a/b/c" a file, "a/b" asked), whichever stores they are
-   * on, catalogued or being received. Refused here, before anything is staged.
+   * What the catalog holds at and around a destination name, in one statement (the API checks
+   * this before any workflow exists and the stage again, for every upload): the file of that
+   * name, the first file and unfinished transfer among the names above it, and the first of each
+   * below it. Names below, byte for byte ("A/x", "a_b/x" or "a%b/x" are not below "a/" or
+   * "aXb/"): the range of search/file's name_prefix, which the name indexes answer (collated "C"
+   * on PostgreSQL, BINARY on SQLite), so one row tells, however many names are near it.
    */
-  private async assertNoPathClash(destination: string): Promise<void> {
+  private async namesAt(destination: string): Promise<{ k: number | bigint; name: string; id: number | bigint | null; checksum: string | null }[]> {
     const segments = destination.split('/');
     const above = segments.slice(1).map((_, i) => segments.slice(0, i + 1).join('/'));
-    if (above.length > 0) {
-      const file = await this.db.file.findFirst({ where: { name: { in: above } }, select: { name: true } });
-      if (file) {
-        throw conflict(`"${file.name}" is a file on this Librarian, so "${destination}" cannot be stored inside it.`, 'Choose a destination name that does not lie inside an existing file.');
-      }
-      const receiving = await this.db.incomingTransfer.findFirst({ where: { storePath: { in: above }, status: { notIn: TERMINAL_STATUSES } }, select: { id: true, storePath: true } });
-      if (receiving) {
-        throw conflict(
-          `"${receiving.storePath}" is being received as a file (transfer ${receiving.id}), so "${destination}" cannot be stored inside it.`,
-          'Choose a destination name that does not lie inside that file, or wait until that transfer has failed.',
-        );
-      }
-    }
-    // Names below, byte for byte ("A/x", "a_b/x" or "a%b/x" are not below "a/" or "aXb/"): the
-    // range of search/file's name_prefix, which the name indexes answer (collated "C" on
-    // PostgreSQL, BINARY on SQLite), so one row tells, however many names are near it.
     const below = prefixRange(`${destination}/`);
-    const inside = await this.db.file.findFirst({ where: { name: { gte: below.gte, lt: below.lt } }, select: { name: true }, orderBy: { name: 'asc' } });
-    if (inside) {
-      throw conflict(`"${destination}" holds files on this Librarian (such as "${inside.name}"), so it cannot be a file itself.`, 'Choose another destination name.');
+    const range = (column: string) => Prisma.sql`${Prisma.raw(column)} >= ${below.gte}${below.lt === undefined ? Prisma.empty : Prisma.sql` AND ${Prisma.raw(column)} < ${below.lt}`}`;
+    // The status is an enum on PostgreSQL and text on SQLite: compared as text on both.
+    const unfinished = Prisma.sql`CAST("status" AS TEXT) NOT IN (${Prisma.join([...TERMINAL_STATUSES])})`;
+    const probes = [Prisma.sql`SELECT ${Prisma.raw(String(Probe.File))} AS "k", "name", CAST(NULL AS INTEGER) AS "id", "checksum" FROM "files" WHERE "name" = ${destination}`];
+    if (above.length > 0) {
+      probes.push(
+        Prisma.sql`SELECT ${Prisma.raw(String(Probe.FileAbove))}, "name", NULL, NULL FROM (SELECT "name" FROM "files" WHERE "name" IN (${Prisma.join(above)}) LIMIT 1) fa`,
+        Prisma.sql`SELECT ${Prisma.raw(String(Probe.ReceivingAbove))}, "store_path", "id", NULL FROM (SELECT "store_path", "id" FROM "incoming_transfers" WHERE "store_path" IN (${Prisma.join(above)}) AND ${unfinished} LIMIT 1) ra`,
+      );
     }
-    const arriving = await this.db.incomingTransfer.findFirst({
-      where: { storePath: { gte: below.gte, lt: below.lt }, status: { notIn: TERMINAL_STATUSES } },
-      select: { id: true, storePath: true },
-      orderBy: { storePath: 'asc' },
-    });
-    if (arriving) {
-      throw conflict(`"${arriving.storePath}" is being received (transfer ${arriving.id}), so "${destination}" cannot be a file.`, 'Choose another destination name.');
-    }
+    probes.push(
+      Prisma.sql`SELECT ${Prisma.raw(String(Probe.FileBelow))}, "name", NULL, NULL FROM (SELECT "name" FROM "files" WHERE ${range('"name"')} ORDER BY "name" LIMIT 1) fb`,
+      Prisma.sql`SELECT ${Prisma.raw(String(Probe.ReceivingBelow))}, "store_path", "id", NULL FROM (SELECT "store_path", "id" FROM "incoming_transfers" WHERE ${range('"store_path"')} AND ${unfinished} ORDER BY "store_path" LIMIT 1) rb`,
+    );
+    return this.db.$queryRaw(Prisma.sql`${Prisma.join(probes, ' UNION ALL ')}`);
   }
 
   /** A transfer as the account that staged it (or an admin) may act on it. */
