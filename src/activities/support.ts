@@ -60,7 +60,8 @@ export async function withHeartbeat<T>(fn: (h: { onProgress: (done: number, tota
     return await run(() =>
       fn({
         onProgress: (done, total) => {
-          progress = { ...(progress?.step === undefined ? {} : { step: progress.step }), done, total };
+          // An absent step is left out of the heartbeat's JSON.
+          progress = { step: progress?.step, done, total };
         },
         // A step made of parts (verify, then commit) says which part its progress belongs to.
         onStep: (step) => {
