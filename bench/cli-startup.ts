@@ -2,7 +2,9 @@
  * Start-up of the `librarian` command: `--version`, `ping` and one `upload` of a 1 MB file end to
  * end (hash, stage, copy, commit through the workflow), each a new process, against a real
  * Librarian on this machine. With --base DIR the same commands of another checkout (built) run
- * interleaved against the same server, as the baseline of the same run.
+ * interleaved against the same server, as the baseline of the same run. The upload also runs with
+ * the code cache off (src/cli/compileCache.ts) and, where the environment sets
+ * NODE_EXTRA_CA_CERTS, without it, so both costs are measured in the same run.
  *   npx tsx bench/cli-startup.ts [--runs 7] [--base /tmp/librarian-base]
  */
 import { spawnSync } from 'node:child_process';
@@ -47,14 +49,24 @@ async function main() {
     const env = { ...process.env, ...lib.cliEnv() } as NodeJS.ProcessEnv;
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     let n = 0;
+    // Node reads NODE_EXTRA_CA_CERTS at start, before any of our code: where it is set (this
+    // sandbox points it at the whole system bundle), every process parses those certificates.
+    const noExtraCerts = { ...env };
+    delete noExtraCerts.NODE_EXTRA_CA_CERTS;
+    const extraCerts = env.NODE_EXTRA_CA_CERTS !== undefined;
+    const upload = (run: string, e: NodeJS.ProcessEnv) => timed([process.execPath, run, 'upload', '--no-progress', file, `cli-bench/${process.pid}-${n++}.bin`], e);
     for (let i = 0; i < runs; i++) {
       add('node -e ""', timed([process.execPath, '-e', ''], env));
+      if (extraCerts) add('node -e "" without', timed([process.execPath, '-e', ''], noExtraCerts));
       for (const c of checkouts) {
         const run = path.join(c.root, 'bin/run.js');
         add(`${c.label}|--version`, timed([process.execPath, run, '--version'], env));
         add(`${c.label}|ping`, timed([process.execPath, run, 'ping'], env));
-        add(`${c.label}|upload 1 MB`, timed([process.execPath, run, 'upload', '--no-progress', file, `cli-bench/${process.pid}-${n++}.bin`], env));
+        add(`${c.label}|upload 1 MB`, upload(run, env));
       }
+      const run = path.join(ROOT, 'bin/run.js');
+      add('upload, no compile cache', upload(run, { ...env, NODE_DISABLE_COMPILE_CACHE: '1' }));
+      if (extraCerts) add('upload without', upload(run, noExtraCerts));
       // The part of an upload that is the client's checksum pool (4 threads, as the upload client
       // makes it): start it, hash 1 MB, close it.
       const pool = spawnSync(
@@ -84,9 +96,12 @@ async function main() {
   console.log('| command | seconds | CPU seconds | base / this |');
   console.log('|---|---|---|---|');
   console.log(row('`node -e ""` (Node alone)', 'node -e ""'));
+  if (results.has('node -e "" without')) console.log(row('`node -e ""` without `NODE_EXTRA_CA_CERTS`', 'node -e "" without'));
   for (const cmd of ['--version', 'ping', 'upload 1 MB']) {
     for (const c of checkouts) console.log(row(`\`librarian ${cmd}\`, ${c.label}`, `${c.label}|${cmd}`, c === checkouts[0] && values.base ? `${checkouts[1]!.label}|${cmd}` : undefined));
   }
+  console.log(row('`librarian upload` of 1 MB, this checkout, compile cache off (`NODE_DISABLE_COMPILE_CACHE=1`)', 'upload, no compile cache'));
+  if (results.has('upload without')) console.log(row('`librarian upload` of 1 MB, this checkout, without `NODE_EXTRA_CA_CERTS`', 'upload without'));
   console.log(`| of which the checksum pool (start, hash 1 MB, close; measured in a process of its own) | ${median(results.get('pool')!.map((x) => x.wall)).toFixed(3)} | | |`);
 }
 

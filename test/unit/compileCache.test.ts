@@ -1,0 +1,89 @@
+/**
+ * The CLI's V8 code cache (src/cli/compileCache.ts): a second run reuses the first run's code, a
+ * changed module runs its new code, a damaged entry is compiled again, a module that uses
+ * `import()` (oclif's platform check, on every command) keeps working, and ES modules and broken
+ * modules behave as without the cache.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CACHE_MODULE = path.join(ROOT, 'dist/cli/compileCache.js');
+// Node 22+ has its own cache (module.enableCompileCache), which these tests do not inspect.
+const ownCache = Number(process.versions.node.split('.')[0]) < 22 ? test : test.skip;
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'compile-cache-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const cacheDir = () => path.join(dir, 'cache/librarian/compile-cache', `${process.arch}-${process.versions.v8}`);
+const entries = () => (existsSync(cacheDir()) ? readdirSync(cacheDir()).sort() : []);
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, args, { env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'cache'), NODE_DISABLE_COMPILE_CACHE: '', ...env }, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+ownCache('a second `librarian --version` runs from the cache and prints the same; a damaged entry is compiled again', () => {
+  const cli = path.join(ROOT, 'bin/run.js');
+  const first = run([cli, '--version']);
+  expect(first).toMatchObject({ status: 0, stderr: '' });
+  expect(first.stdout).toMatch(/^librarian\/\d+\.\d+\.\d+ /);
+  const written = entries();
+  // oclif, its dependencies and ours: one entry per module compiled.
+  expect(written.length).toBeGreaterThan(100);
+  // oclif's platform check uses import(), which Node 20 cannot run from cached code: not cached, and it still ran.
+  const platformCheck = readFileSync(path.join(ROOT, 'node_modules/@oclif/core/lib/util/os.js'), 'utf8');
+  expect(platformCheck).toContain('import(');
+  expect(written).not.toContain(sha1(platformCheck));
+  // An entry is named by its module's source.
+  expect(written).toContain(sha1(readFileSync(path.join(ROOT, 'node_modules/@oclif/core/lib/index.js'), 'utf8')));
+
+  const mtimes = written.map((f) => statSync(path.join(cacheDir(), f)).mtimeMs);
+  expect(run([cli, '--version'])).toEqual(first);
+  // Entries V8 accepted are not written again.
+  expect(entries()).toEqual(written);
+  expect(written.map((f) => statSync(path.join(cacheDir(), f)).mtimeMs)).toEqual(mtimes);
+
+  for (const f of written) writeFileSync(path.join(cacheDir(), f), 'not V8 code');
+  expect(run([cli, '--version'])).toEqual(first);
+  expect(written.filter((f) => readFileSync(path.join(cacheDir(), f), 'utf8') === 'not V8 code')).toEqual([]);
+});
+
+ownCache('a module changed since it was cached runs its new code', () => {
+  const main = path.join(dir, 'main.js');
+  writeFileSync(main, `require(${JSON.stringify(CACHE_MODULE)}).enableCompileCache(); console.log(require('./answer.js')());\n`);
+  // Same length, same file name: only the content tells them apart.
+  writeFileSync(path.join(dir, 'answer.js'), 'module.exports = () => 41;\n');
+  expect(run([main]).stdout).toBe('41\n');
+  expect(run([main]).stdout).toBe('41\n');
+  writeFileSync(path.join(dir, 'answer.js'), 'module.exports = () => 42;\n');
+  expect(run([main]).stdout).toBe('42\n');
+  expect(entries()).toEqual(expect.arrayContaining([sha1('module.exports = () => 41;\n'), sha1('module.exports = () => 42;\n')]));
+});
+
+ownCache('an ES module loaded by require and a module with a syntax error take Node\'s own path', () => {
+  const main = path.join(dir, 'main.js');
+  writeFileSync(main, `require(${JSON.stringify(CACHE_MODULE)}).enableCompileCache(); console.log(require('./esm.mjs').default); require('./broken.js');\n`);
+  writeFileSync(path.join(dir, 'esm.mjs'), 'export default 7;\n');
+  writeFileSync(path.join(dir, 'broken.js'), 'module.exports = (;\n');
+  const plain = run([main], { NODE_DISABLE_COMPILE_CACHE: '1' });
+  expect(plain.stdout).toBe('7\n');
+  expect(plain.stderr).toContain("broken.js:1\nmodule.exports = (;\n                  ^\n\nSyntaxError: Unexpected token ';'");
+  for (let i = 0; i < 2; i++) {
+    const cached = run([main]);
+    expect(cached).toMatchObject({ status: plain.status, stdout: '7\n' });
+    expect(cached.stderr.split('\n').slice(0, 5)).toEqual(plain.stderr.split('\n').slice(0, 5));
+  }
+});
+
+test('NODE_DISABLE_COMPILE_CACHE turns it off', () => {
+  expect(run([path.join(ROOT, 'bin/run.js'), '--version'], { NODE_DISABLE_COMPILE_CACHE: '1' }).status).toBe(0);
+  expect(existsSync(path.join(dir, 'cache'))).toBe(false);
+});
