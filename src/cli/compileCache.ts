@@ -1,22 +1,23 @@
 /**
  * A V8 code cache for the CommonJS modules a `librarian` process loads. A short command (an
  * upload, a status) loads about 270 modules (oclif, zod, ours) and would otherwise compile each
- * from source on every run, ~70 ms of a 1 MB upload.
+ * from source on every run.
  *
  * Node 22.1+ has this built in (`module.enableCompileCache`), which is used where present. On
  * Node 20 the CommonJS loader's compile step is replaced by one that hands V8 the code cached by an
- * earlier run. Entries are named by the SHA-1 of the module's source, so a rebuilt module can never
- * be given another version's code, and copies of the same file in several checkouts share one.
- * Modules that use `import()` compile as before: on Node 20 a script created from cached data
- * loses its dynamic-import callback.
+ * earlier run. An entry is named by the SHA-1 of the module's path and source: a rebuilt module
+ * never gets another version's code, and a copy of the same file elsewhere gets its own entry
+ * (code from the cache keeps the path it was compiled under in stack traces, which `bindings`
+ * reads to find a native addon). Modules that use `import()` compile as before: on Node 20 a
+ * script created from cached data loses its dynamic-import callback.
  *
- * The cache lives in the user's own cache directory (code from a shared /tmp would be run as that
- * user); deleting it is always safe. NODE_DISABLE_COMPILE_CACHE=1 turns it off, as it does Node's.
+ * The cache lives in this installation's node_modules/.cache (or NODE_COMPILE_CACHE, as for Node's
+ * own), so it goes with the installation; where that is not writable, commands run uncached.
+ * Deleting it is always safe. NODE_DISABLE_COMPILE_CACHE=1 turns it off, as it does Node's.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 
@@ -31,10 +32,10 @@ interface Loader {
   enableCompileCache?: (dir?: string) => unknown;
 }
 
-/** Where the cache is kept: per user, per architecture and V8 version (V8 rejects other versions' code anyway). */
+/** Where the cache is kept: per installation, architecture and V8 version (V8 rejects other versions' code anyway). */
 export function compileCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'librarian', 'compile-cache', `${process.arch}-${process.versions.v8}`);
+  const base = env.NODE_COMPILE_CACHE || path.resolve(__dirname, '../../node_modules/.cache/librarian-compile');
+  return path.join(base, `${process.arch}-${process.versions.v8}`);
 }
 
 let enabled = false;
@@ -57,11 +58,13 @@ export function enableCompileCache(dir = compileCacheDir()): void {
   const original = loader.prototype._compile;
   const compiled: { file: string; script: vm.Script }[] = [];
   const main = require.main;
+  // Columns on a module's first line as Node reports them, not shifted by the wrapper's prefix.
+  const prefix = loader.wrap('').indexOf('\n');
 
   loader.prototype._compile = function compileWithCache(this: NodeJS.Module, content: string, filename: string, format?: string) {
     // ES modules (by package type or by syntax: Node 20.19+ loads them for require) take Node's own path.
     if ((format !== undefined && format !== 'commonjs') || content.includes('import(')) return original.call(this, content, filename, format);
-    const file = path.join(dir, createHash('sha1').update(content).digest('hex'));
+    const file = path.join(dir, createHash('sha1').update(filename).update('\0').update(content).digest('hex'));
     let cachedData: Buffer | undefined;
     try {
       cachedData = readFileSync(file);
@@ -72,7 +75,7 @@ export function enableCompileCache(dir = compileCacheDir()): void {
     const source = content.startsWith('#!') ? `//${content.slice(2)}` : content;
     let script: vm.Script;
     try {
-      script = new vm.Script(loader.wrap(source), { filename, cachedData, importModuleDynamically: loaderDefault });
+      script = new vm.Script(loader.wrap(source), { filename, columnOffset: -prefix, cachedData, importModuleDynamically: loaderDefault });
     } catch {
       // Not a CommonJS script: Node detects ES module syntax, or reports the error as it would.
       return original.call(this, content, filename, format);

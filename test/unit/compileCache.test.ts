@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -21,12 +21,12 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const cacheDir = () => path.join(dir, 'cache/librarian/compile-cache', `${process.arch}-${process.versions.v8}`);
+const cacheDir = () => path.join(dir, 'cache', `${process.arch}-${process.versions.v8}`);
 const entries = () => (existsSync(cacheDir()) ? readdirSync(cacheDir()).sort() : []);
-const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+const entryOf = (file: string, source = readFileSync(file, 'utf8')) => createHash('sha1').update(file).update('\0').update(source).digest('hex');
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, args, { env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'cache'), NODE_DISABLE_COMPILE_CACHE: '', ...env }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, args, { env: { ...process.env, NODE_COMPILE_CACHE: path.join(dir, 'cache'), NODE_DISABLE_COMPILE_CACHE: '', ...env }, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -39,11 +39,11 @@ ownCache('a second `librarian --version` runs from the cache and prints the same
   // oclif, its dependencies and ours: one entry per module compiled.
   expect(written.length).toBeGreaterThan(100);
   // oclif's platform check uses import(), which Node 20 cannot run from cached code: not cached, and it still ran.
-  const platformCheck = readFileSync(path.join(ROOT, 'node_modules/@oclif/core/lib/util/os.js'), 'utf8');
-  expect(platformCheck).toContain('import(');
-  expect(written).not.toContain(sha1(platformCheck));
-  // An entry is named by its module's source.
-  expect(written).toContain(sha1(readFileSync(path.join(ROOT, 'node_modules/@oclif/core/lib/index.js'), 'utf8')));
+  const platformCheck = path.join(ROOT, 'node_modules/@oclif/core/lib/util/os.js');
+  expect(readFileSync(platformCheck, 'utf8')).toContain('import(');
+  expect(written).not.toContain(entryOf(platformCheck));
+  // An entry is named by its module's path and source.
+  expect(written).toContain(entryOf(path.join(ROOT, 'node_modules/@oclif/core/lib/index.js')));
 
   const mtimes = written.map((f) => statSync(path.join(cacheDir(), f)).mtimeMs);
   expect(run([cli, '--version'])).toEqual(first);
@@ -65,7 +65,22 @@ ownCache('a module changed since it was cached runs its new code', () => {
   expect(run([main]).stdout).toBe('41\n');
   writeFileSync(path.join(dir, 'answer.js'), 'module.exports = () => 42;\n');
   expect(run([main]).stdout).toBe('42\n');
-  expect(entries()).toEqual(expect.arrayContaining([sha1('module.exports = () => 41;\n'), sha1('module.exports = () => 42;\n')]));
+  const answer = path.join(dir, 'answer.js');
+  expect(entries()).toEqual(expect.arrayContaining([entryOf(answer, 'module.exports = () => 41;\n'), entryOf(answer, 'module.exports = () => 42;\n')]));
+});
+
+ownCache('the same source at two paths: each keeps its own path in stack traces (bindings finds native addons by it)', () => {
+  const main = path.join(dir, 'main.js');
+  writeFileSync(main, `require(${JSON.stringify(CACHE_MODULE)}).enableCompileCache(); console.log(require('./a/where.js')()); console.log(require('./b/where.js')());\n`);
+  for (const d of ['a', 'b']) {
+    mkdirSync(path.join(dir, d));
+    writeFileSync(path.join(dir, d, 'where.js'), "module.exports = () => new Error().stack.split('\\n')[1].trim();\n");
+  }
+  // What Node's own loader reports (line and column included).
+  const expected = run([main], { NODE_DISABLE_COMPILE_CACHE: '1' }).stdout;
+  expect(expected).toBe(`at module.exports (${path.join(dir, 'a/where.js')}:1:24)\nat module.exports (${path.join(dir, 'b/where.js')}:1:24)\n`);
+  expect(run([main]).stdout).toBe(expected);
+  expect(run([main]).stdout).toBe(expected);
 });
 
 ownCache('an ES module loaded by require and a module with a syntax error take Node\'s own path', () => {
