@@ -79,6 +79,8 @@ test('librarian dev runs the whole Librarian and stops cleanly', async () => {
     const ui200 = await fetch(`http://127.0.0.1:${ui}/`);
     expect(ui200.status).toBe(200);
     expect(statSync(path.join(data, 'temporal.db')).size).toBeGreaterThan(0);
+    // Temporal's state in WAL mode (temporal-dev/start-dev.sh): its log sits beside the database while it runs.
+    expect(statSync(path.join(data, 'temporal.db-wal')).size).toBeGreaterThan(0);
     expect(statSync(path.join(data, 'catalog.db')).size).toBeGreaterThan(0);
   } finally {
     child.kill('SIGINT');
