@@ -33,8 +33,8 @@ interface Loader {
 }
 
 /** Where the cache is kept: per installation, architecture and V8 version (V8 rejects other versions' code anyway). */
-export function compileCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.NODE_COMPILE_CACHE || path.resolve(__dirname, '../../node_modules/.cache/librarian-compile');
+function compileCacheDir(): string {
+  const base = process.env.NODE_COMPILE_CACHE || path.resolve(__dirname, '../../node_modules/.cache/librarian-compile');
   return path.join(base, `${process.arch}-${process.versions.v8}`);
 }
 
@@ -69,7 +69,7 @@ export function enableCompileCache(dir = compileCacheDir()): void {
     try {
       cachedData = readFileSync(file);
     } catch {
-      cachedData = undefined;
+      // Not cached yet: compiled from source and written at exit.
     }
     // The wrapper puts the source after a prefix, where V8 no longer accepts a hashbang line.
     const source = content.startsWith('#!') ? `//${content.slice(2)}` : content;
