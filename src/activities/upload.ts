@@ -11,5 +11,6 @@ export function uploadActivities(domain: Domain) {
     verifyUpload: (transferId: number) => withHeartbeat((h) => domain.uploads.verify(transferId, h)),
     commitUpload: (transferId: number, deletionPolicy: DeletionPolicyName) => withHeartbeat((h) => domain.ingest.commit(transferId, deletionPolicy, h)),
     failUpload: (transferId: number, reason: string, status: number) => run(() => domain.transfers.incoming.failed(transferId, reason, status)),
+    cancelUpload: (transferId: number, reason: string, status: number) => run(() => domain.transfers.incoming.failed(transferId, reason, status, 'CANCELLED')),
   };
 }

@@ -8,11 +8,15 @@
  *   ...              the client copies or streams the bytes in (touch signals keep it alive);
  *   commit (update)  one step: verify size and checksum, move into the store, File + Instance;
  *                    the update returns the verdict;
- *   timeout          never committed: the transfer fails and staging is removed.
+ *   timeout          never committed: the transfer fails and staging is removed;
+ *   cancel           an operator cancels it (Web UI, `temporal workflow cancel`) before its commit:
+ *                    the transfer ends CANCELLED and staging is removed; a commit under way
+ *                    finishes and its verdict stands.
  */
 import {
   ActivityFailure,
   allHandlersFinished,
+  CancellationScope,
   condition,
   defineSignal,
   defineUpdate,
@@ -63,6 +67,13 @@ export type UploadVerdict =
  */
 const ONE_COMMIT_STEP = 'verify-and-commit-in-one-step';
 
+/** The verdict of an upload an operator cancelled before its commit (HTTP 410: gone for good). */
+const CANCELLED = {
+  status: 410,
+  reason: 'The upload was cancelled by an operator before it was committed; staging removed.',
+  suggestedRemedy: 'Stage the upload again and commit it.',
+};
+
 export const stageUpdate = defineUpdate<StageResult, [StageInput]>('stage');
 export const commitUpdate = defineUpdate<Catalogued, [CommitInput]>('commit');
 /** Sent by the API while data arrives, so a slow upload is not mistaken for an abandoned one. */
@@ -102,7 +113,8 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
       if (commit || verdict) {
         throw librarianFailure(409, `Upload of "${input.destination}" is already being committed.`, 'Wait for the commit to finish; if it fails, stage again.');
       }
-      const result = await quick.stageUpload({ ...req, destination: input.destination, workflowId: workflowInfo().workflowId, attemptId: uuid4() });
+      // Not cut short by a cancel: the transfer it creates must be known, to be cancelled in turn.
+      const result = await CancellationScope.nonCancellable(() => quick.stageUpload({ ...req, destination: input.destination, workflowId: workflowInfo().workflowId, attemptId: uuid4() }));
       if (attempt && attempt.transferId !== result.transferId) superseded.set(attempt.transferId, result.transferId);
       attempt = result;
       touched = Date.now();
@@ -124,7 +136,8 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
     commitUpdate,
     async (req) => {
       commit ??= req;
-      await condition(() => verdict !== undefined);
+      // Every way the upload ends sets a verdict, a cancel included: its caller gets that answer.
+      await CancellationScope.nonCancellable(() => condition(() => verdict !== undefined));
       if (verdict!.ok) return verdict!.result;
       throw librarianFailure(verdict!.status, verdict!.reason, verdict!.suggestedRemedy);
     },
@@ -145,31 +158,57 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
   // visibility record); a workflow started without it gets it here.
   if (workflowInfo().typedSearchAttributes.get(FILE_NAME) === undefined) upsertSearchAttributes([{ key: FILE_NAME, value: input.destination }]);
 
-  // The stage that started this workflow arrives with it; if it was refused, there is nothing to do.
-  await condition(() => attempt !== undefined || (stagesDone > 0 && !staging));
-  if (!attempt) {
-    await condition(allHandlersFinished);
-    // Failed, not completed, so the Web UI and workflow lists show it; the caller had its answer.
-    throw librarianFailure(400, 'The stage request was refused.', 'See the error returned to the stage call.', {}, false);
-  }
-
-  while (!verdict) {
-    const seen = touched;
-    const ready = await condition(() => commit !== undefined || touched !== seen, Math.max(seen + input.stagingTimeoutMs - Date.now(), 1));
-    if (commit) {
-      verdict = await verifyAndCommit(attempt.transferId, commit.deletionPolicy);
-    } else if (!ready && !staging) {
-      const reason = `Not committed within ${Math.round(input.stagingTimeoutMs / 1000)} s of the last activity; staging removed.`;
-      await cleanup.failUpload(attempt.transferId, reason, 408);
-      verdict = { ok: false, transferId: attempt.transferId, status: 408, reason, suggestedRemedy: 'Stage the upload again and commit it.' };
+  try {
+    // The stage that started this workflow arrives with it; if it was refused, there is nothing to do.
+    await condition(() => attempt !== undefined || (stagesDone > 0 && !staging));
+    if (!attempt) {
+      await condition(allHandlersFinished);
+      // Failed, not completed, so the Web UI and workflow lists show it; the caller had its answer.
+      throw librarianFailure(400, 'The stage request was refused.', 'See the error returned to the stage call.', {}, false);
     }
+
+    while (!verdict) {
+      const seen = touched;
+      const ready = await condition(() => commit !== undefined || touched !== seen, Math.max(seen + input.stagingTimeoutMs - Date.now(), 1));
+      if (commit) {
+        // A cancel does not interrupt a commit: the client is waiting for its verdict, and the
+        // data may be half moved into the store.
+        const { deletionPolicy } = commit;
+        verdict = await CancellationScope.nonCancellable(() => verifyAndCommit(attempt!.transferId, deletionPolicy));
+      } else if (!ready && !staging) {
+        const reason = `Not committed within ${Math.round(input.stagingTimeoutMs / 1000)} s of the last activity; staging removed.`;
+        await cleanup.failUpload(attempt.transferId, reason, 408);
+        verdict = { ok: false, transferId: attempt.transferId, status: 408, reason, suggestedRemedy: 'Stage the upload again and commit it.' };
+      }
+    }
+  } catch (e) {
+    if (isCancellation(e)) await endCancelled();
+    throw e;
   }
   setPhase(verdict.ok ? 'completed' : 'failed');
-  await condition(allHandlersFinished);
+  // A cancel that came during the commit is too late: the verdict stands and is delivered.
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   // A refused or failed upload ends as a failed workflow (its reason as the failure), so the Web
   // UI and workflow lists show it; the commit's caller had the same answer from the update.
   if (!verdict.ok) throw librarianFailure(verdict.status, verdict.reason, verdict.suggestedRemedy, { transfer_id: verdict.transferId }, false);
   return verdict;
+
+  /**
+   * Cancelled before any commit began: without this the transfer would stay open for good (no
+   * timer is left to end it), holding its staging space and its name.
+   */
+  async function endCancelled(): Promise<void> {
+    await CancellationScope.nonCancellable(async () => {
+      // A stage under way when the cancel came may yet create a transfer: wait for its answer.
+      await condition(() => !staging);
+      if (attempt && !verdict) {
+        await cleanup.cancelUpload(attempt.transferId, CANCELLED.reason, CANCELLED.status);
+        verdict = { ok: false, transferId: attempt.transferId, ...CANCELLED };
+      }
+      setPhase('cancelled');
+      await condition(allHandlersFinished);
+    });
+  }
 
   /** Every way this ends is a verdict: the transfer fails (staging removed) unless it is catalogued. */
   async function verifyAndCommit(transferId: number, deletionPolicy: DeletionPolicyName): Promise<UploadVerdict> {

@@ -12,6 +12,7 @@ import { checksumOf, closeChecksums, listTree, makeBook, makeFile, tarBody, tmpD
 import { apiError } from '../support/http';
 import { PROVIDERS, startLibrarian, stopAllLibrarians, type LibrarianHandle } from '../support/librarian';
 import { waitFor } from '../support/ports';
+import { testTemporalClient } from '../support/temporalServer';
 
 interface Staged {
   transfer_id: number;
@@ -393,6 +394,36 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     cpSync(local, taken.staging_location);
     await admin.post('upload/commit', { transfer_id: taken.transfer_id });
     await expectCatalogued('obs/mine.bin', local, { source: 'admin' });
+  });
+
+  test('an upload an operator cancels before its commit: transfer CANCELLED (410), staging removed, the name free for anyone', async () => {
+    const svc = await lib.domain();
+    const local = makeFile(path.join(data, 'cancelled.bin'), 6000);
+    const s = await stage(alice(), local, 'obs/cancelled.bin');
+    cpSync(local, s.staging_location);
+    const { workflowId } = await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: s.transfer_id } });
+    // What an operator does from the Web UI or with `temporal workflow cancel`.
+    const temporal = await testTemporalClient();
+    try {
+      const handle = temporal.workflow.getHandle(workflowId!);
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow('Workflow execution cancelled');
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+    } finally {
+      await temporal.connection.close();
+    }
+    const reason = 'The upload was cancelled by an operator before it was committed; staging removed.';
+    expect(await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: s.transfer_id } })).toMatchObject({ status: 'CANCELLED', failureStatus: 410, failureReason: reason, endTime: expect.any(Date) });
+    expect(existsSync(path.dirname(s.staging_location))).toBe(false);
+    const late = await apiError(alice().post('upload/commit', { transfer_id: s.transfer_id }));
+    expect([late.status, late.reason, late.suggestedRemedy]).toEqual([410, `Transfer ${s.transfer_id} is CANCELLED: ${reason}`, 'Stage the upload again.']);
+    // Nobody holds the name any more: another account uploads it.
+    const bob = lib.client('bob', 'bob-password');
+    const again = await stage(bob, local, 'obs/cancelled.bin');
+    expect(again.superseded_transfer_ids).toEqual([]);
+    cpSync(local, again.staging_location);
+    await bob.post('upload/commit', { transfer_id: again.transfer_id });
+    await expectCatalogued('obs/cancelled.bin', local, { source: 'bob' });
   });
 
   test('search: filters, exact rows and cursor pagination', async () => {

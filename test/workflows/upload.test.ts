@@ -2,14 +2,18 @@
  * The upload workflow (src/workflows/upload.ts) at its real staging timeout (uploads.stagingTimeout,
  * 1 day by default) on the time-skipping test server: an upload never committed is failed and its
  * staging removed one day after its last activity; data arriving keeps it alive. A commit that fails
- * for good fails the upload at once; one that keeps failing is retried for about two minutes.
+ * for good fails the upload at once; one that keeps failing is retried for about two minutes. An
+ * operator's cancel before the commit cancels the transfer; a commit under way finishes.
  */
-import { WorkflowUpdateStage } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { run } from '../../src/activities/support';
 import type { StageResult } from '../../src/domain/uploads/uploads';
 import { failureDetails } from '../../src/workflows/failures';
 import { commitUpdate, stageUpdate, touchSignal, type upload } from '../../src/workflows/upload';
+import { waitFor } from '../support/ports';
 import { DAY, HOUR, productionConfig, withWorker, workflowEnv, type FakeActivities } from '../support/workflows';
 
 jest.setTimeout(5 * 60_000);
@@ -177,4 +181,110 @@ test('a stage that keeps failing (EIO) is given up after two minutes: 503 saying
   expect(r.verdict).toMatchObject({ status: 400 });
   expect(tries.at(-1)! - tries[0]!).toBeLessThanOrEqual(120_000);
   expect(tries.length).toBeGreaterThan(5);
+});
+
+const CANCELLED_REASON = 'The upload was cancelled by an operator before it was committed; staging removed.';
+
+/** A promise the test settles: an activity waits on it, so a cancel can arrive while it runs. */
+function latch() {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  return { open, opened };
+}
+
+/** Resolves once the workflow has run a workflow task after the cancel request (it has seen it). */
+async function cancelSeen(handle: WorkflowHandle): Promise<void> {
+  const { EventType } = temporal.api.enums.v1;
+  await waitFor('the workflow to see the cancel', async () => {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const asked = events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
+    return asked >= 0 && events.slice(asked).some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+  }, 60_000, 50);
+}
+
+function cancelling(f: ReturnType<typeof fakes>) {
+  const cancelled: [number, string, number][] = [];
+  const activities: FakeActivities = {
+    ...f.activities,
+    async cancelUpload(transferId: number, reason: string, status: number) {
+      cancelled.push([transferId, reason, status]);
+    },
+  };
+  return { activities, cancelled };
+}
+
+async function endsCancelled(handle: WorkflowHandle): Promise<void> {
+  const err = await handle.result().catch((e: Error) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+  expect((await handle.describe()).status.name).toBe('CANCELLED');
+}
+
+test('cancelled by an operator before its commit: the transfer is cancelled (410, staging removed) and the workflow ends cancelled', async () => {
+  const f = fakes();
+  const c = cancelling(f);
+  await withWorker(env, c.activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start<typeof upload>('upload', { taskQueue, workflowId: 'upload/wf/obs/cancelled.dat', args: [input('obs/cancelled.dat')] });
+    await handle.executeUpdate(stageUpdate, { args: [stageInput] });
+    await handle.cancel();
+    await endsCancelled(handle);
+  });
+  expect(c.cancelled).toEqual([[7, CANCELLED_REASON, 410]]);
+  expect(f.failed).toEqual([]);
+});
+
+test('cancelled while its stage runs: the stage finishes and answers, then the transfer it made is cancelled', async () => {
+  const f = fakes();
+  const c = cancelling(f);
+  const begun = latch();
+  const release = latch();
+  const activities: FakeActivities = {
+    ...c.activities,
+    async stageUpload(req) {
+      begun.open();
+      await release.opened;
+      return f.activities.stageUpload!(req);
+    },
+  };
+  await withWorker(env, activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start<typeof upload>('upload', { taskQueue, workflowId: 'upload/wf/obs/cancelled-staging.dat', args: [input('obs/cancelled-staging.dat')] });
+    const staged = await handle.startUpdate(stageUpdate, { args: [stageInput], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    await begun.opened;
+    await handle.cancel();
+    await cancelSeen(handle);
+    release.open();
+    expect(await staged.result()).toMatchObject({ transferId: 7, destination: 'obs/cancelled-staging.dat' });
+    await endsCancelled(handle);
+  });
+  expect(c.cancelled).toEqual([[7, CANCELLED_REASON, 410]]);
+});
+
+test('a cancel during the commit does not cut it short: the commit finishes, its caller gets the verdict, the workflow completes', async () => {
+  const f = fakes();
+  const c = cancelling(f);
+  const begun = latch();
+  const release = latch();
+  const result = { fileName: 'obs/committing.dat', instanceId: 7, storeId: 1, storeName: 'main', path: '/store/obs/committing.dat' };
+  const activities: FakeActivities = {
+    ...c.activities,
+    async verifyAndCommitUpload() {
+      begun.open();
+      await release.opened;
+      return { ok: true, result };
+    },
+  };
+  await withWorker(env, activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start<typeof upload>('upload', { taskQueue, workflowId: 'upload/wf/obs/committing.dat', args: [input('obs/committing.dat')] });
+    await handle.executeUpdate(stageUpdate, { args: [stageInput] });
+    const commit = await handle.startUpdate(commitUpdate, { args: [{ transferId: 7, deletionPolicy: 'DISALLOWED' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    await begun.opened;
+    await handle.cancel();
+    await cancelSeen(handle);
+    release.open();
+    expect(await commit.result()).toEqual(result);
+    expect(await handle.result()).toEqual({ ok: true, transferId: 7, result });
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+  });
+  expect(c.cancelled).toEqual([]);
+  expect(f.failed).toEqual([]);
 });
