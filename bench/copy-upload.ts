@@ -3,9 +3,10 @@
  * what the machine does for the same work in the same run: `cp` of the data plus `xxhsum -H2` of
  * the copy. Workloads: a 2 GiB page-cached file, a book of 1,000 x 1 MB files, one 1 MB file
  * (all fixed cost: process start and the two round trips), and, with --only large, an 8 GiB
- * file (the same fixed cost against four times the bytes; needs 16 GiB of page cache). Each upload runs under both store policies: the default (the server hashes the
- * staged copy again at commit) and `trustClientCopies` (sizes checked, the client's digest kept).
- * Interleaved runs, best of N, `sync` before each timing; every upload is removed afterwards.
+ * file (the same fixed cost against four times the bytes; needs 16 GiB of page cache). Each
+ * upload runs under both store policies: the default (the server hashes the staged copy again
+ * at commit) and `trustClientCopies` (sizes checked, the client's digest kept). Interleaved
+ * runs, best of N and every run, `sync` before each timing; every upload is removed afterwards.
  *   npx tsx bench/copy-upload.ts [--only file,book,small,large] [--runs 3]
  */
 import { spawnSync } from 'node:child_process';
