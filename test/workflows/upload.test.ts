@@ -30,6 +30,7 @@ const stageInput = { uploadSize: 10, uploadChecksum: `md5:::${'0'.repeat(32)}`, 
 
 function fakes() {
   const failed: { transferId: number; reason: string; status: number; at: number }[] = [];
+  const cancelled: [number, string, number][] = [];
   let stagedAt = 0;
   const activities: FakeActivities = {
     async stageUpload(req): Promise<StageResult> {
@@ -51,8 +52,11 @@ function fakes() {
     async failUpload(transferId: number, reason: string, status: number) {
       failed.push({ transferId, reason, status, at: await env.currentTimeMs() });
     },
+    async cancelUpload(transferId: number, reason: string, status: number) {
+      cancelled.push([transferId, reason, status]);
+    },
   };
-  return { activities, failed, stagedAt: () => stagedAt };
+  return { activities, failed, cancelled, stagedAt: () => stagedAt };
 }
 
 test('staged and never committed: failed (408) and cleaned up a day later; a late commit gets that verdict', async () => {
@@ -202,17 +206,6 @@ async function cancelSeen(handle: WorkflowHandle): Promise<void> {
   }, 60_000, 50);
 }
 
-function cancelling(f: ReturnType<typeof fakes>) {
-  const cancelled: [number, string, number][] = [];
-  const activities: FakeActivities = {
-    ...f.activities,
-    async cancelUpload(transferId: number, reason: string, status: number) {
-      cancelled.push([transferId, reason, status]);
-    },
-  };
-  return { activities, cancelled };
-}
-
 async function endsCancelled(handle: WorkflowHandle): Promise<void> {
   const err = await handle.result().catch((e: Error) => e);
   expect(err).toBeInstanceOf(WorkflowFailedError);
@@ -222,24 +215,22 @@ async function endsCancelled(handle: WorkflowHandle): Promise<void> {
 
 test('cancelled by an operator before its commit: the transfer is cancelled (410, staging removed) and the workflow ends cancelled', async () => {
   const f = fakes();
-  const c = cancelling(f);
-  await withWorker(env, c.activities, async (taskQueue) => {
+  await withWorker(env, f.activities, async (taskQueue) => {
     const handle = await env.client.workflow.start<typeof upload>('upload', { taskQueue, workflowId: 'upload/wf/obs/cancelled.dat', args: [input('obs/cancelled.dat')] });
     await handle.executeUpdate(stageUpdate, { args: [stageInput] });
     await handle.cancel();
     await endsCancelled(handle);
   });
-  expect(c.cancelled).toEqual([[7, CANCELLED_REASON, 410]]);
+  expect(f.cancelled).toEqual([[7, CANCELLED_REASON, 410]]);
   expect(f.failed).toEqual([]);
 });
 
 test('cancelled while its stage runs: the stage finishes and answers, then the transfer it made is cancelled', async () => {
   const f = fakes();
-  const c = cancelling(f);
   const begun = latch();
   const release = latch();
   const activities: FakeActivities = {
-    ...c.activities,
+    ...f.activities,
     async stageUpload(req) {
       begun.open();
       await release.opened;
@@ -256,17 +247,16 @@ test('cancelled while its stage runs: the stage finishes and answers, then the t
     expect(await staged.result()).toMatchObject({ transferId: 7, destination: 'obs/cancelled-staging.dat' });
     await endsCancelled(handle);
   });
-  expect(c.cancelled).toEqual([[7, CANCELLED_REASON, 410]]);
+  expect(f.cancelled).toEqual([[7, CANCELLED_REASON, 410]]);
 });
 
 test('a cancel during the commit does not cut it short: the commit finishes, its caller gets the verdict, the workflow completes', async () => {
   const f = fakes();
-  const c = cancelling(f);
   const begun = latch();
   const release = latch();
   const result = { fileName: 'obs/committing.dat', instanceId: 7, storeId: 1, storeName: 'main', path: '/store/obs/committing.dat' };
   const activities: FakeActivities = {
-    ...c.activities,
+    ...f.activities,
     async verifyAndCommitUpload() {
       begun.open();
       await release.opened;
@@ -285,6 +275,6 @@ test('a cancel during the commit does not cut it short: the commit finishes, its
     expect(await handle.result()).toEqual({ ok: true, transferId: 7, result });
     expect((await handle.describe()).status.name).toBe('COMPLETED');
   });
-  expect(c.cancelled).toEqual([]);
+  expect(f.cancelled).toEqual([]);
   expect(f.failed).toEqual([]);
 });
