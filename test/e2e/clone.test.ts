@@ -190,8 +190,12 @@ test("B's API down mid-batch: the batch retries and clone status says what it wa
     expect(status.batches).toEqual([
       expect.objectContaining({ workflow_id: batchId, phase: 'staged', waiting_for: expect.stringMatching(/^setCloneStatusOnPeer \(attempt \d+: checkin\/update STAGED on .*: Cannot reach the Librarian/), next_retry: expect.any(String) }),
     ]);
-    // explain says the same of one of its files, with the transfer and a Web UI link to the batch.
-    const stuck = await explain(files[0]!.name, b);
+    // explain says the same of one of its files, with the transfer and a Web UI link to the batch
+    // (read between two attempts too: while an attempt runs there is no next retry to show).
+    const stuck = await waitFor('explain to show the batch between two attempts', async () => {
+      const e = await explain(files[0]!.name, b);
+      return e.batch?.next_retry ? e : undefined;
+    }, 60_000);
     expect(stuck).toMatchObject({
       confirmed_at: null,
       why: `on its way in ${batchId} (see that batch's phase and what it waits for)`,
