@@ -1,7 +1,8 @@
 /**
  * Client side of an upload: hash locally, stage, move the bytes (local copy into the staging
  * area, or streamed HTTP that resumes after a broken connection), commit and wait for the
- * verdict.
+ * verdict. By copy (--via copy) to a server that takes the checksum at commit: stage, then hash
+ * while copying, and declare the checksum with the commit.
  */
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -9,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import type TarStream from 'tar-stream';
-import { ChecksumPool, DEFAULT_ALGORITHM, listDataFiles, type Algorithm, type DataFile } from '../shared/checksums';
+import { ChecksumPool, DEFAULT_ALGORITHM, listDataFiles, type Algorithm, type DataFile, type Listing } from '../shared/checksums';
 import { LibrarianError } from '../shared/errors';
 import { ApiError, ConnectionError, type LibrarianClient } from '../protocol/client';
 import * as uploads from '../protocol/uploads';
@@ -127,25 +128,39 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
   const algorithm = opts.algorithm ?? DEFAULT_ALGORITHM;
   const listing = await listDataFiles(localPath);
   const { directory, files } = listing;
-  // No more threads than files (small uploads are hashed without any: see INLINE_BYTES).
-  const pool = new ChecksumPool(Math.max(1, Math.min(opts.threads ?? os.availableParallelism(), files.length)));
-  let hashed;
-  try {
-    hashed = await pool.hashListed(listing, algorithm, { onProgress: (d, t) => opts.progress?.('hashing', d, t) });
-  } finally {
-    await pool.close();
-  }
-  const journal = opts.resumeFile && opts.via !== 'copy' ? new ResumeJournal<Staged>(opts.resumeFile) : undefined;
-  const key = ResumeJournal.key(client.url, destination, hashed.checksum, hashed.size);
-  const resumed = journal ? await stillOpen(client, journal.get(key)) : undefined;
-  const staged: Staged = resumed?.staged ?? await client.call(uploads.stage, {
-    upload_size: hashed.size,
-    upload_checksum: hashed.checksum,
+  const stageBody = (size: number, checksum?: string) => ({
+    upload_size: size,
+    ...(checksum !== undefined ? { upload_checksum: checksum } : {}),
     upload_name: path.posix.basename(destination),
     destination_location: destination,
     // v2 servers require it; ours default it to the account.
     uploader: opts.uploader ?? client.username ?? 'anonymous',
   });
+  if (opts.via === 'copy') {
+    // Staged first and the checksum declared at commit, so the hash runs while the kernel copies
+    // (one read of the source for both, and the two overlap). Servers that need the checksum at
+    // stage (v2's, and ours before they took it at commit) refuse the stage: then hash first.
+    const size = files.reduce((sum, f) => sum + f.size, 0);
+    const staged = await client.call(uploads.stage, stageBody(size)).catch((e: unknown) => {
+      if (e instanceof ApiError && (e.status === 400 || e.status === 422) && JSON.stringify(e.body ?? '').includes('upload_checksum')) return undefined;
+      throw e;
+    });
+    if (staged) {
+      let sent = 0;
+      const [hashing, copying] = await Promise.allSettled([
+        hashData(listing, algorithm, opts),
+        copyInto(files, directory, staged.staging_location, (n) => opts.progress?.('sending', (sent += n), size)),
+      ]);
+      if (copying.status === 'rejected') throw copying.reason;
+      if (hashing.status === 'rejected') throw hashing.reason;
+      return commit(client, staged, destination, 'copy', hashing.value, opts, { declare: true });
+    }
+  }
+  const hashed = await hashData(listing, algorithm, opts);
+  const journal = opts.resumeFile && opts.via !== 'copy' ? new ResumeJournal<Staged>(opts.resumeFile) : undefined;
+  const key = ResumeJournal.key(client.url, destination, hashed.checksum, hashed.size);
+  const resumed = journal ? await stillOpen(client, journal.get(key)) : undefined;
+  const staged: Staged = resumed?.staged ?? (await client.call(uploads.stage, stageBody(hashed.size, hashed.checksum)));
   let via = opts.via ?? 'auto';
   if (resumed) via = 'http';
   else if (via === 'auto') via = staged.transfer_providers.local && (await canCopyLocally(staged)) ? 'copy' : 'http';
@@ -163,11 +178,40 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
     journal?.set(key, staged);
     await sendHttp(client, staged, files, directory, hashed.size, opts);
   }
+  return commit(client, staged, destination, via, hashed, opts, { journal, key, resumedFrom: resumed?.held });
+}
+
+/** Hashes the listed data: a single file in one worker thread, a directory in up to one per core. */
+async function hashData(listing: Listing, algorithm: Algorithm, opts: UploadOptions): Promise<{ checksum: string; size: number }> {
+  // No more threads than files (small uploads are hashed without any: see INLINE_BYTES).
+  const pool = new ChecksumPool(Math.max(1, Math.min(opts.threads ?? os.availableParallelism(), listing.files.length)));
+  try {
+    return await pool.hashListed(listing, algorithm, { onProgress: (d, t) => opts.progress?.('hashing', d, t) });
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * Commits a staged upload and waits for the verdict. `declare`: the stage left the checksum out,
+ * so the commit declares it. `journal`/`key`: the note of an HTTP upload, removed once the
+ * server has answered for good.
+ */
+async function commit(
+  client: LibrarianClient,
+  staged: Staged,
+  destination: string,
+  via: 'copy' | 'http',
+  hashed: { checksum: string; size: number },
+  opts: UploadOptions,
+  how: { declare?: boolean; journal?: ResumeJournal<Staged>; key?: string; resumedFrom?: number },
+): Promise<UploadResult> {
+  const { journal, key } = how;
   opts.progress?.('committing', 0, hashed.size);
   // Our servers say how far the commit's verification has got; v2 servers have no upload/status.
   const watching = staged.http_upload && opts.progress ? watchVerification(client, staged.transfer_id, hashed.size, opts.progress) : undefined;
-  // Every field v2 servers require (ours read transfer_id and deletion_policy); "allowed" and
-  // "disallowed" mean the same to both.
+  // Every field v2 servers require (ours read transfer_id, deletion_policy and upload_checksum);
+  // "allowed" and "disallowed" mean the same to both.
   const committed = await client.call(
     uploads.commit,
     {
@@ -183,18 +227,19 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
       meta_mode: 'infer',
       uploader: opts.uploader ?? client.username ?? 'anonymous',
       null_obsid: false,
+      ...(how.declare ? { upload_checksum: hashed.checksum } : {}),
     },
     24 * 3600_000,
   ).finally(() => watching?.stop()).catch((e: unknown) => {
     // Refused: a later run must stage anew. (A broken connection keeps the note: the commit may yet be answered.)
-    if (e instanceof ApiError && e.status >= 400 && e.status < 500) journal?.delete(key);
+    if (e instanceof ApiError && e.status >= 400 && e.status < 500 && key) journal?.delete(key);
     throw e;
   });
-  journal?.delete(key);
+  if (key) journal?.delete(key);
   opts.progress?.('committing', hashed.size, hashed.size);
   // v2 servers answer an empty body.
   const done = committed ?? { success: true as const, transfer_id: staged.transfer_id, file_name: destination, instance_id: null, store_name: staged.store_name, path: destination };
-  return { ...done, checksum: hashed.checksum, size: hashed.size, via, resumed_from: resumed?.held ?? 0 };
+  return { ...done, checksum: hashed.checksum, size: hashed.size, via, resumed_from: how.resumedFrom ?? 0 };
 }
 
 type Staged = ResponseOf<typeof uploads.stage>;

@@ -14,7 +14,7 @@ import { exists } from './stores/files';
 import { safeRelativePath } from './stores/localStore';
 import type { Placement } from './stores/placement';
 import type { StoreService } from './stores/stores';
-import type { IncomingTransfer, IncomingTransfers, Staging } from './transfers/incoming';
+import { declaredChecksum, type IncomingTransfer, type IncomingTransfers, type Staging } from './transfers/incoming';
 import { readUploadState } from './uploads/uploadState';
 
 export type DeletionPolicyName = 'DISALLOWED' | 'ALLOWED';
@@ -51,10 +51,19 @@ export class Ingest {
 
   /** `verify` of a transfer already read from the catalog (and its staging, when at hand). */
   async verifyStaged(t: IncomingTransfer, staging: Staging | undefined, opts: Progress = {}, upload = false): Promise<Verdict> {
-    if (t.status === 'COMPLETED') return { ok: true, size: Number(t.transferSize), checksum: t.transferChecksum };
+    if (t.status === 'COMPLETED') return { ok: true, size: Number(t.transferSize), checksum: declaredChecksum(t) };
     if (t.status === 'FAILED' || t.status === 'CANCELLED') {
       return { ok: false, status: 409, reason: `Transfer ${t.id} is ${t.status}: ${(t.failureReason ?? 'no reason recorded').replace(/\.$/, '')}.`, suggestedRemedy: 'Stage the upload again.' };
     }
+    if (t.transferChecksum === null) {
+      return {
+        ok: false,
+        status: 400,
+        reason: `Transfer ${t.id} was staged without a checksum, and its commit did not declare one.`,
+        suggestedRemedy: 'Send upload_checksum, the checksum of the data, with upload/commit.',
+      };
+    }
+    const declared = t.transferChecksum;
     staging ??= await this.incoming.staging(t);
     if (!(await exists(staging.location))) {
       return {
@@ -64,7 +73,7 @@ export class Ingest {
         suggestedRemedy: 'Copy the data to staging_location (or send it with PUT upload/<transfer_id>/data) before committing; then stage again.',
       };
     }
-    const expected = parseChecksum(t.transferChecksum);
+    const expected = parseChecksum(declared);
     let result;
     try {
       // Digests computed while an HTTP upload was written are reused while the files are unchanged.
@@ -73,7 +82,7 @@ export class Ingest {
       // Data a client copied into staging itself (none came through the HTTP receiver): its
       // declared checksum is the client's hash of the source, trusted only where the store says so.
       if (upload && staging.store.settings.trustClientCopies && !state && t.transferMethod !== 'http') {
-        result = { checksum: t.transferChecksum, size: listing.files.reduce((s, f) => s + f.size, 0) };
+        result = { checksum: declared, size: listing.files.reduce((s, f) => s + f.size, 0) };
       } else {
         const known = state?.algorithm === expected.algorithm ? state.files : undefined;
         result = await this.checksums.hashListed(listing, expected.algorithm, { ...opts, known });
@@ -92,11 +101,11 @@ export class Ingest {
         checksum: result.checksum,
       };
     }
-    if (!sameChecksum(result.checksum, t.transferChecksum)) {
+    if (!sameChecksum(result.checksum, declared)) {
       return {
         ok: false,
         status: 406,
-        reason: `Checksum mismatch: the upload declared ${t.transferChecksum}, the staged data hashes to ${result.checksum}.`,
+        reason: `Checksum mismatch: the upload declared ${declared}, the staged data hashes to ${result.checksum}.`,
         suggestedRemedy: 'The data changed or was damaged on the way: check the source and upload it again.',
         size: result.size,
         checksum: result.checksum,
@@ -128,9 +137,10 @@ export class Ingest {
     // A clone of a file we have: staged only when our copies were damaged (see CloneReceiver).
     const existing = t.sourceTransferId !== null ? await this.db.file.findUnique({ where: { name: t.storePath }, include: { instances: { where: { storeId: row.id } } } }) : null;
     if (existing) return this.commitRepair(t, existing, deletionPolicy, opts);
+    const checksum = declaredChecksum(t);
     await this.intoStore(t, row.name, final, async () => {
       await store.assertInside(store.storeRoot, final);
-      await this.placement.place(store, location, final, t.transferChecksum, opts);
+      await this.placement.place(store, location, final, checksum, opts);
     });
 
     const now = new Date();
@@ -138,7 +148,7 @@ export class Ingest {
     try {
       instance = await this.db.$transaction(async (tx: Prisma.TransactionClient) => {
         await tx.file.create({
-          data: { name: t.storePath, createTime: t.fileCreateTime ?? now, size: t.transferSize, checksum: t.transferChecksum, uploader: t.uploader, source: t.fileSource ?? t.source },
+          data: { name: t.storePath, createTime: t.fileCreateTime ?? now, size: t.transferSize, checksum, uploader: t.uploader, source: t.fileSource ?? t.source },
           select: { name: true },
         });
         const created = await tx.instance.create({
@@ -148,7 +158,7 @@ export class Ingest {
             storeId: row.id,
             deletionPolicy,
             createdTime: now,
-            calculatedChecksum: t.transferChecksum,
+            calculatedChecksum: checksum,
             calculatedSize: t.transferSize,
             checksumTime: now,
           },
@@ -181,13 +191,14 @@ export class Ingest {
     opts: Progress,
   ): Promise<Catalogued> {
     const { location, store, row } = await this.incoming.staging(t);
-    if (!sameChecksum(file.checksum, t.transferChecksum)) {
-      throw conflict(`"${t.storePath}" is already catalogued here with checksum ${file.checksum}, not ${t.transferChecksum}.`, 'Search for the existing file.');
+    const checksum = declaredChecksum(t);
+    if (!sameChecksum(file.checksum, checksum)) {
+      throw conflict(`"${t.storePath}" is already catalogued here with checksum ${file.checksum}, not ${checksum}.`, 'Search for the existing file.');
     }
     const target = file.instances[0];
     const damaged = target ? (await this.findings.openFor(target.id)).filter((f) => f.kind === 'LOST' || f.kind === 'CORRUPT') : [];
     const now = new Date();
-    const verified = { calculatedChecksum: t.transferChecksum, calculatedSize: t.transferSize, checksumTime: now };
+    const verified = { calculatedChecksum: checksum, calculatedSize: t.transferSize, checksumTime: now };
     if (target && target.available && damaged.length === 0) {
       // Repaired meanwhile (from another copy): this one is not needed.
       await this.db.$transaction(async (tx: Prisma.TransactionClient) => this.incoming.completed(tx, t.id));
@@ -195,7 +206,7 @@ export class Ingest {
       const final = store.storePathFor(target ? target.path : t.storePath);
       await this.intoStore(t, row.name, final, async () => {
         await store.assertInside(store.storeRoot, final);
-        await this.placement.replace(store, location, final, t.transferChecksum, opts);
+        await this.placement.replace(store, location, final, checksum, opts);
       });
       await this.db.$transaction(async (tx: Prisma.TransactionClient) => {
         if (target) await tx.instance.update({ where: { id: target.id }, data: { available: true, ...verified } });

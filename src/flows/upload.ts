@@ -9,7 +9,7 @@ import type { Catalogued, DeletionPolicyName } from '../domain/ingest';
 import type { ReceiveRequest, ReceiveResult } from '../domain/uploads/receiver';
 import type { StageResult } from '../domain/uploads/uploads';
 import type { Principal } from '../domain/users/users';
-import { LibrarianError, notFound, unavailable } from '../shared/errors';
+import { badRequest, LibrarianError, notFound, unavailable } from '../shared/errors';
 import { FILE_NAME } from '../workflows/searchAttributes';
 import { commitUpdate, stageUpdate, touchSignal, type StageInput, type upload } from '../workflows/upload';
 import { asLibrarianError, timedOut, type TemporalAccess } from './temporal';
@@ -107,11 +107,21 @@ export class UploadFlow {
    * Commits a staged upload and waits for the verdict. After the workflow has finished, the
    * verdict is read from the catalog, so repeating a commit is harmless.
    */
-  async commit(principal: Principal, transferId: number, deletionPolicy: DeletionPolicyName): Promise<Catalogued> {
-    const t = await this.domain.uploads.owned(principal, transferId);
-    if (!t.workflowId) throw notFound(`Transfer ${transferId} is not an upload.`, 'Use the transfer_id returned by upload/stage.');
+  async commit(principal: Principal, transferId: number, deletionPolicy: DeletionPolicyName, checksum?: string): Promise<Catalogued> {
+    const owned = await this.domain.uploads.owned(principal, transferId);
+    if (!owned.workflowId) throw notFound(`Transfer ${transferId} is not an upload.`, 'Use the transfer_id returned by upload/stage.');
+    // Before the workflow's commit, which verifies the data against it. Without one the commit
+    // is refused here, where the upload stays open for a commit that declares it, rather than
+    // failed by the workflow's verification.
+    const t = checksum === undefined ? owned : await this.domain.transfers.incoming.declareChecksum(owned, checksum);
+    if (t.transferChecksum === null && (t.status === 'INITIATED' || t.status === 'ONGOING')) {
+      throw badRequest(
+        `Transfer ${transferId} was staged without a checksum, and this commit does not declare one.`,
+        'Send upload_checksum, the checksum of the data, with upload/commit; the staged data is kept until then (or until the upload times out).',
+      );
+    }
     const client = await this.temporal.client();
-    const handle = client.workflow.getHandle<typeof upload>(t.workflowId);
+    const handle = client.workflow.getHandle<typeof upload>(owned.workflowId);
     try {
       return await handle.executeUpdate(commitUpdate, { args: [{ transferId, deletionPolicy }] });
     } catch (e) {

@@ -26,7 +26,11 @@ export const stage = call(
   'upload/stage',
   z.object({
     upload_size: z.number().int().nonnegative('Upload size must be positive.'),
-    upload_checksum: checksum,
+    /**
+     * Required by v2 servers. Ours take it here or at commit: a client that leaves it out
+     * declares it with upload/commit, so it can hash the data while it copies it into staging.
+     */
+    upload_checksum: checksum.optional().describe('checksum of the data; may be left out and declared with upload/commit instead (not on v2 servers)'),
     upload_name: uploadName,
     destination_location: fileName,
     /** v2 servers require it; ours default it to the account. */
@@ -101,6 +105,8 @@ export const commit = call(
       meta_mode: z.string().optional(),
       uploader: z.string().optional(),
       null_obsid: z.boolean().optional(),
+      /** Not on v2 servers: the checksum of an upload staged without one (the same again is fine). */
+      upload_checksum: checksum.optional().describe('the checksum of the data, when upload/stage did not declare it (not on v2 servers)'),
     })
     .passthrough(),
   z

@@ -43,7 +43,8 @@ export interface UploadInput {
 
 export interface StageInput {
   uploadSize: number;
-  uploadChecksum: string;
+  /** Absent: declared with the commit (the API records it before asking this workflow to commit). */
+  uploadChecksum?: string;
   uploadName: string;
   uploader: string;
   createdBy: string;

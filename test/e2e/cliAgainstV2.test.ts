@@ -59,7 +59,7 @@ beforeAll(async () => {
       }
       case 'upload/commit': {
         if (typeof body.deletion_policy !== 'string') return reply(422, { detail: [{ type: 'string_type', loc: ['body', 'deletion_policy'], msg: 'Input should be a valid string' }] });
-        const stage = calls.find((c) => c.endpoint === 'upload/stage')!.body;
+        const stage = calls.filter((c) => c.endpoint === 'upload/stage' && c.body.upload_checksum !== undefined).at(-1)!.body;
         const got = await checksumOf(body.staging_location);
         if (got.checksum !== stage.upload_checksum) return reply(406, { reason: 'File does not have a valid checksum or size', suggested_remedy: 'x' });
         mkdirSync(path.dirname(path.join(store, body.destination_location)), { recursive: true });
@@ -160,6 +160,23 @@ test('upload: staged with an uploader, copied into staging, committed with every
   const viaHttp = await runCli(['upload', local, 'obs/v2/again.bin', '--via', 'http'], { env });
   expect(viaHttp.status).not.toBe(0);
   expect(viaHttp.stderr).toContain('a Librarian v2 server has no HTTP upload');
+});
+
+test('upload --via copy: v2 refuses a stage without the checksum (422), so the CLI hashes first and stages with it; the commit declares nothing', async () => {
+  const local = makeFile(path.join(tmpDir('v2-up-copy-'), 'data.bin'), 200_000);
+  const { checksum } = await checksumOf(local);
+  const before = calls.length;
+  const up = await runCli(['upload', local, 'obs/v2/copied.bin', '--via', 'copy'], { env });
+  expect([up.status, up.stderr]).toEqual([0, expect.any(String)]);
+  expect(up.stdout).toContain('via copy');
+  const mine = calls.slice(before).filter((c) => c.endpoint.startsWith('upload/'));
+  expect(mine.map((c) => [c.endpoint, c.body.upload_checksum])).toEqual([
+    ['upload/stage', undefined],
+    ['upload/stage', checksum],
+    ['upload/commit', undefined],
+  ]);
+  expect(readFileSync(path.join(store, 'obs/v2/copied.bin'))).toEqual(readFileSync(local));
+  expect(files[0]).toMatchObject({ name: 'obs/v2/copied.bin', checksum });
 });
 
 test('users create sends the level as the number v2 accepts; a 422 shows FastAPI\'s detail', async () => {

@@ -97,6 +97,86 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     expect(await alice().post('upload/commit', { transfer_id: s.transfer_id })).toEqual(r);
   });
 
+  test('the checksum declared at commit instead of at stage: no commit without it (the upload stays open), verified against the data as before', async () => {
+    const local = makeFile(path.join(data, 'later.bin'), 2_000_000);
+    const { checksum } = await checksumOf(local);
+    const svc = await lib.domain();
+    const row = (id: number) => svc.db.incomingTransfer.findUniqueOrThrow({ where: { id } });
+    const s = await stage(alice(), local, 'obs/later.bin', { upload_checksum: undefined });
+    expect(await row(s.transfer_id)).toMatchObject({ status: 'INITIATED', transferChecksum: null, transferSize: 2_000_000n });
+    const bobs = await apiError(stage(lib.client('bob', 'bob-password'), local, 'obs/later.bin'));
+    expect([bobs.status, bobs.reason]).toEqual([409, `"obs/later.bin" is already being received (transfer ${s.transfer_id}, from alice, its checksum to be declared at its commit).`]);
+    cpSync(local, s.staging_location);
+    // Declared at neither end: refused before the workflow sees it, and nothing is lost.
+    const none = await apiError(alice().post('upload/commit', { transfer_id: s.transfer_id }));
+    expect([none.status, none.reason]).toEqual([400, `Transfer ${s.transfer_id} was staged without a checksum, and this commit does not declare one.`]);
+    expect(await row(s.transfer_id)).toMatchObject({ status: 'INITIATED', transferChecksum: null });
+    expect(readFileSync(s.staging_location)).toEqual(readFileSync(local));
+    const r = await alice().post('upload/commit', { transfer_id: s.transfer_id, upload_checksum: checksum });
+    expect(r).toEqual({ success: true, transfer_id: s.transfer_id, file_name: 'obs/later.bin', instance_id: expect.any(Number), store_name: 'main', path: path.join(storeRoot, 'obs/later.bin') });
+    await expectCatalogued('obs/later.bin', local);
+    expect(await row(s.transfer_id)).toMatchObject({ status: 'COMPLETED', transferChecksum: checksum });
+    // Repeating the commit is harmless; declaring another checksum for it is refused.
+    expect(await alice().post('upload/commit', { transfer_id: s.transfer_id, upload_checksum: checksum })).toEqual(r);
+    const other = (await checksumOf(makeFile(path.join(data, 'later-other.bin'), 1000))).checksum;
+    const changed = await apiError(alice().post('upload/commit', { transfer_id: s.transfer_id, upload_checksum: other }));
+    expect([changed.status, changed.reason]).toEqual([409, `Transfer ${s.transfer_id} was staged with checksum ${checksum}, but its commit declares ${other}.`]);
+
+    // A checksum declared at stage cannot be replaced at commit: refused, the upload stays open.
+    const local2 = makeFile(path.join(data, 'later2.bin'), 1_000_000);
+    const declared = (await checksumOf(local2)).checksum;
+    const s2 = await stage(alice(), local2, 'obs/later2.bin');
+    cpSync(local2, s2.staging_location);
+    const clash = await apiError(alice().post('upload/commit', { transfer_id: s2.transfer_id, upload_checksum: other }));
+    expect([clash.status, clash.reason]).toEqual([409, `Transfer ${s2.transfer_id} was staged with checksum ${declared}, but its commit declares ${other}.`]);
+    expect(await row(s2.transfer_id)).toMatchObject({ status: 'INITIATED', transferChecksum: declared });
+    await alice().post('upload/commit', { transfer_id: s2.transfer_id, upload_checksum: declared });
+    await expectCatalogued('obs/later2.bin', local2);
+
+    // A checksum declared at commit that the data does not have: 406, as at stage.
+    const local3 = makeFile(path.join(data, 'later3.bin'), 1_000_000);
+    const actual = (await checksumOf(local3)).checksum;
+    const s3 = await stage(alice(), local3, 'obs/later3.bin', { upload_checksum: undefined });
+    cpSync(local3, s3.staging_location);
+    const wrong = await apiError(alice().post('upload/commit', { transfer_id: s3.transfer_id, upload_checksum: other }));
+    expect([wrong.status, wrong.reason]).toEqual([406, `Checksum mismatch: the upload declared ${other}, the staged data hashes to ${actual}.`]);
+    expect(await row(s3.transfer_id)).toMatchObject({ status: 'FAILED', failureStatus: 406, transferChecksum: other });
+    expect(await svc.db.file.findUnique({ where: { name: 'obs/later3.bin' } })).toBeNull();
+
+    // Over HTTP: the receiver hashes with the default algorithm (the stage named none); a commit
+    // declaring md5 has the data hashed again with md5.
+    const local4 = makeFile(path.join(data, 'later4.bin'), 3_000_000);
+    const md5 = (await checksumOf(local4, 'md5')).checksum;
+    const s4 = await stage(alice(), local4, 'obs/later4.bin', { upload_checksum: undefined });
+    const sent = await alice().put<{ complete: boolean }>(`upload/${s4.transfer_id}/data`, (async function* () {
+      yield readFileSync(local4);
+    })(), { 'Upload-Offset': '0', 'Content-Type': 'application/octet-stream' });
+    expect(sent).toMatchObject({ complete: true });
+    await alice().post('upload/commit', { transfer_id: s4.transfer_id, upload_checksum: md5 });
+    await expectCatalogued('obs/later4.bin', local4);
+    expect((await svc.db.file.findUniqueOrThrow({ where: { name: 'obs/later4.bin' } })).checksum).toBe(md5);
+  });
+
+  test('the CLI-side client by copy stages without the checksum and declares it at commit', async () => {
+    const local = makeFile(path.join(data, 'overlap.bin'), 4_000_000);
+    const { checksum } = await checksumOf(local);
+    // What the client asks of the server, noted on the way (the calls themselves are real).
+    const client = alice();
+    const sent: [string, Record<string, unknown>][] = [];
+    const call = client.call.bind(client);
+    client.call = ((endpoint: { path: string }, body: Record<string, unknown>, ...rest: unknown[]) => {
+      sent.push([endpoint.path, body]);
+      return (call as (...a: unknown[]) => unknown)(endpoint, body, ...rest);
+    }) as typeof client.call;
+    const r = await uploadPath(client, local, 'obs/overlap.bin', { via: 'copy', uploader: 'pipeline-7' });
+    expect(r).toMatchObject({ via: 'copy', file_name: 'obs/overlap.bin', size: 4_000_000, checksum });
+    expect(sent.map(([p, body]) => [p, body.upload_checksum])).toEqual([
+      ['upload/stage', undefined],
+      ['upload/commit', checksum],
+    ]);
+    await expectCatalogued('obs/overlap.bin', local);
+  });
+
   test('a file and a book streamed over HTTP, with the CLI-side client', async () => {
     const local = makeFile(path.join(data, 'http.bin'), 5_000_000);
     const r = await uploadPath(alice(), local, 'obs/http.bin', { via: 'http', uploader: 'pipeline-7' });

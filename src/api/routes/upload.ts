@@ -93,10 +93,11 @@ export const uploadEndpoints = [
   }),
   route(uploads.commit, {
     level: 'READAPPEND',
-    summary: 'Finish an upload: verifies size and checksum, moves the data into the store and catalogues it. Answers when that is done, or why it is not.',
-    errors: [403, 404, 406, 409],
+    summary:
+      'Finish an upload: verifies size and checksum (upload_checksum declares it here when upload/stage did not), moves the data into the store and catalogues it. Answers when that is done, or why it is not.',
+    errors: [400, 403, 404, 406, 409],
     handler: async ({ body, flows, principal }) => {
-      const r = await flows.upload.commit(principal!, body.transfer_id, body.deletion_policy);
+      const r = await flows.upload.commit(principal!, body.transfer_id, body.deletion_policy, body.upload_checksum);
       return { success: true as const, transfer_id: body.transfer_id, file_name: r.fileName, instance_id: r.instanceId, store_name: r.storeName, path: r.path };
     },
   }),

@@ -9,7 +9,7 @@ import { phaseBars } from '../progress';
 
 export default class Upload extends ClientCommand {
   static override summary = 'Upload a file or a directory (a "book") to DEST, verified end to end.';
-  static override description = `Hashes LOCAL, stages the upload, sends the data and commits; the server verifies size and checksum before cataloguing it, and the command waits for that verdict. --via copy writes straight into the server's staging area (needs its filesystem); --via http streams through the API and resumes after a broken connection, and, when run again after an interruption (Ctrl-C), from what the server holds; auto picks copy when the staging area is reachable from here. Exits non-zero with the server's reason when the upload is refused or fails.`;
+  static override description = `Hashes LOCAL, stages the upload, sends the data and commits; the server verifies size and checksum before cataloguing it, and the command waits for that verdict. --via copy writes straight into the server's staging area (needs its filesystem), hashing while it copies and declaring the checksum with the commit (hashing first on servers that want it at stage, such as v2's); --via http streams through the API and resumes after a broken connection, and, when run again after an interruption (Ctrl-C), from what the server holds; auto picks copy when the staging area is reachable from here. Exits non-zero with the server's reason when the upload is refused or fails.`;
   static override args = {
     local: Args.string({ required: true, description: 'Local file or directory.' }),
     dest: Args.string({ required: true, description: 'Destination name (relative path) in the Librarian: at most 512 bytes in UTF-8, each part between "/" at most 255.' }),

@@ -373,7 +373,7 @@ export class CloneReceiver {
     const t = await this.incoming.get(transferId);
     if (t.fileCreateTime) return t.fileCreateTime;
     const theirs = await (await this.peers.client(t.source)).findFile(t.storePath);
-    if (!theirs?.create_time || !sameChecksum(theirs.checksum, t.transferChecksum)) return null;
+    if (!theirs?.create_time || t.transferChecksum === null || !sameChecksum(theirs.checksum, t.transferChecksum)) return null;
     // v2 writes UTC wall-clock time without an offset (wire-v2.md §1.6).
     const at = new Date(/(Z|[+-]\d\d:?\d\d)$/.test(theirs.create_time) ? theirs.create_time : `${theirs.create_time}Z`);
     if (Number.isNaN(at.getTime())) return null;

@@ -5,6 +5,7 @@
  * its UUID directory) is created here too, the same way for every kind of arrival.
  *
  *   stage      → INITIATED, with its staging directory on the chosen store
+ *   declareChecksum  (INITIATED|ONGOING) the checksum of an upload staged without one
  *   ongoing    INITIATED → ONGOING       (data is arriving: HTTP upload, clone/ongoing)
  *   staged     INITIATED|ONGOING → STAGED (all the data is in staging)
  *   completed  STAGED → COMPLETED        (inside the commit's catalog transaction)
@@ -13,6 +14,7 @@
  */
 import path from 'node:path';
 import type { Logger } from '../../logger';
+import { sameChecksum } from '../../shared/checksums';
 import { LibrarianError, conflict, notAcceptable, notFound } from '../../shared/errors';
 import { isFsError, isPermanentFsError } from '../../shared/fsErrors';
 import { sourcesOf, TERMINAL_STATUSES, type TransferStatus } from '../../shared/transferStatus';
@@ -44,7 +46,8 @@ export interface StageIncoming {
   uploadName: string;
   destination: string;
   size: number;
-  checksum: string;
+  /** Null: an upload that declares its checksum at commit (declareChecksum). */
+  checksum: string | null;
   workflowId?: string;
   sourceTransferId?: number;
   fileCreateTime?: Date;
@@ -57,6 +60,14 @@ export interface Transition {
   to: TransferStatus;
   /** False when the transfer already was in `to`. */
   changed: boolean;
+}
+
+/** The transfer's checksum, which every step after the commit's verification may rely on. */
+export function declaredChecksum(t: Pick<IncomingTransfer, 'id' | 'transferChecksum'>): string {
+  if (t.transferChecksum === null) {
+    throw conflict(`Transfer ${t.id} has no checksum: it was staged without one, and its commit did not declare it.`, 'Commit it with upload_checksum, the checksum of the data.');
+  }
+  return t.transferChecksum;
 }
 
 /** How long an HTTP request may hold a transfer's staging area without renewing its claim. */
@@ -151,6 +162,26 @@ export class IncomingTransfers {
   /** Records when the file was created at its source (learned after staging, from a v2 peer). */
   async setFileCreateTime(id: number, at: Date): Promise<void> {
     await this.db.incomingTransfer.update({ where: { id }, data: { fileCreateTime: at } });
+  }
+
+  /**
+   * The checksum of an upload staged without one, declared at its commit (before the commit
+   * verifies the data against it). Once known it does not change: another is refused. A transfer
+   * no longer open is returned as it is, for the commit to report why.
+   */
+  async declareChecksum(t: IncomingTransfer, checksum: string): Promise<IncomingTransfer> {
+    if (t.transferChecksum !== null) {
+      if (sameChecksum(t.transferChecksum, checksum)) return t;
+      throw conflict(
+        `Transfer ${t.id} was staged with checksum ${t.transferChecksum}, but its commit declares ${checksum}.`,
+        'Commit with the checksum the stage declared; if the data changed since, stage the upload again.',
+      );
+    }
+    const r = await this.db.incomingTransfer.updateMany({ where: { id: t.id, transferChecksum: null, status: { in: ['INITIATED', 'ONGOING'] } }, data: { transferChecksum: checksum } });
+    if (r.count === 1) return { ...t, transferChecksum: checksum };
+    // A commit repeated concurrently declared it first, or the transfer has ended meanwhile.
+    const now = await this.get(t.id);
+    return now.transferChecksum === null ? now : this.declareChecksum(now, checksum);
   }
 
   /**

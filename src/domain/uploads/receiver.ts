@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { createHasher, parseChecksum, type Algorithm } from '../../shared/checksums';
+import { createHasher, DEFAULT_ALGORITHM, parseChecksum, type Algorithm } from '../../shared/checksums';
 import { badRequest, conflict, insufficientStorage, isLibrarianError, LibrarianError } from '../../shared/errors';
 import { MAX_ENTRY_BYTES, safeRelativePath } from '../../shared/names';
 import type { IncomingTransfers } from '../transfers/incoming';
@@ -80,7 +80,9 @@ export class UploadReceiver {
         throw conflict(`The staging area of transfer ${t.id} no longer exists.`, 'The upload failed or timed out; stage it again.');
       }
       await this.incoming.ongoing(t.id, 'http');
-      const algorithm = parseChecksum(t.transferChecksum).algorithm;
+      // Staged without a checksum (declared at commit): hashed with the default algorithm, which
+      // the commit reuses when the declared checksum uses it too, and hashes again otherwise.
+      const algorithm = t.transferChecksum === null ? DEFAULT_ALGORITHM : parseChecksum(t.transferChecksum).algorithm;
       const size = Number(t.transferSize);
       if ((req.contentType ?? '').split(';')[0]!.trim() === 'application/x-tar') {
         return await receiveDirectory(t.id, dir, location, algorithm, size, req.body);

@@ -42,7 +42,8 @@ type Probe = (typeof Probe)[keyof typeof Probe];
 
 export interface StageRequest {
   uploadSize: number;
-  uploadChecksum: string;
+  /** Absent: declared at commit instead (declareChecksum), so the client can hash while it copies. */
+  uploadChecksum?: string;
   uploadName: string;
   destination: string;
   uploader: string;
@@ -69,6 +70,13 @@ export interface StageResult {
   supersededTransferIds: number[];
 }
 
+/** How a transfer in progress compares with a new stage of its name, for the refusal's reason. */
+function describeChecksums(theirs: string | null, ours: string | undefined): string {
+  if (theirs === null) return ', its checksum to be declared at its commit';
+  if (ours === undefined) return '';
+  return `, with ${sameChecksum(theirs, ours) ? 'the same' : 'a different'} checksum`;
+}
+
 export class UploadService {
   constructor(
     private readonly db: Db,
@@ -80,14 +88,14 @@ export class UploadService {
   ) {}
 
   /** Cheap checks before any workflow exists, so bad requests leave nothing behind. */
-  async precheck(req: { uploadSize: number; uploadChecksum: string; uploadName: string; destination: string }): Promise<void> {
+  async precheck(req: { uploadSize: number; uploadChecksum?: string; uploadName: string; destination: string }): Promise<void> {
     if (req.uploadSize > this.config.api.maxUploadSizeBytes) {
       throw tooLarge(
         `Upload size ${req.uploadSize} bytes is larger than this Librarian accepts (${this.config.api.maxUploadSizeBytes} bytes).`,
         'Split the data, or ask the operators to raise api.maxUploadSizeBytes.',
       );
     }
-    parseChecksum(req.uploadChecksum);
+    if (req.uploadChecksum !== undefined) parseChecksum(req.uploadChecksum);
     checkFileName(req.destination);
     checkUploadName(req.uploadName);
     const found = await this.namesAt(req.destination);
@@ -176,7 +184,7 @@ export class UploadService {
       const mayReplace = t.workflowId === req.workflowId && (t.createdBy === req.createdBy || req.createdByAdmin === true);
       if (!mayReplace) {
         throw conflict(
-          `"${req.destination}" is already being received (transfer ${t.id}, from ${t.source}, with ${sameChecksum(t.transferChecksum, req.uploadChecksum) ? 'the same' : 'a different'} checksum).`,
+          `"${req.destination}" is already being received (transfer ${t.id}, from ${t.source}${describeChecksums(t.transferChecksum, req.uploadChecksum)}).`,
           `Wait for that transfer to finish or fail (an upload not committed is failed after uploads.stagingTimeout), then try again; only the account that staged it, or an admin, can stage it again while it is in progress.`,
         );
       }
@@ -202,7 +210,7 @@ export class UploadService {
       uploadName: req.uploadName,
       destination: req.destination,
       size: req.uploadSize,
-      checksum: req.uploadChecksum,
+      checksum: req.uploadChecksum ?? null,
       workflowId: req.workflowId,
     });
     this.log.info({ transfer: t.id, destination: req.destination, store: picked.row.name, size: req.uploadSize }, 'upload staged');
@@ -217,7 +225,7 @@ export class UploadService {
       t.uploader === req.uploader &&
       t.uploadName === req.uploadName &&
       Number(t.transferSize) === req.uploadSize &&
-      sameChecksum(t.transferChecksum, req.uploadChecksum);
+      (t.transferChecksum === null || req.uploadChecksum === undefined ? t.transferChecksum === (req.uploadChecksum ?? null) : sameChecksum(t.transferChecksum, req.uploadChecksum));
     return same && !(await exists((await this.incoming.staging(t)).location));
   }
 
