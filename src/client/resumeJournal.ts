@@ -37,6 +37,14 @@ export class ResumeJournal<S> {
     renameSync(tmp, this.file);
   }
 
+  /**
+   * Whether an upload was noted within `maxAgeMs`: one that may still be resumed. (Older notes are
+   * of uploads the server has failed by now, unless it keeps staged uploads longer than that.)
+   */
+  hasRecent(maxAgeMs: number, now = Date.now()): boolean {
+    return Object.values(this.read()).some((e) => !(now - Date.parse(e.savedAt) > maxAgeMs));
+  }
+
   get(key: string): S | undefined {
     return this.read()[key]?.staged;
   }

@@ -1,8 +1,8 @@
 /**
  * Client side of an upload: hash locally, stage, move the bytes (local copy into the staging
  * area, or streamed HTTP that resumes after a broken connection), commit and wait for the
- * verdict. By copy (--via copy) to a server that takes the checksum at commit: stage, then hash
- * while copying, and declare the checksum with the commit.
+ * verdict. With a server that takes the checksum at commit, the stage comes first, so that a
+ * copy into staging runs while the data is hashed.
  */
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -123,12 +123,17 @@ async function sendHttp(client: LibrarianClient, staged: ResponseOf<typeof uploa
   }
 }
 
+/** How long a noted HTTP upload is taken to be resumable (servers fail uploads idle for uploads.stagingTimeout, 1 day by default). */
+const RESUMABLE_FOR_MS = 7 * 24 * 3600_000;
+
 /** Uploads a local file or directory to `destination` on the Librarian behind `client`. */
 export async function uploadPath(client: LibrarianClient, localPath: string, destination: string, opts: UploadOptions = {}): Promise<UploadResult> {
   const algorithm = opts.algorithm ?? DEFAULT_ALGORITHM;
   const listing = await listDataFiles(localPath);
   const { directory, files } = listing;
-  const stageBody = (size: number, checksum?: string) => ({
+  const size = files.reduce((sum, f) => sum + f.size, 0);
+  const journal = opts.resumeFile && opts.via !== 'copy' ? new ResumeJournal<Staged>(opts.resumeFile) : undefined;
+  const stageBody = (checksum?: string) => ({
     upload_size: size,
     ...(checksum !== undefined ? { upload_checksum: checksum } : {}),
     upload_name: path.posix.basename(destination),
@@ -136,31 +141,24 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
     // v2 servers require it; ours default it to the account.
     uploader: opts.uploader ?? client.username ?? 'anonymous',
   });
-  if (opts.via === 'copy') {
-    // Staged first and the checksum declared at commit, so the hash runs while the kernel copies
-    // (one read of the source for both, and the two overlap). Servers that need the checksum at
-    // stage (v2's, and ours before they took it at commit) refuse the stage: then hash first.
-    const size = files.reduce((sum, f) => sum + f.size, 0);
-    const staged = await client.call(uploads.stage, stageBody(size)).catch((e: unknown) => {
-      if (e instanceof ApiError && (e.status === 400 || e.status === 422) && JSON.stringify(e.body ?? '').includes('upload_checksum')) return undefined;
-      throw e;
-    });
-    if (staged) {
-      let sent = 0;
-      const [hashing, copying] = await Promise.allSettled([
-        hashData(listing, algorithm, opts),
-        copyInto(files, directory, staged.staging_location, (n) => opts.progress?.('sending', (sent += n), size)),
-      ]);
-      if (copying.status === 'rejected') throw copying.reason;
-      if (hashing.status === 'rejected') throw hashing.reason;
-      return commit(client, staged, destination, 'copy', hashing.value, opts, { declare: true });
-    }
+  // Staged before it is hashed, the checksum declared with the commit, so that a copy runs while
+  // the data is hashed (one read of the source serves both). Hashed first where that cannot be:
+  // while the note of interrupted HTTP uploads holds any from the last week (it finds them by their
+  // content), and for servers that refuse a stage without the checksum (v2's, and ours before
+  // they took it at commit).
+  const early = journal?.hasRecent(RESUMABLE_FOR_MS) ? undefined : await client.call(uploads.stage, stageBody()).catch(unlessChecksumRequired);
+  let hashed: Hashed | undefined;
+  let key: string | undefined;
+  let resumed: { staged: Staged; held: number } | undefined;
+  let staged: Staged;
+  if (early) {
+    staged = early;
+  } else {
+    hashed = await hashData(listing, algorithm, opts);
+    key = ResumeJournal.key(client.url, destination, hashed.checksum, hashed.size);
+    resumed = journal ? await stillOpen(client, journal.get(key)) : undefined;
+    staged = resumed?.staged ?? (await client.call(uploads.stage, stageBody(hashed.checksum)));
   }
-  const hashed = await hashData(listing, algorithm, opts);
-  const journal = opts.resumeFile && opts.via !== 'copy' ? new ResumeJournal<Staged>(opts.resumeFile) : undefined;
-  const key = ResumeJournal.key(client.url, destination, hashed.checksum, hashed.size);
-  const resumed = journal ? await stillOpen(client, journal.get(key)) : undefined;
-  const staged: Staged = resumed?.staged ?? (await client.call(uploads.stage, stageBody(hashed.size, hashed.checksum)));
   let via = opts.via ?? 'auto';
   if (resumed) via = 'http';
   else if (via === 'auto') via = staged.transfer_providers.local && (await canCopyLocally(staged)) ? 'copy' : 'http';
@@ -172,17 +170,38 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
     );
   }
   let sent = 0;
+  const onSent = (n: number) => opts.progress?.('sending', (sent += n), size);
   if (via === 'copy') {
-    await copyInto(files, directory, staged.staging_location, (n) => opts.progress?.('sending', (sent += n), hashed.size));
+    if (hashed) {
+      await copyInto(files, directory, staged.staging_location, onSent);
+    } else {
+      const [hashing, copying] = await Promise.allSettled([hashData(listing, algorithm, opts), copyInto(files, directory, staged.staging_location, onSent)]);
+      if (copying.status === 'rejected') throw copying.reason;
+      if (hashing.status === 'rejected') throw hashing.reason;
+      hashed = hashing.value;
+    }
   } else {
+    // Hashed before any byte is sent: the note that lets a later run resume is keyed by content.
+    hashed ??= await hashData(listing, algorithm, opts);
+    key ??= ResumeJournal.key(client.url, destination, hashed.checksum, hashed.size);
     journal?.set(key, staged);
     await sendHttp(client, staged, files, directory, hashed.size, opts);
   }
-  return commit(client, staged, destination, via, hashed, opts, { journal, key, resumedFrom: resumed?.held });
+  // Our servers (the ones with HTTP upload) take the checksum with the commit, whether the stage
+  // had it or not (the same again is accepted); v2 servers are not sent it.
+  return commit(client, staged, destination, via, hashed, opts, { declare: staged.http_upload !== undefined, journal, key, resumedFrom: resumed?.held });
+}
+
+type Hashed = { checksum: string; size: number };
+
+/** A stage refused for want of its checksum gives undefined (stage again with it); any other error stands. */
+function unlessChecksumRequired(e: unknown): undefined {
+  if (e instanceof ApiError && (e.status === 400 || e.status === 422) && JSON.stringify(e.body ?? '').includes('upload_checksum')) return undefined;
+  throw e;
 }
 
 /** Hashes the listed data: a single file in one worker thread, a directory in up to one per core. */
-async function hashData(listing: Listing, algorithm: Algorithm, opts: UploadOptions): Promise<{ checksum: string; size: number }> {
+async function hashData(listing: Listing, algorithm: Algorithm, opts: UploadOptions): Promise<Hashed> {
   // No more threads than files (small uploads are hashed without any: see INLINE_BYTES).
   const pool = new ChecksumPool(Math.max(1, Math.min(opts.threads ?? os.availableParallelism(), listing.files.length)));
   try {
@@ -202,7 +221,7 @@ async function commit(
   staged: Staged,
   destination: string,
   via: 'copy' | 'http',
-  hashed: { checksum: string; size: number },
+  hashed: Hashed,
   opts: UploadOptions,
   how: { declare?: boolean; journal?: ResumeJournal<Staged>; key?: string; resumedFrom?: number },
 ): Promise<UploadResult> {

@@ -157,24 +157,56 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     expect((await svc.db.file.findUniqueOrThrow({ where: { name: 'obs/later4.bin' } })).checksum).toBe(md5);
   });
 
-  test('the CLI-side client by copy stages without the checksum and declares it at commit', async () => {
+  test('the CLI-side client stages without the checksum and declares it at commit (by copy, hashing while it copies; over HTTP); with an interrupted upload noted, it hashes first', async () => {
+    // What the client asks of the server, noted on the way (the calls themselves are real).
+    const noting = () => {
+      const client = alice();
+      const sent: [string, unknown][] = [];
+      const call = client.call.bind(client);
+      client.call = ((endpoint: { path: string }, body: Record<string, unknown>, ...rest: unknown[]) => {
+        sent.push([endpoint.path, body.upload_checksum]);
+        return (call as (...a: unknown[]) => unknown)(endpoint, body, ...rest);
+      }) as typeof client.call;
+      return { client, sent };
+    };
+    const resumeFile = path.join(data, 'overlap-in-progress.json');
     const local = makeFile(path.join(data, 'overlap.bin'), 4_000_000);
     const { checksum } = await checksumOf(local);
-    // What the client asks of the server, noted on the way (the calls themselves are real).
-    const client = alice();
-    const sent: [string, Record<string, unknown>][] = [];
-    const call = client.call.bind(client);
-    client.call = ((endpoint: { path: string }, body: Record<string, unknown>, ...rest: unknown[]) => {
-      sent.push([endpoint.path, body]);
-      return (call as (...a: unknown[]) => unknown)(endpoint, body, ...rest);
-    }) as typeof client.call;
-    const r = await uploadPath(client, local, 'obs/overlap.bin', { via: 'copy', uploader: 'pipeline-7' });
+    const byCopy = noting();
+    const r = await uploadPath(byCopy.client, local, 'obs/overlap.bin', { uploader: 'pipeline-7', resumeFile });
     expect(r).toMatchObject({ via: 'copy', file_name: 'obs/overlap.bin', size: 4_000_000, checksum });
-    expect(sent.map(([p, body]) => [p, body.upload_checksum])).toEqual([
+    expect(byCopy.sent).toEqual([
       ['upload/stage', undefined],
       ['upload/commit', checksum],
     ]);
     await expectCatalogued('obs/overlap.bin', local);
+
+    const overHttp = noting();
+    const h = await uploadPath(overHttp.client, local, 'obs/overlap-http.bin', { via: 'http', uploader: 'pipeline-7', resumeFile });
+    expect(h).toMatchObject({ via: 'http', checksum });
+    expect(overHttp.sent).toEqual([
+      ['upload/stage', undefined],
+      ['upload/status', undefined],
+      ['upload/commit', checksum],
+    ]);
+    await expectCatalogued('obs/overlap-http.bin', local);
+
+    // A note older than a week does not count; an upload noted as interrupted since (any): hashed
+    // first, so the note is looked up by content.
+    writeFileSync(resumeFile, JSON.stringify({ old: { staged: {}, savedAt: new Date(Date.now() - 8 * 86_400_000).toISOString() } }));
+    const old = noting();
+    await uploadPath(old.client, local, 'obs/overlap-old-note.bin', { via: 'http', uploader: 'pipeline-7', resumeFile });
+    expect(old.sent[0]).toEqual(['upload/stage', undefined]);
+    await expectCatalogued('obs/overlap-old-note.bin', local);
+    writeFileSync(resumeFile, JSON.stringify({ other: { staged: {}, savedAt: new Date().toISOString() } }));
+    const noted = noting();
+    await uploadPath(noted.client, local, 'obs/overlap-noted.bin', { via: 'http', uploader: 'pipeline-7', resumeFile });
+    expect(noted.sent).toEqual([
+      ['upload/stage', checksum],
+      ['upload/status', undefined],
+      ['upload/commit', checksum],
+    ]);
+    await expectCatalogued('obs/overlap-noted.bin', local);
   });
 
   test('a file and a book streamed over HTTP, with the CLI-side client', async () => {
