@@ -12,6 +12,9 @@
  *   cancel           an operator cancels it (Web UI, `temporal workflow cancel`) before its commit:
  *                    the transfer ends CANCELLED and staging is removed; a commit under way
  *                    finishes and its verdict stands.
+ *
+ * A stage that arrives while the upload ends (timed out, cancelled) is refused, 409 or 410: a
+ * transfer staged then would outlive the workflow, open for good.
  */
 import {
   ActivityFailure,
@@ -68,6 +71,9 @@ export type UploadVerdict =
  */
 const ONE_COMMIT_STEP = 'verify-and-commit-in-one-step';
 
+/** For a stage that reaches an upload as it ends: the next stage of the name starts a new upload. */
+const ENDING_REMEDY = 'Stage it again in a moment: once this upload has ended, a new stage of the name starts a new one.';
+
 /** The verdict of an upload an operator cancelled before its commit (HTTP 410: gone for good). */
 const CANCELLED = {
   status: 410,
@@ -108,10 +114,20 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
   });
 
   setHandler(stageUpdate, async (req) => {
-    await condition(() => !staging);
+    try {
+      await condition(() => !staging);
+    } catch (e) {
+      // Arrived while an operator's cancel ends this upload: say so, rather than pass on
+      // Temporal's cancellation.
+      if (isCancellation(e)) throw librarianFailure(410, `The upload of "${input.destination}" is being cancelled by an operator.`, ENDING_REMEDY);
+      throw e;
+    }
     staging = true;
     try {
-      if (commit || verdict) {
+      if (verdict) {
+        throw librarianFailure(409, `The upload of "${input.destination}" has just ended: ${verdict.ok ? 'committed' : verdict.reason}`, ENDING_REMEDY);
+      }
+      if (commit) {
         throw librarianFailure(409, `Upload of "${input.destination}" is already being committed.`, 'Wait for the commit to finish; if it fails, stage again.');
       }
       // Not cut short by a cancel: the transfer it creates must be known, to be cancelled in turn.
@@ -178,8 +194,12 @@ export async function upload(input: UploadInput): Promise<UploadVerdict | { ok: 
         verdict = await CancellationScope.nonCancellable(() => verifyAndCommit(attempt!.transferId, deletionPolicy));
       } else if (!ready && !staging) {
         const reason = `Not committed within ${Math.round(input.stagingTimeoutMs / 1000)} s of the last activity; staging removed.`;
-        await cleanup.failUpload(attempt.transferId, reason, 408);
-        verdict = { ok: false, transferId: attempt.transferId, status: 408, reason, suggestedRemedy: 'Stage the upload again and commit it.' };
+        // Decided before the cleanup runs, and the cleanup not cut short by a cancel: a stage that
+        // arrives meanwhile is refused (a transfer it made would outlive this workflow, open for
+        // good), and the transfer ends FAILED whatever comes after.
+        const transferId = attempt.transferId;
+        verdict = { ok: false, transferId, status: 408, reason, suggestedRemedy: 'Stage the upload again and commit it.' };
+        await CancellationScope.nonCancellable(() => cleanup.failUpload(transferId, reason, 408));
       }
     }
   } catch (e) {

@@ -3,7 +3,8 @@
  * 1 day by default) on the time-skipping test server: an upload never committed is failed and its
  * staging removed one day after its last activity; data arriving keeps it alive. A commit that fails
  * for good fails the upload at once; one that keeps failing is retried for about two minutes. An
- * operator's cancel before the commit cancels the transfer; a commit under way finishes.
+ * operator's cancel before the commit cancels the transfer; a commit under way finishes. A stage
+ * that arrives while the upload ends (timeout, cancel) is refused and stages nothing.
  */
 import { WorkflowFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
@@ -277,4 +278,74 @@ test('a cancel during the commit does not cut it short: the commit finishes, its
   });
   expect(f.cancelled).toEqual([]);
   expect(f.failed).toEqual([]);
+});
+
+/**
+ * The fakes, with `step` held once it starts until the test lets it go, and stages counted: a
+ * stage can then arrive while the upload ends.
+ */
+function holding(f: ReturnType<typeof fakes>, step: 'failUpload' | 'cancelUpload') {
+  const begun = latch();
+  const release = latch();
+  let stages = 0;
+  const activities: FakeActivities = {
+    ...f.activities,
+    async stageUpload(req) {
+      stages++;
+      return f.activities.stageUpload!(req);
+    },
+    async [step](transferId: number, reason: string, status: number) {
+      begun.open();
+      await release.opened;
+      return (f.activities[step] as (id: number, reason: string, status: number) => Promise<void>)(transferId, reason, status);
+    },
+  };
+  return {
+    activities,
+    stages: () => stages,
+    /** A stage sent while `step` is held, then `step` let go: the failure the stage got. */
+    async lateStage(handle: WorkflowHandle) {
+      await begun.opened;
+      // Accepted while the step still runs; its outcome is asked for after (on the time-skipping
+      // server, asking for it while that activity was held did not return).
+      const asked = await handle.startUpdate(stageUpdate, { args: [stageInput], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      release.open();
+      return failureDetails(await asked.result().catch((e: Error) => e));
+    },
+  };
+}
+
+const ENDING_REMEDY = 'Stage it again in a moment: once this upload has ended, a new stage of the name starts a new one.';
+
+test('a stage that reaches an upload while its timeout fails it is refused (409), not staged: nothing would end the transfer it made', async () => {
+  const f = fakes();
+  const held = holding(f, 'failUpload');
+  await withWorker(env, held.activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start<typeof upload>('upload', { taskQueue, workflowId: 'upload/wf/obs/timing-out.dat', args: [input('obs/timing-out.dat')] });
+    await handle.executeUpdate(stageUpdate, { args: [stageInput] });
+    // Waiting for the result lets the test server skip to the timeout.
+    const ended = handle.result().catch((e: Error) => e);
+    expect(await held.lateStage(handle)).toEqual({
+      status: 409,
+      reason: 'The upload of "obs/timing-out.dat" has just ended: Not committed within 86400 s of the last activity; staging removed.',
+      suggested_remedy: ENDING_REMEDY,
+    });
+    expect(failureDetails(await ended)).toMatchObject({ status: 408, transfer_id: 7 });
+  });
+  expect(held.stages()).toBe(1);
+  expect(f.failed.map((x) => [x.transferId, x.status])).toEqual([[7, 408]]);
+});
+
+test("a stage that reaches an upload an operator is cancelling gets 410 saying so (not Temporal's cancellation), and stages nothing", async () => {
+  const f = fakes();
+  const held = holding(f, 'cancelUpload');
+  await withWorker(env, held.activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start<typeof upload>('upload', { taskQueue, workflowId: 'upload/wf/obs/being-cancelled.dat', args: [input('obs/being-cancelled.dat')] });
+    await handle.executeUpdate(stageUpdate, { args: [stageInput] });
+    await handle.cancel();
+    expect(await held.lateStage(handle)).toEqual({ status: 410, reason: 'The upload of "obs/being-cancelled.dat" is being cancelled by an operator.', suggested_remedy: ENDING_REMEDY });
+    await endsCancelled(handle);
+  });
+  expect(held.stages()).toBe(1);
+  expect(f.cancelled).toEqual([[7, CANCELLED_REASON, 410]]);
 });
