@@ -2,7 +2,8 @@
  * The client's note of HTTP uploads it has staged and not yet seen through, so a run interrupted
  * by Ctrl-C (or a crash) resumes from what the server holds when the same upload is run again,
  * instead of staging anew and sending from the first byte. One small JSON file, keyed by server,
- * destination and content; an entry goes when its upload is committed or refused.
+ * destination and content; an entry goes when its upload is committed or refused, or after a
+ * month.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,9 @@ export interface ResumeEntry<S> {
   staged: S;
   savedAt: string;
 }
+
+/** How long a note is kept at most: an upload idle this long was failed by its server long ago. */
+const FORGET_AFTER_MS = 30 * 24 * 3600_000;
 
 export class ResumeJournal<S> {
   constructor(private readonly file: string) {}
@@ -49,8 +53,10 @@ export class ResumeJournal<S> {
     return this.read()[key]?.staged;
   }
 
-  set(key: string, staged: S): void {
-    this.write({ ...this.read(), [key]: { staged, savedAt: new Date().toISOString() } });
+  /** Notes it; notes older than a month go at the same time (no server keeps those uploads open). */
+  set(key: string, staged: S, now = Date.now()): void {
+    const kept = Object.entries(this.read()).filter(([, e]) => !(now - Date.parse(e.savedAt) > FORGET_AFTER_MS));
+    this.write({ ...Object.fromEntries(kept), [key]: { staged, savedAt: new Date(now).toISOString() } });
   }
 
   delete(key: string): void {
