@@ -17,6 +17,11 @@ export interface ResumeEntry<S> {
 /** How long a note is kept at most: an upload idle this long was failed by its server long ago. */
 const FORGET_AFTER_MS = 30 * 24 * 3600_000;
 
+/** Noted less than `ms` ago; a note whose time cannot be read counts as recent (kept, not lost). */
+function notedWithin(e: ResumeEntry<unknown>, ms: number, now: number): boolean {
+  return !(now - Date.parse(e.savedAt) > ms);
+}
+
 export class ResumeJournal<S> {
   constructor(private readonly file: string) {}
 
@@ -46,7 +51,7 @@ export class ResumeJournal<S> {
    * of uploads the server has failed by now, unless it keeps staged uploads longer than that.)
    */
   hasRecent(maxAgeMs: number, now = Date.now()): boolean {
-    return Object.values(this.read()).some((e) => !(now - Date.parse(e.savedAt) > maxAgeMs));
+    return Object.values(this.read()).some((e) => notedWithin(e, maxAgeMs, now));
   }
 
   get(key: string): S | undefined {
@@ -55,7 +60,7 @@ export class ResumeJournal<S> {
 
   /** Notes it; notes older than a month go at the same time (no server keeps those uploads open). */
   set(key: string, staged: S, now = Date.now()): void {
-    const kept = Object.entries(this.read()).filter(([, e]) => !(now - Date.parse(e.savedAt) > FORGET_AFTER_MS));
+    const kept = Object.entries(this.read()).filter(([, e]) => notedWithin(e, FORGET_AFTER_MS, now));
     this.write({ ...Object.fromEntries(kept), [key]: { staged, savedAt: new Date(now).toISOString() } });
   }
 

@@ -187,9 +187,7 @@ export async function uploadPath(client: LibrarianClient, localPath: string, des
     journal?.set(key, staged);
     await sendHttp(client, staged, files, directory, hashed.size, opts);
   }
-  // Our servers (the ones with HTTP upload) take the checksum with the commit, whether the stage
-  // had it or not (the same again is accepted); v2 servers are not sent it.
-  return commit(client, staged, destination, via, hashed, opts, { declare: staged.http_upload !== undefined, journal, key, resumedFrom: resumed?.held });
+  return commit(client, staged, destination, via, hashed, opts, { journal, key, resumedFrom: resumed?.held });
 }
 
 type Hashed = { checksum: string; size: number };
@@ -212,9 +210,8 @@ async function hashData(listing: Listing, algorithm: Algorithm, opts: UploadOpti
 }
 
 /**
- * Commits a staged upload and waits for the verdict. `declare`: the stage left the checksum out,
- * so the commit declares it. `journal`/`key`: the note of an HTTP upload, removed once the
- * server has answered for good.
+ * Commits a staged upload and waits for the verdict. `journal`/`key`: the note of an HTTP upload,
+ * removed once the server has answered for good.
  */
 async function commit(
   client: LibrarianClient,
@@ -223,7 +220,7 @@ async function commit(
   via: 'copy' | 'http',
   hashed: Hashed,
   opts: UploadOptions,
-  how: { declare?: boolean; journal?: ResumeJournal<Staged>; key?: string; resumedFrom?: number },
+  how: { journal?: ResumeJournal<Staged>; key?: string; resumedFrom?: number },
 ): Promise<UploadResult> {
   const { journal, key } = how;
   opts.progress?.('committing', 0, hashed.size);
@@ -246,7 +243,9 @@ async function commit(
       meta_mode: 'infer',
       uploader: opts.uploader ?? client.username ?? 'anonymous',
       null_obsid: false,
-      ...(how.declare ? { upload_checksum: hashed.checksum } : {}),
+      // Our servers (the ones with HTTP upload) take the checksum here, whether the stage had it
+      // or not (the same again is accepted); v2 servers are not sent it.
+      ...(staged.http_upload ? { upload_checksum: hashed.checksum } : {}),
     },
     24 * 3600_000,
   ).finally(() => watching?.stop()).catch((e: unknown) => {
