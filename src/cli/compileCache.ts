@@ -14,9 +14,14 @@
  * The cache lives in this installation's node_modules/.cache (or NODE_COMPILE_CACHE, as for Node's
  * own), so it goes with the installation; where that is not writable, commands run uncached.
  * Deleting it is always safe. NODE_DISABLE_COMPILE_CACHE=1 turns it off, as it does Node's.
+ *
+ * Entries of modules since rebuilt or upgraded are never read again. So that they do not pile up
+ * for good, a run that adds entries to a cache already holding MAX_ENTRIES (about ten times what
+ * all commands load; some 40 MB) empties it first, and in the default location removes the
+ * caches of other Node versions. Runs that add nothing (the usual case) only read.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -32,10 +37,31 @@ interface Loader {
   enableCompileCache?: (dir?: string) => unknown;
 }
 
+export const MAX_ENTRIES = 5000;
+const DEFAULT_BASE = path.resolve(__dirname, '../../node_modules/.cache/librarian-compile');
+
 /** Where the cache is kept: per installation, architecture and V8 version (V8 rejects other versions' code anyway). */
 function compileCacheDir(): string {
-  const base = process.env.NODE_COMPILE_CACHE || path.resolve(__dirname, '../../node_modules/.cache/librarian-compile');
-  return path.join(base, `${process.arch}-${process.versions.v8}`);
+  return path.join(process.env.NODE_COMPILE_CACHE || DEFAULT_BASE, `${process.arch}-${process.versions.v8}`);
+}
+
+/**
+ * Empties a cache that has reached MAX_ENTRIES (the entries this run adds are written next) and,
+ * in the default location, which holds nothing else, drops other Node versions' caches. Another
+ * process writing meanwhile loses an entry, which a later run writes again.
+ */
+function pruneForWriting(dir: string): void {
+  try {
+    if (readdirSync(dir).length >= MAX_ENTRIES) {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
+    const base = path.dirname(dir);
+    if (base !== DEFAULT_BASE) return;
+    for (const other of readdirSync(base)) if (other !== path.basename(dir)) rmSync(path.join(base, other), { recursive: true, force: true });
+  } catch {
+    // Pruning is housekeeping: a failure costs disk space, never a command's result.
+  }
 }
 
 let enabled = false;
@@ -95,6 +121,7 @@ export function enableCompileCache(dir = compileCacheDir()): void {
 
   // At exit the scripts also hold the functions compiled lazily while the command ran.
   process.once('exit', () => {
+    if (compiled.length) pruneForWriting(dir);
     for (const { file, script } of compiled) {
       const partial = `${file}.${process.pid}`;
       try {

@@ -102,3 +102,46 @@ test('NODE_DISABLE_COMPILE_CACHE turns it off', () => {
   expect(run([path.join(ROOT, 'bin/run.js'), '--version'], { NODE_DISABLE_COMPILE_CACHE: '1' }).status).toBe(0);
   expect(existsSync(path.join(dir, 'cache'))).toBe(false);
 });
+
+ownCache('a full cache is emptied by the next run that adds to it, and only then; in its default location other Node versions\' caches go too', () => {
+  const { MAX_ENTRIES } = require(CACHE_MODULE) as { MAX_ENTRIES: number };
+  // An installation of its own, so that the default location (beside the module) is in this test's directory.
+  const installed = path.join(dir, 'inst/dist/cli/compileCache.js');
+  mkdirSync(path.dirname(installed), { recursive: true });
+  writeFileSync(installed, readFileSync(CACHE_MODULE));
+  const base = path.join(dir, 'inst/node_modules/.cache/librarian-compile');
+  const own = path.join(base, `${process.arch}-${process.versions.v8}`);
+  const main = path.join(dir, 'main.js');
+  writeFileSync(main, `require(${JSON.stringify(installed)}).enableCompileCache(); console.log(require('./answer.js')());\n`);
+  const answer = path.join(dir, 'answer.js');
+  writeFileSync(answer, 'module.exports = () => 41;\n');
+  const defaultLocation = { NODE_COMPILE_CACHE: '' };
+
+  expect(run([main], defaultLocation).stdout).toBe('41\n');
+  expect(readdirSync(own)).toEqual([entryOf(answer)]);
+  // Left behind by an earlier Node, and by modules since rebuilt.
+  mkdirSync(path.join(base, 'x64-0.0.0'));
+  writeFileSync(path.join(base, 'x64-0.0.0/old'), 'code');
+  for (let i = 0; i < MAX_ENTRIES; i++) writeFileSync(path.join(own, `stale${i}`), '');
+
+  // Nothing to add: the run only reads.
+  expect(run([main], defaultLocation).stdout).toBe('41\n');
+  expect(readdirSync(own)).toHaveLength(MAX_ENTRIES + 1);
+  expect(readdirSync(base).sort()).toEqual([path.basename(own), 'x64-0.0.0'].sort());
+
+  writeFileSync(answer, 'module.exports = () => 42;\n');
+  expect(run([main], defaultLocation).stdout).toBe('42\n');
+  expect(readdirSync(own)).toEqual([entryOf(answer)]);
+  expect(readdirSync(base)).toEqual([path.basename(own)]);
+  expect(run([main], defaultLocation).stdout).toBe('42\n');
+
+  // A directory given in NODE_COMPILE_CACHE may hold others' caches: only this one's own is emptied.
+  const given = path.join(dir, 'cache');
+  mkdirSync(path.join(given, 'v22.1.0-x64-node-own'), { recursive: true });
+  expect(run([main]).stdout).toBe('42\n');
+  for (let i = 0; i < MAX_ENTRIES; i++) writeFileSync(path.join(cacheDir(), `stale${i}`), '');
+  writeFileSync(answer, 'module.exports = () => 43;\n');
+  expect(run([main]).stdout).toBe('43\n');
+  expect(entries()).toEqual([entryOf(answer)]);
+  expect(readdirSync(given).sort()).toEqual([path.basename(cacheDir()), 'v22.1.0-x64-node-own'].sort());
+});

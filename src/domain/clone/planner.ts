@@ -174,7 +174,6 @@ export class ClonePlanner {
   async planBatches(peer: string, runKey: string): Promise<{ batches: PlannedBatch[]; waiting: string | null }> {
     const prefix = workflowIds(this.config.name).cloneBatchPrefix(peer, runKey);
     // A range, not LIKE: "_" and "%" are common in peer names and would match other peers' batches.
-    // A range, not LIKE: "_" and "%" are common in peer names and would match other peers' batches.
     const recorded = async (q: Query): Promise<PlannedBatch[]> =>
       (await q.outgoingTransfer.groupBy({ by: ['batchId'], where: { batchId: prefixRange(prefix) }, _count: { _all: true }, _sum: { transferSize: true }, _min: { id: true } }))
         .sort((x, y) => x._min.id! - y._min.id!)
