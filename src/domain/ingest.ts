@@ -77,7 +77,7 @@ export class Ingest {
     let result;
     try {
       // Digests computed while an HTTP upload was written are reused while the files are unchanged.
-      const state = await readUploadState(staging.dir);
+      const state = await readUploadState(staging.dir, t.journalKey);
       const listing = await listDataFiles(staging.location);
       // Data a client copied into staging itself (none came through the HTTP receiver): its
       // declared checksum is the client's hash of the source, trusted only where the store says so.

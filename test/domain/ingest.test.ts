@@ -4,8 +4,10 @@
  * crash causes.
  */
 import { randomUUID } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeUploadState } from '../../src/domain/uploads/uploadState';
+import { parseChecksum } from '../../src/shared/checksums';
 import { workflowIds } from '../../src/shared/workflowIds';
 import { checksumOf, closeChecksums, listTree, makeBook, makeFile, tmpDir, treeDigest } from '../support/data';
 import { librarianError } from '../support/http';
@@ -104,6 +106,33 @@ describe.each(PROVIDERS)('ingest on %s', (provider) => {
     expect((await t.domain.transfers.incoming.get(s.transferId)).status).toBe('INITIATED');
     const refused = await librarianError(t.domain.ingest.commit(s.transferId, 'DISALLOWED'));
     expect([refused.status, refused.reason]).toEqual([409, `Transfer ${s.transferId} is INITIATED and cannot be committed.`]);
+  });
+
+  test("a digest journaled with the transfer's key is reused while the file is unchanged; unsigned, another transfer's key, or a file changed since (its ctime) is hashed", async () => {
+    const local = makeFile(path.join(data, 'journaled.bin'), 10_000);
+    const { checksum } = await checksumOf(local);
+    const s = await stage(local, 'obs/journaled.bin');
+    const other = readFileSync(local);
+    other[7] = other[7]! ^ 1;
+    writeFileSync(s.stagingLocation, other);
+    const { journalKey } = await t.domain.transfers.incoming.get(s.transferId);
+    expect(journalKey).toMatch(/^[\w-]{43}$/);
+    // A journal that names the declared digest for other bytes: only its signature decides whether it counts.
+    const journal = async (key: string | null) => {
+      const st = statSync(s.stagingLocation);
+      await writeUploadState(path.dirname(s.stagingLocation), { kind: 'file', algorithm: 'xxh3', files: { '': { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, digest: parseChecksum(checksum).hex } } }, key);
+    };
+    const hashed = { ok: false, status: 406, reason: expect.stringMatching(/^Checksum mismatch: .* the staged data hashes to /) };
+    await journal(null);
+    expect(await t.domain.uploads.verify(s.transferId)).toMatchObject(hashed);
+    await journal('another-transfers-key');
+    expect(await t.domain.uploads.verify(s.transferId)).toMatchObject(hashed);
+    await journal(journalKey);
+    // A change of mode alone changes the ctime (the data could have changed with its mtime set back).
+    chmodSync(s.stagingLocation, 0o600);
+    expect(await t.domain.uploads.verify(s.transferId)).toMatchObject(hashed);
+    await journal(journalKey);
+    expect(await t.domain.uploads.verify(s.transferId)).toMatchObject({ ok: true, checksum });
   });
 
   test('a commit cut short after the data moved is finished by the retry, which checks the data first', async () => {

@@ -186,7 +186,7 @@ describe.each(PROVIDERS)('bad input gets a 400, and many small files stay cheap,
     const written = () => Number(/wchar: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
     const before = written();
     expect(await put(lib.client(), s.transfer_id, body)).toMatchObject({ received_files: 3000, complete: true });
-    // The data (3,000 bytes) and about 150 bytes of journal per file; rewriting a state file of
+    // The data (3,000 bytes) and about 230 bytes of signed journal per file; rewriting a state file of
     // every file after each one wrote about 0.4 GB here.
     expect(written() - before).toBeLessThan(3000 * 1024);
     expect(await received(s.transfer_id)).toEqual(names);

@@ -2,6 +2,7 @@
  * Verified ingest end to end on each catalog backend: real API and worker processes, HTTP, and
  * checks on catalog rows, bytes on disk and staging.
  */
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -444,6 +445,57 @@ describe.each(PROVIDERS)('upload on %s', (provider) => {
     expect(events).toContainEqual(expect.objectContaining({ type: 'WORKFLOW_EXECUTION_STARTED', detail: 'upload' }));
     const table = await lib.cli(['workflows', 'show', `upload/${lib.name}/obs/flipped.bin`, '--history']);
     expect(table.stdout).toMatch(/ACTIVITY_TASK_SCHEDULED\s+verifyAndCommitUpload\s/);
+  });
+
+  test('digests the server did not compute are not trusted at commit: data changed after it arrived over HTTP (mtime set back), a journal written into staging by someone else; 406, nothing catalogued', async () => {
+    const svc = await lib.domain();
+    const local = makeFile(path.join(data, 'swapped.bin'), 10_000);
+    const { checksum } = await checksumOf(local);
+    const other = Buffer.from(readFileSync(local));
+    other[5000] = other[5000]! ^ 0xff;
+    const otherFile = path.join(data, 'other.bin');
+    writeFileSync(otherFile, other);
+    const otherChecksum = (await checksumOf(otherFile)).checksum;
+    const mismatch = `Checksum mismatch: the upload declared ${checksum}, the staged data hashes to ${otherChecksum}.`;
+    const refused = async (s: Staged, dest: string) => {
+      const e = await apiError(alice().post('upload/commit', { transfer_id: s.transfer_id }));
+      expect([e.status, e.reason]).toEqual([406, mismatch]);
+      expect(await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: s.transfer_id } })).toMatchObject({ status: 'FAILED', failureStatus: 406 });
+      expect(await svc.db.file.findUnique({ where: { name: dest } })).toBeNull();
+      expect(existsSync(path.join(storeRoot, dest))).toBe(false);
+    };
+
+    // Sent over HTTP (the server journals its digest), then replaced in staging with other bytes
+    // of the same size, its mtime set back to what the server recorded.
+    const s = await stage(alice(), local, 'obs/swapped.bin');
+    const row = await svc.db.incomingTransfer.findUniqueOrThrow({ where: { id: s.transfer_id } });
+    expect(row.journalKey).toMatch(/^[\w-]{43}$/);
+    expect(JSON.stringify(s)).not.toContain(row.journalKey);
+    await alice().put(`upload/${s.transfer_id}/data`, (async function* () {
+      yield readFileSync(local);
+    })(), { 'Content-Type': 'application/octet-stream' });
+    const received = statSync(s.staging_location);
+    // What the commit would reuse for the data as received: the file as it stands, signed.
+    const journaled = readFileSync(path.join(path.dirname(s.staging_location), '.librarian-upload-journal'), 'utf8').split('\n');
+    expect(journaled.map((l) => (l ? JSON.parse(l) : l))).toEqual([
+      { kind: 'file', algorithm: 'xxh3', mac: expect.any(String) },
+      { path: '', size: 10_000, mtimeMs: received.mtimeMs, ctimeMs: received.ctimeMs, digest: parseChecksum(checksum).hex, mac: expect.any(String) },
+      '',
+    ]);
+    const reference = path.join(data, 'swapped.time');
+    execFileSync('cp', ['--preserve=timestamps', s.staging_location, reference]);
+    writeFileSync(s.staging_location, other);
+    execFileSync('touch', ['-m', '-r', reference, s.staging_location]);
+    expect(statSync(s.staging_location).mtimeMs).toBe(received.mtimeMs);
+    await refused(s, 'obs/swapped.bin');
+
+    // Copied into staging, with a journal that claims the declared checksum for the copy.
+    const f = await stage(alice(), local, 'obs/forged.bin');
+    cpSync(otherFile, f.staging_location);
+    const st = statSync(f.staging_location);
+    const claim = { path: '', size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, digest: parseChecksum(checksum).hex };
+    writeFileSync(path.join(path.dirname(f.staging_location), '.librarian-upload-journal'), `${JSON.stringify({ kind: 'file', algorithm: 'xxh3' })}\n${JSON.stringify({ ...claim, mac: 'made-up' })}\n`);
+    await refused(f, 'obs/forged.bin');
   });
 
   test("ownership, unknown transfers and committing before any data arrived", async () => {

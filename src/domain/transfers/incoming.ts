@@ -12,6 +12,7 @@
  *   failed     any unfinished → FAILED   (staging removed)
  *   cancelled  any unfinished → CANCELLED (staging removed)
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from '../../logger';
 import { sameChecksum } from '../../shared/checksums';
@@ -141,6 +142,7 @@ export class IncomingTransfers {
           sourceTransferId: s.sourceTransferId,
           fileCreateTime: s.fileCreateTime,
           deletionPolicy: s.deletionPolicy,
+          journalKey: randomBytes(32).toString('base64url'),
         },
       });
     } catch (e) {

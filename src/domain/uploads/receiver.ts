@@ -20,7 +20,7 @@ import { MAX_ENTRY_BYTES, safeRelativePath } from '../../shared/names';
 import type { IncomingTransfers } from '../transfers/incoming';
 import type { Principal } from '../users/users';
 import type { UploadService } from './uploads';
-import { UploadJournal, writeUploadState } from './uploadState';
+import { type JournalKey, UploadJournal, writeUploadState } from './uploadState';
 
 export interface ReceiveRequest {
   transferId: number;
@@ -85,9 +85,9 @@ export class UploadReceiver {
       const algorithm = t.transferChecksum === null ? DEFAULT_ALGORITHM : parseChecksum(t.transferChecksum).algorithm;
       const size = Number(t.transferSize);
       if ((req.contentType ?? '').split(';')[0]!.trim() === 'application/x-tar') {
-        return await receiveDirectory(t.id, dir, location, algorithm, size, req.body);
+        return await receiveDirectory(t.id, t.journalKey, dir, location, algorithm, size, req.body);
       }
-      return await receiveFile(t.id, dir, location, algorithm, size, req);
+      return await receiveFile(t.id, t.journalKey, dir, location, algorithm, size, req);
     } finally {
       clearInterval(renewing);
       await claim.release();
@@ -95,7 +95,7 @@ export class UploadReceiver {
   }
 }
 
-async function receiveFile(transferId: number, stagingDir: string, target: string, algorithm: Algorithm, size: number, req: ReceiveRequest): Promise<ReceiveResult> {
+async function receiveFile(transferId: number, journalKey: JournalKey, stagingDir: string, target: string, algorithm: Algorithm, size: number, req: ReceiveRequest): Promise<ReceiveResult> {
   const st = await fs.lstat(target).catch(() => undefined);
   if (st && !st.isFile()) throw conflict(`Transfer ${transferId} already holds a directory.`, 'Send the directory as a tar stream (Content-Type: application/x-tar).');
   const have = st?.size ?? 0;
@@ -130,7 +130,7 @@ async function receiveFile(transferId: number, stagingDir: string, target: strin
   }
   if (position === size) {
     const after = await fs.stat(target);
-    await writeUploadState(stagingDir, { kind: 'file', algorithm, files: { '': { size: after.size, mtimeMs: after.mtimeMs, digest: hasher.digest() } } });
+    await writeUploadState(stagingDir, { kind: 'file', algorithm, files: { '': { size: after.size, mtimeMs: after.mtimeMs, ctimeMs: after.ctimeMs, digest: hasher.digest() } } }, journalKey);
   }
   return { transferId, receivedBytes: position, uploadSize: size, complete: position === size };
 }
@@ -142,10 +142,10 @@ function ancestorsOf(rel: string): string[] {
   return out;
 }
 
-async function receiveDirectory(transferId: number, stagingDir: string, root: string, algorithm: Algorithm, size: number, body: Readable): Promise<ReceiveResult> {
+async function receiveDirectory(transferId: number, journalKey: JournalKey, stagingDir: string, root: string, algorithm: Algorithm, size: number, body: Readable): Promise<ReceiveResult> {
   const heldFile = () => conflict(`Transfer ${transferId} already holds a file.`, 'Send a file as the plain request body, not as a tar stream.');
   if ((await fs.lstat(root).catch(() => undefined))?.isFile()) throw heldFile();
-  const journal = await UploadJournal.open(stagingDir, { kind: 'directory', algorithm });
+  const journal = await UploadJournal.open(stagingDir, { kind: 'directory', algorithm }, journalKey);
   if (journal.state.kind === 'file') {
     await journal.close();
     throw heldFile();
@@ -266,7 +266,7 @@ async function receiveDirectory(transferId: number, stagingDir: string, root: st
         await file.close().catch(() => undefined);
       }
       current = undefined;
-      await journal.record(rel, abs, { size: written.size, mtimeMs: written.mtimeMs, digest: hasher.digest() });
+      await journal.record(rel, abs, { size: written.size, mtimeMs: written.mtimeMs, ctimeMs: written.ctimeMs, digest: hasher.digest() });
     };
     handle().then(
       () => next(),

@@ -282,7 +282,7 @@ export class UploadService {
     const t = await this.owned(principal, transferId);
     if (t.storeId === null || !t.stagingPath) return { transfer: t, receivedBytes: 0, files: [] as { path: string; size: number }[] };
     const { dir, location } = await this.incoming.staging(t);
-    const state = await readUploadState(dir);
+    const state = await readUploadState(dir, t.journalKey);
     if (state?.kind === 'directory') {
       const files = Object.entries(state.files).map(([p, f]) => ({ path: p, size: f.size }));
       return { transfer: t, receivedBytes: files.reduce((s, f) => s + f.size, 0), files };

@@ -18,6 +18,8 @@ export interface DataFile {
   absolute: string;
   size: number;
   mtimeMs: number;
+  /** The inode's change time: unlike mtime, no user can set it back after changing the data. */
+  ctimeMs: number;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface DataFile {
  */
 export async function listDataFiles(root: string): Promise<{ directory: boolean; files: DataFile[] }> {
   const st = await lstat(root);
-  if (st.isFile()) return { directory: false, files: [{ relative: '', absolute: root, size: st.size, mtimeMs: st.mtimeMs }] };
+  if (st.isFile()) return { directory: false, files: [{ relative: '', absolute: root, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs }] };
   if (!st.isDirectory()) {
     throw notAcceptable(`${root} is neither a regular file nor a directory.`, 'Upload regular files and directories only.');
   }
@@ -39,7 +41,7 @@ export async function listDataFiles(root: string): Promise<{ directory: boolean;
       if (e.isDirectory()) await walk(abs, r);
       else if (e.isFile()) {
         const s = await lstat(abs);
-        files.push({ relative: r, absolute: abs, size: s.size, mtimeMs: s.mtimeMs });
+        files.push({ relative: r, absolute: abs, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs });
       } else {
         throw notAcceptable(`${abs} is a symbolic link or special file.`, 'A Librarian stores only regular files and directories; replace links with the files they point to.');
       }
@@ -60,8 +62,11 @@ export interface HashResult {
 export interface HashOptions {
   onProgress?: (doneBytes: number, totalBytes: number) => void;
   signal?: AbortSignal;
-  /** Digests already known for files whose size and mtime still match (e.g. computed on upload). */
-  known?: Record<string, { size: number; mtimeMs: number; digest: string }>;
+  /**
+   * Digests already known for files whose size, mtime and ctime still match (computed as an
+   * upload was received): any write since, or a change of mtime to hide one, changes the ctime.
+   */
+  known?: Record<string, { size: number; mtimeMs: number; ctimeMs: number; digest: string }>;
   /** Read no faster than this on average since `sinceMs`, counting `bytesBefore` already read then (audits). */
   pace?: Pace;
 }
@@ -122,7 +127,7 @@ export class ChecksumPool {
       const digests: string[] = new Array(files.length);
       const hashOne = async (f: DataFile, slot: number) => {
         const k = opts.known?.[f.relative];
-        if (k && k.size === f.size && k.mtimeMs === f.mtimeMs) {
+        if (k && k.size === f.size && k.mtimeMs === f.mtimeMs && k.ctimeMs === f.ctimeMs) {
           progress[slot] = BigInt(f.size);
           digests[slot] = k.digest;
         } else if (here) {

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "incoming_transfers" ADD COLUMN     "journal_key" TEXT;
