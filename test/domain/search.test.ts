@@ -192,3 +192,49 @@ describe.each(PROVIDERS)('paging search/file on %s', (provider) => {
     expect(await pages(search, {}, 3)).toEqual(expected(() => true));
   });
 });
+
+describe.each(PROVIDERS)('a page of files on %s', (provider) => {
+  let t: TestDomain;
+  beforeAll(async () => {
+    t = await testDomain(provider);
+  });
+  afterAll(() => t.close());
+
+  test("each file comes with its instances (with their stores' paths) and its copies at peers, exactly as catalogued, in the order they were made", async () => {
+    const db = t.domain.db;
+    const main = (await db.store.findMany({ orderBy: { id: 'asc' } }))[0]!;
+    const other = await db.store.create({ data: { name: 'other', storeData: { stagingPath: path.join(t.dir, 'other/staging'), storePath: path.join(t.dir, 'other/store') }, transferMethods: {} } });
+    const ms = (s: string) => new Date(s);
+    // A size beyond 32 bits, times with milliseconds, a policy and an availability of each kind.
+    const file = await db.file.create({ data: { name: 'rows/f', createTime: ms('2026-02-02T03:04:05.678Z'), size: 12_345_678_901n, checksum: `md5:::${'1'.repeat(32)}`, uploader: 'pipe', source: 'alice' } });
+    await db.file.create({ data: { name: 'rows/g', createTime: ms('2026-02-01T00:00:00.000Z'), size: 0n, checksum: `md5:::${'2'.repeat(32)}`, uploader: 'pipe', source: 'bob' } });
+    const first = await db.instance.create({ data: { fileName: 'rows/f', path: 'rows/f', storeId: other.id, deletionPolicy: 'ALLOWED', createdTime: ms('2026-02-03T00:00:00.001Z'), available: false, checksumTime: ms('2026-02-04T01:02:03.456Z') } });
+    const second = await db.instance.create({ data: { fileName: 'rows/f', path: 'rows/f', storeId: main.id, deletionPolicy: 'DISALLOWED', createdTime: ms('2026-02-03T00:00:00.002Z'), available: true } });
+    const [peerA, peerB] = [await db.librarian.create({ data: { name: 'peer-a', url: 'http://a', port: 1, authenticator: 'x' } }), await db.librarian.create({ data: { name: 'peer-b', url: 'http://b', port: 1, authenticator: 'x' } })];
+    await db.remoteInstance.create({ data: { fileName: 'rows/f', librarianId: peerB.id, storeId: 7, copyTime: ms('2026-02-05T00:00:00.005Z'), sender: 'peer-b' } });
+    await db.remoteInstance.create({ data: { fileName: 'rows/f', librarianId: peerA.id, storeId: 3, copyTime: ms('2026-02-06T00:00:00.006Z'), sender: 'peer-a' } });
+
+    const page = await t.domain.search.files({ namePrefix: 'rows/', limit: 1 });
+    expect(page.files).toEqual([
+      {
+        name: 'rows/f',
+        createTime: file.createTime,
+        size: 12_345_678_901,
+        checksum: `md5:::${'1'.repeat(32)}`,
+        uploader: 'pipe',
+        source: 'alice',
+        instances: [
+          { id: first.id, path: path.join(t.dir, 'other/store/rows/f'), storeId: other.id, storeName: 'other', deletionPolicy: 'ALLOWED', createdTime: ms('2026-02-03T00:00:00.001Z'), available: false, checksumTime: ms('2026-02-04T01:02:03.456Z') },
+          { id: second.id, path: t.domain.stores.local(main).storePathFor('rows/f'), storeId: main.id, storeName: main.name, deletionPolicy: 'DISALLOWED', createdTime: ms('2026-02-03T00:00:00.002Z'), available: true, checksumTime: null },
+        ],
+        remoteInstances: [
+          { librarianName: 'peer-b', storeId: 7, copyTime: ms('2026-02-05T00:00:00.005Z') },
+          { librarianName: 'peer-a', storeId: 3, copyTime: ms('2026-02-06T00:00:00.006Z') },
+        ],
+      },
+    ]);
+    const next = await t.domain.search.files({ namePrefix: 'rows/', limit: 1, cursor: page.nextCursor });
+    expect(next).toEqual({ files: [{ name: 'rows/g', createTime: ms('2026-02-01T00:00:00.000Z'), size: 0, checksum: `md5:::${'2'.repeat(32)}`, uploader: 'pipe', source: 'bob', instances: [], remoteInstances: [] }], nextCursor: undefined });
+    expect(await t.domain.search.files({ namePrefix: 'nothing/', limit: 1 })).toEqual({ files: [], nextCursor: undefined });
+  });
+});

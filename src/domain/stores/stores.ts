@@ -45,7 +45,7 @@ export class StoreService {
   ) {}
 
   /** Parses a row's typed JSON into a usable store. */
-  local(row: StoreRow): LocalStore {
+  local(row: Pick<StoreRow, 'name' | 'storeData'>): LocalStore {
     return new LocalStore(row.name, localStoreSettingsSchema.parse(row.storeData));
   }
 
