@@ -19,37 +19,33 @@ export interface FileSearch {
 
 const cursorSchema = z.object({ t: z.string(), n: z.string() });
 
-/** Rows of plain statements, typed loosely: what drivers give for times, integers and booleans varies. */
-type SqlTime = Date | string | number;
-type SqlInt = number | bigint;
+/** Rows of the page's plain statements, as Prisma returns them on both catalogs (JSON parsed). */
 interface FileRow {
   name: string;
-  create_time: SqlTime;
-  size: SqlInt;
+  create_time: Date;
+  size: bigint;
   checksum: string;
   uploader: string;
   source: string;
 }
 interface InstanceRow {
-  id: SqlInt;
+  id: number;
   file_name: string;
   path: string;
-  store_id: SqlInt;
+  store_id: number;
   deletion_policy: 'DISALLOWED' | 'ALLOWED';
-  created_time: SqlTime;
-  available: boolean | number;
-  checksum_time: SqlTime | null;
+  created_time: Date;
+  available: boolean;
+  checksum_time: Date | null;
   store_name: string;
   store_data: unknown;
 }
 interface RemoteRow {
   file_name: string;
-  store_id: SqlInt;
-  copy_time: SqlTime;
+  store_id: number;
+  copy_time: Date;
   librarian_name: string;
 }
-
-const asDate = (v: SqlTime): Date => (v instanceof Date ? v : new Date(v));
 
 function encodeCursor(createTime: Date, name: string): string {
   return Buffer.from(JSON.stringify({ t: createTime.toISOString(), n: name })).toString('base64url');
@@ -305,9 +301,8 @@ export class SearchService {
     ]);
     const stores = new Map<number, LocalStore>();
     const storeOf = (i: InstanceRow) => {
-      const id = Number(i.store_id);
-      if (!stores.has(id)) stores.set(id, this.stores.local({ name: i.store_name, storeData: typeof i.store_data === 'string' ? JSON.parse(i.store_data) : i.store_data }));
-      return stores.get(id)!;
+      if (!stores.has(i.store_id)) stores.set(i.store_id, this.stores.local({ name: i.store_name, storeData: i.store_data }));
+      return stores.get(i.store_id)!;
     };
     const byName = new Map(found.map((f) => [f.name, { f, instances: [] as InstanceRow[], remotes: [] as RemoteRow[] }]));
     for (const i of instances) byName.get(i.file_name)?.instances.push(i);
@@ -319,24 +314,24 @@ export class SearchService {
     return {
       files: page.map(({ f, instances: own, remotes: copies }) => ({
         name: f.name,
-        createTime: asDate(f.create_time),
+        createTime: f.create_time,
         size: Number(f.size),
         checksum: f.checksum,
         uploader: f.uploader,
         source: f.source,
         instances: own.map((i) => ({
-          id: Number(i.id),
+          id: i.id,
           path: storeOf(i).storePathFor(i.path),
-          storeId: Number(i.store_id),
+          storeId: i.store_id,
           storeName: i.store_name,
           deletionPolicy: i.deletion_policy,
-          createdTime: asDate(i.created_time),
-          available: Boolean(i.available),
-          checksumTime: i.checksum_time === null ? null : asDate(i.checksum_time),
+          createdTime: i.created_time,
+          available: i.available,
+          checksumTime: i.checksum_time,
         })),
-        remoteInstances: copies.map((r) => ({ librarianName: r.librarian_name, storeId: Number(r.store_id), copyTime: asDate(r.copy_time) })),
+        remoteInstances: copies.map((r) => ({ librarianName: r.librarian_name, storeId: r.store_id, copyTime: r.copy_time })),
       })),
-      nextCursor: names.length > q.limit && last ? encodeCursor(asDate(last.f.create_time), last.f.name) : undefined,
+      nextCursor: names.length > q.limit && last ? encodeCursor(last.f.create_time, last.f.name) : undefined,
     };
   }
 

@@ -59,10 +59,9 @@ function mac(key: string, body: string): string {
   return createHmac('sha256', key).update(body).digest('base64url');
 }
 
-/** A journal line: the JSON of `line` with its HMAC as a last field (none without a key). */
+/** A journal line: `line` with the HMAC of its JSON as a last field (none without a key). */
 function signed(key: JournalKey, line: Line): string {
-  const body = JSON.stringify(line);
-  return key === null ? `${body}\n` : `${body.slice(0, -1)},"mac":"${mac(key, body)}"}\n`;
+  return `${JSON.stringify(key === null ? line : { ...line, mac: mac(key, JSON.stringify(line)) })}\n`;
 }
 
 /** The line a signed one holds, or undefined if its HMAC is missing or wrong. */
