@@ -93,6 +93,19 @@ export class ClonePlanner {
           AND o."status" IN ('INITIATED', 'ONGOING', 'STAGED'))`;
   }
 
+  /**
+   * The candidates' files (of the recent ones only, when the peer has maxAgeDays), for a FROM
+   * clause. PostgreSQL joined `f."name" IN (...)` by hashing the candidates and reading all of
+   * `files` (0.9 s of the recording at 1M files, 110,000 candidates); a LATERAL join looks each
+   * candidate up by the primary key instead (0.15 s). SQLite merges inside IN (see above).
+   */
+  private candidateFiles(t: Target): Prisma.Sql {
+    const since = this.since(t);
+    const recent = since ? Prisma.sql`AND f."create_time" >= ${since}` : Prisma.empty;
+    if (this.config.database.provider === 'sqlite') return Prisma.sql`"files" f WHERE f."name" IN (${this.candidateNames(t)}) ${recent}`;
+    return Prisma.sql`(${this.candidateNames(t)}) cn CROSS JOIN LATERAL (SELECT * FROM "files" f WHERE f."name" = cn."file_name" ${recent}) f`;
+  }
+
   private since(t: Target): Date | undefined {
     return t.maxAgeDays ? new Date(Date.now() - t.maxAgeDays * 86_400_000) : undefined;
   }
@@ -113,7 +126,6 @@ export class ClonePlanner {
    * and the rows are written without a round trip each.
    */
   private recordSql(t: Target, batchPrefix: string, limit: number): Prisma.Sql {
-    const since = this.since(t);
     return Prisma.sql`
       INSERT INTO "outgoing_transfers" ("status", "destination", "transfer_size", "transfer_checksum", "file_name", "instance_id", "batch_id", "start_time")
       SELECT 'INITIATED', ${t.peer}, c."size", c."checksum", c."name", c."instance_id",
@@ -124,8 +136,7 @@ export class ClonePlanner {
           SELECT f."name", f."size", f."checksum", f."create_time",
             (SELECT i."id" FROM "instances" i WHERE i."file_name" = f."name" AND i."available" = true
               ORDER BY CASE WHEN i."store_id" = ${t.preferredStore ?? -1} THEN 0 ELSE 1 END, i."id" LIMIT 1) AS "instance_id"
-          FROM "files" f
-          WHERE f."name" IN (${this.candidateNames(t)}) ${since ? Prisma.sql`AND f."create_time" >= ${since}` : Prisma.empty}
+          FROM ${this.candidateFiles(t)}
           ORDER BY f."create_time", f."name"
           LIMIT ${limit}
         ) o
@@ -135,10 +146,7 @@ export class ClonePlanner {
 
   /** The count of candidateNames (of the recent files only, when the peer has maxAgeDays). */
   private countSql(t: Target): Prisma.Sql {
-    const since = this.since(t);
-    if (since) {
-      return Prisma.sql`SELECT COUNT(*) AS "n" FROM "files" f WHERE f."name" IN (${this.candidateNames(t)}) AND f."create_time" >= ${since}`;
-    }
+    if (this.since(t)) return Prisma.sql`SELECT COUNT(*) AS "n" FROM ${this.candidateFiles(t)}`;
     return Prisma.sql`SELECT COUNT(*) AS "n" FROM (${this.candidateNames(t)}) c`;
   }
 
